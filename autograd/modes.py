@@ -1,0 +1,82 @@
+"""Modes that change how new nodes are made: `no_grad`, `detect_anomaly` and naming `scope`s.
+
+The state is per thread (a `threading.local`), so one thread evaluating a model under
+`no_grad()` never stops another thread from recording its graph. Every op reads `_state.special`
+once: it is False unless `no_grad` or `detect_anomaly` is active, so the usual path pays one
+attribute read.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+
+class _State(threading.local):
+    """Per-thread switches (class attributes are each thread's defaults)."""
+
+    grad_enabled: bool = True
+    anomaly: bool = False
+    special: bool = False  # not grad_enabled or anomaly: new nodes take the careful path
+    scope: str | None = None  # dotted name of the innermost `scope`, given to new nodes
+
+    def refresh(self) -> None:
+        self.special = (not self.grad_enabled) or self.anomaly
+
+
+_state = _State()
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Build no graph inside the block: results are constants with no parents.
+
+    Use it for evaluation and for parameter updates. Also works as a decorator.
+    """
+    previous = _state.grad_enabled
+    _state.grad_enabled = False
+    _state.refresh()
+    try:
+        yield
+    finally:
+        _state.grad_enabled = previous
+        _state.refresh()
+
+
+def is_grad_enabled() -> bool:
+    """False inside `no_grad()` (in this thread)."""
+    return _state.grad_enabled
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise `FloatingPointError` at the first nan or infinity, forward or backward.
+
+    The message names the op and the labels of the nodes involved, so the culprit can be found
+    in a large graph. It costs a check per node, so it is off by default.
+    """
+    previous = _state.anomaly
+    _state.anomaly = True
+    _state.refresh()
+    try:
+        yield
+    finally:
+        _state.anomaly = previous
+        _state.refresh()
+
+
+@contextmanager
+def scope(name: str) -> Iterator[str]:
+    """Tag every node made inside the block with a dotted name (nested scopes join with '.').
+
+    `nn` modules use it so that drawings can collapse a neuron or a layer into one box and the
+    step-through player can say which module a node belongs to.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"scope() needs a non-empty string name, got {name!r}")
+    previous = _state.scope
+    _state.scope = name if previous is None else f"{previous}.{name}"
+    try:
+        yield _state.scope
+    finally:
+        _state.scope = previous

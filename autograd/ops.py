@@ -1,0 +1,228 @@
+"""The op table: every operation the engine knows, each derivative written once.
+
+An `Op` record holds everything about one operation: its name and symbol, its float forward,
+its local partial derivatives, a vectorised numpy form, a short formula for explanations, and
+where it is defined and smooth. Everything else reads from here: `Value`'s operators and
+methods, `backward()` (on floats) and `backward(create_graph=True)` (on Values), the gradient
+checker, the Hypothesis strategies, the drawings and the step-through player. Adding an op means
+adding one record to `OPS`.
+
+Partials are written once and work on floats *and* on Values: `mul` is `(b, a)`, `tanh` is
+`(1 - out*out,)`. `out` is the op's own result, so `exp` can reuse it (`(out,)`). A partials
+function returns one entry per input that can carry a gradient; the constant exponent of `pow`
+has none.
+
+IEEE 754, not Python exceptions: Python's float maths raises on `1/0`, `log(0)`, `exp(1000)` or
+`(-8) ** (1/3)`. `Op.evaluate` and `Op.local_grads` first try plain floats (fast), and where
+Python raises they evaluate the same formula on numpy float64, which gives -inf, nan or inf as
+IEEE and PyTorch do.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from functools import reduce
+from itertools import chain
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """One operation: how to compute it, how to differentiate it, how to explain it."""
+
+    name: str  # "mul": also the method name for functions such as `tanh`
+    symbol: str  # how drawings and explanations show it: "*", "tanh", "Σ"
+    arity: int | None  # number of inputs, None for n-ary ops
+    forward: Callable[..., float]  # floats in, float out
+    partials: Callable[..., tuple]  # (out, *inputs) -> d out / d input, floats or Values
+    numpy: Callable[..., Any]  # the forward on numpy arrays, elementwise over a batch
+    formula: tuple[str, ...]  # d out / d input as text, one per input ("b", "a" for a*b)
+    domain: Callable[..., bool] | None = None  # True where defined and differentiable
+    domain_text: str = ""  # the same, for people: "a > 0"
+    kinks: tuple[float, ...] = ()  # values of the first input where the slope jumps
+    function: bool = False  # also available as `Value.name()` and `autograd.name(x)`
+
+    def evaluate(self, *inputs: float) -> float:
+        """The forward on floats, with IEEE results (inf, -inf, nan) where Python would raise."""
+        try:
+            return self.forward(*inputs)
+        except (ArithmeticError, ValueError):
+            with np.errstate(all="ignore"):
+                return float(self.numpy(*map(np.float64, inputs)))
+
+    def local_grads(self, out: float, *inputs: float) -> tuple[float, ...]:
+        """The partials at a point, as floats, with IEEE results where Python would raise."""
+        try:
+            return self.partials(out, *inputs)
+        except (ArithmeticError, ValueError):
+            with np.errstate(all="ignore"):
+                grads = self.partials(np.float64(out), *map(np.float64, inputs))
+            return tuple(map(float, grads))
+
+    def expression(self, *names: str) -> str:
+        """How the op reads with its inputs named: `a * b`, `tanh(a)`, `Σ(a, b, c)`."""
+        if self.arity == 2:
+            return f"{names[0]} {self.symbol} {names[1]}"
+        if self.name == "neg":
+            return f"-{names[0]}"
+        return f"{self.symbol}({', '.join(names)})"
+
+    def defined_at(self, *inputs: float) -> bool:
+        """True where the op is defined and smooth (off its kinks)."""
+        if self.domain is not None and not self.domain(*inputs):
+            return False
+        return not inputs or inputs[0] not in self.kinks
+
+    def __repr__(self) -> str:
+        return f"<op {self.name} '{self.symbol}'>"
+
+
+# Helpers the partials call: they work on floats (IEEE on numpy float64) and on Values.
+def _unary(math_fn: Callable, numpy_fn: Callable, method: str) -> Callable:
+    def apply(x):
+        if isinstance(x, np.float64):
+            return numpy_fn(x)
+        if isinstance(x, (int, float)):
+            return math_fn(x)
+        return getattr(x, method)()
+
+    return apply
+
+
+_log = _unary(math.log, np.log, "log")
+_sin = _unary(math.sin, np.sin, "sin")
+_cos = _unary(math.cos, np.cos, "cos")
+
+
+def _power(a, b):
+    """a ** b on floats (real results only: math.pow raises where ** would go complex)."""
+    if isinstance(a, np.float64) or isinstance(b, np.float64):
+        return np.power(np.float64(a), np.float64(b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.pow(a, b)
+    return a**b
+
+
+def _pow_const(a: float, n: float) -> float:
+    # a*a is exactly rounded; libm's pow need not be, and x*x, x**2, x**2.0 must agree.
+    return a * a if n == 2 else math.pow(a, n)
+
+
+def _sigmoid(a: float) -> float:
+    # Two branches so that exp never overflows: exp(-a) for a >= 0, exp(a) otherwise.
+    if a >= 0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+def _np_sigmoid(a):
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _relu(a: float) -> float:
+    return 0.0 if a <= 0 else a  # written so that relu(nan) is nan, as in PyTorch
+
+
+def _sign(a) -> float:
+    return 1.0 if a > 0 else -1.0 if a < 0 else 0.0  # abs'(0) = 0, PyTorch's subgradient
+
+
+def _fsum(*terms: float) -> float:
+    return math.fsum(terms)
+
+
+def _dot(*args: float) -> float:
+    # args are w_1..w_n, x_1..x_n and, when there is a bias, b (so an odd count).
+    n = len(args) // 2
+    return math.fsum(chain(map(operator.mul, args[:n], args[n : 2 * n]), args[2 * n :]))
+
+
+def _np_dot(*args):
+    n = len(args) // 2
+    return reduce(np.add, chain(map(np.multiply, args[:n], args[n : 2 * n]), args[2 * n :]))
+
+
+def _dot_partials(out, *args) -> tuple:
+    # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
+    n = len(args) // 2
+    return args[n : 2 * n] + args[:n] + (1.0,) * (len(args) - 2 * n)
+
+
+def _is_integer(n: float) -> bool:
+    return float(n).is_integer()
+
+
+ADD = Op("add", "+", 2, operator.add, lambda out, a, b: (1.0, 1.0), np.add, ("1", "1"))
+SUB = Op("sub", "-", 2, operator.sub, lambda out, a, b: (1.0, -1.0), np.subtract, ("1", "-1"))
+MUL = Op("mul", "*", 2, operator.mul, lambda out, a, b: (b, a), np.multiply, ("b", "a"))
+DIV = Op(
+    "div", "/", 2, operator.truediv,
+    lambda out, a, b: (1 / b, -out / b),  # -out/b = -a/b²
+    np.divide, ("1/b", "-a/b²"),
+    domain=lambda a, b: b != 0, domain_text="b ≠ 0",
+)
+NEG = Op("neg", "-", 1, operator.neg, lambda out, a: (-1.0,), np.negative, ("-1",))
+POW = Op(  # a ** n with a constant exponent n (a number, or a Value that needs no gradient)
+    "pow", "**", 2, _pow_const,
+    lambda out, a, n: (n * _power(a, n - 1) if n != 0 else 0.0,),  # d(a**0)/da = 0, as PyTorch
+    np.power, ("n·a^(n-1)",),
+    domain=lambda a, n: a > 0 or (_is_integer(n) and (a != 0 or n >= 1 or n == 0)),
+    domain_text="a > 0, or n an integer (and a ≠ 0 when n is negative)",
+)
+POWV = Op(  # a ** b where the exponent b carries a gradient too
+    "powv", "**", 2, math.pow,
+    lambda out, a, b: (
+        b * _power(a, b - 1) if b != 0 else 0.0,
+        out * _log(a) if not (a == 0 and b >= 0) else 0.0,  # PyTorch: 0 where a = 0, b >= 0
+    ),
+    np.power, ("b·a^(b-1)", "a^b·ln(a)"),
+    domain=lambda a, b: a > 0, domain_text="a > 0",
+)
+EXP = Op("exp", "exp", 1, math.exp, lambda out, a: (out,), np.exp, ("exp(a)",), function=True)
+LOG = Op(
+    "log", "log", 1, math.log, lambda out, a: (1 / a,), np.log, ("1/a",),
+    domain=lambda a: a > 0, domain_text="a > 0", function=True,
+)
+TANH = Op(
+    "tanh", "tanh", 1, math.tanh, lambda out, a: (1 - out * out,), np.tanh, ("1 - tanh(a)²",),
+    function=True,
+)
+SIGMOID = Op(
+    "sigmoid", "σ", 1, _sigmoid, lambda out, a: (out * (1 - out),), _np_sigmoid,
+    ("σ(a)·(1 - σ(a))",), function=True,
+)
+RELU = Op(
+    "relu", "relu", 1, _relu, lambda out, a: (1.0 if a > 0 else 0.0,),
+    lambda a: np.where(a <= 0, 0.0, a), ("1 if a > 0 else 0",), kinks=(0.0,), function=True,
+)
+ABS = Op(
+    "abs", "abs", 1, abs, lambda out, a: (_sign(a),), np.abs, ("sign(a)",),
+    kinks=(0.0,), function=True,
+)
+SQRT = Op(
+    "sqrt", "sqrt", 1, math.sqrt, lambda out, a: (0.5 / out,), np.sqrt, ("1 / (2·sqrt(a))",),
+    domain=lambda a: a > 0, domain_text="a > 0", function=True,
+)
+SIN = Op("sin", "sin", 1, math.sin, lambda out, a: (_cos(a),), np.sin, ("cos(a)",), function=True)
+COS = Op(
+    "cos", "cos", 1, math.cos, lambda out, a: (-_sin(a),), np.cos, ("-sin(a)",), function=True
+)
+SUM = Op(
+    "sum", "Σ", None, _fsum, lambda out, *xs: (1.0,) * len(xs),
+    lambda *xs: reduce(np.add, xs), ("1",),
+)
+DOT = Op(  # w·x + b as one node: a neuron's pre-activation
+    "dot", "·", None, _dot, _dot_partials, _np_dot, ("x_i", "w_i", "1"),
+)
+
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (ADD, SUB, MUL, DIV, NEG, POW, POWV, EXP, LOG, TANH, SIGMOID, RELU, ABS, SQRT,
+               SIN, COS, SUM, DOT)
+}
+"""Every op, by name. The one table everything else reads."""

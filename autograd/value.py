@@ -1,0 +1,357 @@
+"""`Value`: one scalar node of a computation graph, and the backward pass over it.
+
+A Value holds its number (`data`), its gradient once a backward pass has reached it (`grad`,
+`None` before: "not computed yet"), the Values it was computed from (`parents`, in order), the
+`op` record that made it (see `ops.py`), a `label` for people, and the naming `scope` it was
+made in. Operators and methods build new nodes; the derivatives live in the op table, not here.
+
+Memory: a node keeps references to its parents and to an op record, never to a closure that
+refers back to the node itself. A graph has no reference cycles, so dropping the last reference
+to its output frees it at once through reference counting, with no work for the cyclic garbage
+collector.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from . import ops
+from .graph import topological_order
+from .modes import _state
+from .ops import Op
+
+
+class Value:
+    """A scalar that remembers how it was computed, so that gradients can flow back to it."""
+
+    __slots__ = ("data", "grad", "parents", "op", "label", "requires_grad", "scope")
+
+    # numpy: let `np.float64(2) * value` reach Value.__rmul__ instead of making an object array.
+    __array_ufunc__ = None
+
+    def __init__(self, data: float, label: str = "", requires_grad: bool = True) -> None:
+        self.data = _as_float(data, "Value()")
+        self.grad: float | Value | None = None
+        self.parents: tuple[Value, ...] = ()
+        self.op: Op | None = None
+        if not isinstance(label, str):
+            raise TypeError(f"Value(label=...) needs a string, got {_show(label)}")
+        self.label = label
+        self.requires_grad = bool(requires_grad)
+        self.scope = _state.scope
+        if _state.anomaly and not math.isfinite(self.data):
+            raise FloatingPointError(f"detect_anomaly: Value({self.data}) was created{_named(self)}")
+
+    # ---- arithmetic: each builds one node whose op comes from the table --------------------
+    def __add__(self, other): return _binary(ops.ADD, self, other)
+    def __radd__(self, other): return _binary(ops.ADD, other, self)
+    def __sub__(self, other): return _binary(ops.SUB, self, other)
+    def __rsub__(self, other): return _binary(ops.SUB, other, self)
+    def __mul__(self, other): return _binary(ops.MUL, self, other)
+    def __rmul__(self, other): return _binary(ops.MUL, other, self)
+    def __truediv__(self, other): return _binary(ops.DIV, self, other)
+    def __rtruediv__(self, other): return _binary(ops.DIV, other, self)
+    def __neg__(self): return _apply(ops.NEG, (self,))
+    def __pos__(self): return self
+    def __abs__(self): return _apply(ops.ABS, (self,))
+
+    def __pow__(self, exponent, modulo=None):
+        if modulo is not None:
+            raise TypeError("Value ** exponent does not take a modulo")
+        return _power(self, exponent)
+
+    def __rpow__(self, base):
+        return _power(base, self)
+
+    # ---- comparisons read .data and return a bool --------------------------------------------
+    def __lt__(self, other): return self.data < _data_of(other)
+    def __le__(self, other): return self.data <= _data_of(other)
+    def __gt__(self, other): return self.data > _data_of(other)
+    def __ge__(self, other): return self.data >= _data_of(other)
+
+    def __eq__(self, other):
+        # Against a number: compare the numbers. Two Values are equal only if they are the
+        # same node, so that `in`, `list.index` and dicts of Values mean what they say.
+        if isinstance(other, Value):
+            return self is other
+        if isinstance(other, numbers.Real):
+            return self.data == other
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # ---- graph --------------------------------------------------------------------------------
+    @property
+    def is_leaf(self) -> bool:
+        """True for Values made directly (inputs, parameters, constants), not by an op."""
+        return self.op is None
+
+    def detach(self) -> Value:
+        """The same number as a new constant: gradients do not flow through it."""
+        return Value(self.data, self.label, requires_grad=False)
+
+    def backward(self, grad: float | Value = 1.0, create_graph: bool = False) -> None:
+        """Fill in `.grad` of every node this Value depends on, by the chain rule.
+
+        The walk follows `topological_order` (iterative, deterministic). Conventions, as in
+        PyTorch: the grads of intermediate nodes are reset first; leaves *add* what they
+        receive, so calling `backward()` twice doubles their grads (clear them with
+        `zero_grad`); a node used twice receives the sum over both paths.
+
+        With `create_graph=True` every `.grad` becomes a Value built from the same partials, so
+        that gradients can be differentiated again. Such a grad refers back to the graph that
+        holds it (a reference cycle, as in PyTorch); `autograd.grad` and `autograd.gradients`
+        return the grads instead of storing them, and leave no cycle.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"backward() on a Value that needs no gradient{_named(self)}: it is a constant, "
+                "a detach()ed value, or was made under no_grad(), so no graph leads to it"
+            )
+        if isinstance(grad, Value):
+            if not create_graph:
+                grad = grad.data
+        else:
+            grad = _as_float(grad, "backward(grad=...)")
+            if create_graph:
+                grad = Value(grad, requires_grad=False)
+        order = topological_order(self, gradient_only=True)
+        _backpropagate(order, self, grad, create_graph)
+
+
+# Ops marked `function` become methods: Value.tanh(), Value.exp(), ...
+def _method(op: Op):
+    def method(self: Value) -> Value:
+        return _apply(op, (self,))
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = f"{op.symbol}(self), with d/dself = {op.formula[0]}."
+    return method
+
+
+for _op in ops.OPS.values():
+    if _op.function:
+        setattr(Value, _op.name, _method(_op))
+
+
+# ---- making nodes ---------------------------------------------------------------------------
+def _node(op: Op, parents: tuple[Value, ...], data: float, requires_grad: bool) -> Value:
+    """A new non-leaf node. The hot path: no validation, slots set directly."""
+    node = object.__new__(Value)
+    node.data = data
+    node.grad = None
+    node.parents = parents
+    node.op = op
+    node.label = ""
+    node.requires_grad = requires_grad
+    node.scope = _state.scope
+    if _state.special:
+        _careful(node)
+    return node
+
+
+def _careful(node: Value) -> None:
+    """The path under no_grad() and detect_anomaly()."""
+    if not _state.grad_enabled:
+        node.parents = ()
+        node.op = None
+        node.requires_grad = False
+    elif _state.anomaly and not math.isfinite(node.data):
+        inputs = ", ".join(f"{_describe(p)}={p.data!r}" for p in node.parents)
+        raise FloatingPointError(
+            f"detect_anomaly: {node.op.name} gave {node.data} from {inputs}"
+        )
+
+
+def _apply(op: Op, parents: tuple[Value, ...]) -> Value:
+    data = op.evaluate(*[p.data for p in parents])
+    return _node(op, parents, data, any(p.requires_grad for p in parents))
+
+
+def _binary(op: Op, a, b):
+    """a <op> b for two Values, or a Value and a Python number (which becomes a constant)."""
+    a = a if isinstance(a, Value) else _constant(a)
+    b = b if isinstance(b, Value) else _constant(b)
+    if a is None or b is None:
+        return NotImplemented
+    try:
+        data = op.forward(a.data, b.data)
+    except (ArithmeticError, ValueError):
+        data = op.evaluate(a.data, b.data)
+    return _node(op, (a, b), data, a.requires_grad or b.requires_grad)
+
+
+def _power(base, exponent):
+    """base ** exponent: op `pow` when the exponent is a constant, `powv` when it has a grad."""
+    base = base if isinstance(base, Value) else _constant(base)
+    exponent = exponent if isinstance(exponent, Value) else _constant(exponent)
+    if base is None or exponent is None:
+        return NotImplemented
+    op = ops.POWV if exponent.requires_grad else ops.POW
+    return _apply(op, (base, exponent))
+
+
+def _constant(x) -> Value | None:
+    """A Python or numpy real number as a constant node; None for anything else."""
+    if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
+        return Value(float(x), requires_grad=False)
+    return None
+
+
+# ---- n-ary ops --------------------------------------------------------------------------------
+def sum(values: Iterable[Value | float]) -> Value:
+    """Σ values as one node (not a chain of additions). Numbers become constants."""
+    terms = tuple(_as_value(v, "sum()") for v in values)
+    if not terms:
+        raise ValueError("sum() needs at least one value, got an empty sequence")
+    return _apply(ops.SUM, terms)
+
+
+def dot(
+    weights: Sequence[Value | float], inputs: Sequence[Value | float], bias: Value | float | None = None
+) -> Value:
+    """w·x (+ b) as one node: a neuron's pre-activation. Numbers become constants."""
+    if len(weights) != len(inputs):
+        raise ValueError(
+            f"dot() needs as many weights as inputs, got {len(weights)} weights and "
+            f"{len(inputs)} inputs"
+        )
+    if not weights:
+        raise ValueError("dot() needs at least one weight and one input")
+    parents = [_as_value(w, "dot() weights") for w in weights]
+    parents += [_as_value(x, "dot() inputs") for x in inputs]
+    if bias is not None:
+        parents.append(_as_value(bias, "dot() bias"))
+    return _apply(ops.DOT, tuple(parents))
+
+
+# ---- the backward pass ------------------------------------------------------------------------
+def _backpropagate(order: list[Value], root: Value, seed, create_graph: bool) -> None:
+    """The chain rule over `order` (parents first), from `root` seeded with `seed`.
+
+    Each node, taken children-first, sends `grad * local partial` to each of its parents; the
+    partials come from the op table.
+    """
+    fresh = None if create_graph else 0.0
+    for node in order:
+        if node.op is not None or node.grad is None:
+            node.grad = fresh  # intermediate nodes restart; leaves keep what they had
+    root.grad = seed if root.grad is None else root.grad + seed
+    if create_graph:
+        _chain_rule_on_values(order)
+    else:
+        _chain_rule_on_floats(order)
+
+
+def _chain_rule_on_floats(order: list[Value]) -> None:
+    check = _state.anomaly
+    for node in reversed(order):
+        op = node.op
+        if op is None:
+            continue
+        g = node.grad
+        parents = node.parents
+        partials = op.local_grads(node.data, *[p.data for p in parents])
+        for parent, partial in zip(parents, partials):
+            if parent.requires_grad:
+                contribution = g * partial
+                if check and not math.isfinite(contribution):
+                    _backward_anomaly(node, parent, contribution)
+                parent.grad += contribution
+
+
+def _chain_rule_on_values(order: list[Value]) -> None:
+    for node in reversed(order):
+        op = node.op
+        if op is None:
+            continue
+        g = node.grad
+        partials = op.partials(node, *node.parents)
+        for parent, partial in zip(node.parents, partials):
+            if parent.requires_grad:
+                contribution = g * partial
+                parent.grad = contribution if parent.grad is None else parent.grad + contribution
+
+
+def _backward_anomaly(node: Value, parent: Value, contribution: float) -> None:
+    raise FloatingPointError(
+        f"detect_anomaly: backward through {node.op.name}{_named(node)} sent {contribution} "
+        f"to {_describe(parent)} (data={parent.data!r}, upstream grad={node.grad!r})"
+    )
+
+
+# ---- helpers for other modules ---------------------------------------------------------------
+def backward(root: Value, grad: float | Value = 1.0, create_graph: bool = False) -> None:
+    """`root.backward(...)`, with a clear error when `root` is not one scalar Value."""
+    if isinstance(root, (list, tuple)):
+        raise TypeError(
+            f"backward() needs one scalar Value, got a {type(root).__name__} of {len(root)} "
+            "items: reduce them to one first, e.g. autograd.sum(outputs)"
+        )
+    if not isinstance(root, Value):
+        raise TypeError(f"backward() needs a Value, got {_show(root)}")
+    root.backward(grad, create_graph)
+
+
+def zero_grad(values: Iterable[Value]) -> None:
+    """Set `.grad` of each Value to 0.0 (before the next backward pass accumulates)."""
+    for v in values:
+        if not isinstance(v, Value):
+            raise TypeError(f"zero_grad() needs Values, got {_show(v)}")
+        v.grad = 0.0
+
+
+def _as_float(x, where: str) -> float:
+    if isinstance(x, Value):
+        raise TypeError(
+            f"{where} needs a real number, got a Value; use .data for its number or .detach() "
+            "for a constant copy"
+        )
+    if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
+        return float(x)
+    raise TypeError(f"{where} needs a real number, got {_show(x)}")
+
+
+def _as_value(x, where: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    constant = _constant(x)
+    if constant is None:
+        raise TypeError(f"{where} needs Values or real numbers, got {_show(x)}")
+    return constant
+
+
+def _data_of(x) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+def _show(x) -> str:
+    if isinstance(x, np.ndarray):
+        return f"a numpy array of shape {x.shape} (use .item() for one number)"
+    if isinstance(x, complex):
+        return f"the complex number {x!r} (only real numbers have gradients here)"
+    if isinstance(x, (str, list, tuple, dict, set)) or x is None:
+        return f"{x!r} ({type(x).__name__})"
+    return f"a {type(x).__name__}"
+
+
+def _describe(v: Value) -> str:
+    return repr(v.label) if v.label else (v.op.name if v.op else "a leaf")
+
+
+def _named(v: Value) -> str:
+    return f" (label {v.label!r})" if v.label else ""

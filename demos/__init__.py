@@ -1,0 +1,1 @@
+"""Runnable stories: each seed article's example, built on glassgrad. `python -m demos.NAME`."""

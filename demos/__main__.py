@@ -1,0 +1,4 @@
+"""The main demo (`bash dev.sh demo`): a short tour of the examples."""
+from demos import neuron
+
+neuron.main()

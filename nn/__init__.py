@@ -1,0 +1,1 @@
+"""glassgrad's neural-network library, built from `autograd.Value`s."""

@@ -1,0 +1,138 @@
+"""Making Values: accepted inputs, clear errors for the rest, comparisons, modes."""
+import math
+import threading
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import Value
+
+
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ("abc", "got 'abc' (str)"),
+        (None, "got None"),
+        ([1, 2], "got [1, 2] (list)"),
+        (np.array([1.0, 2.0]), "numpy array of shape (2,)"),
+        (1 + 2j, "complex number"),
+        (Value(1.0), "got a Value"),
+    ],
+)
+def test_value_needs_a_real_number(bad, words):
+    with pytest.raises(TypeError, match="Value\\(\\) needs a real number") as info:
+        Value(bad)
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize("good", [3, 2.5, np.float32(1.5), np.float64(-2.0), np.int64(7), True])
+def test_real_numbers_are_accepted(good):
+    v = Value(good)
+    assert type(v.data) is float and v.data == float(good)
+
+
+def test_slots_and_fields():
+    v = Value(1.0, label="x")
+    assert not hasattr(v, "__dict__")
+    assert (v.data, v.grad, v.parents, v.op, v.label, v.is_leaf) == (1.0, None, (), None, "x", True)
+    y = v * 2
+    assert y.op is autograd.OPS["mul"] and y.parents[0] is v and not y.is_leaf
+    with pytest.raises(TypeError, match="label"):
+        Value(1.0, label=3)
+
+
+def test_numbers_on_either_side():
+    x = Value(4.0)
+    assert [(2 + x).data, (x + 2).data, (2 - x).data, (x - 2).data] == [6.0, 6.0, -2.0, 2.0]
+    assert [(2 * x).data, (x / 2).data, (2 / x).data, (2**x).data] == [8.0, 2.0, 0.5, 16.0]
+    assert (np.float64(2.0) * x).data == 8.0 and isinstance(np.float64(2.0) * x, Value)
+    with pytest.raises(TypeError):
+        x + "a"
+    with pytest.raises(TypeError):
+        pow(x, 2, 3)
+
+
+def test_comparisons_read_data():
+    x, y = Value(1.0), Value(2.0)
+    assert x < y and y > 1 and x <= 1 and y >= 2.0 and x == 1 and x != 2
+    assert x != Value(1.0)  # two nodes are equal only when they are the same node
+    assert [x, y].index(y) == 1 and len({x, y, x}) == 2
+
+
+def test_functions_work_on_floats_and_values():
+    assert autograd.tanh(0.5) == math.tanh(0.5)
+    assert autograd.log(0.0) == -math.inf
+    assert isinstance(autograd.exp(Value(1.0)), Value)
+    with pytest.raises(TypeError, match=r"autograd.exp\(\) needs a real number"):
+        autograd.exp("1")
+
+
+def test_sum_and_dot_make_one_node():
+    xs = [Value(float(i)) for i in range(5)]
+    s = autograd.sum(xs + [10])
+    assert s.op.name == "sum" and len(s.parents) == 6 and s.data == 20.0
+    d = autograd.dot(xs[:2], xs[2:4], bias=xs[4])
+    assert d.op.name == "dot" and d.data == 0 * 2 + 1 * 3 + 4
+    with pytest.raises(ValueError, match="2 weights and 3 inputs"):
+        autograd.dot(xs[:2], xs[:3])
+    with pytest.raises(ValueError, match="at least one"):
+        autograd.sum([])
+    with pytest.raises(TypeError, match="sum\\(\\) needs Values or real numbers"):
+        autograd.sum([xs[0], "x"])
+
+
+def test_no_grad_builds_no_graph_and_is_per_thread():
+    x = Value(2.0)
+    with autograd.no_grad():
+        y = x * 3
+        assert not autograd.is_grad_enabled()
+    assert y.parents == () and not y.requires_grad and y.data == 6.0
+    assert autograd.is_grad_enabled()
+
+    seen = {}
+    inside, release = threading.Event(), threading.Event()
+
+    def evaluate():
+        with autograd.no_grad():
+            inside.set()
+            release.wait(5)
+            seen["other"] = (x * 2).parents
+
+    t = threading.Thread(target=evaluate)
+    t.start()
+    inside.wait(5)
+    seen["main"] = (x * 2).parents  # built while the other thread is inside no_grad
+    release.set()
+    t.join()
+    assert seen["main"] == (x, seen["main"][1]) and seen["other"] == ()
+
+
+def test_detach_cuts_the_graph():
+    x = Value(3.0)
+    y = x * x
+    z = y.detach() * x
+    z.backward()
+    assert x.grad == 9.0  # y counts as a constant
+
+
+def test_detect_anomaly_names_the_op_and_the_labels():
+    x = Value(0.0, label="rate")
+    with autograd.detect_anomaly():
+        with pytest.raises(FloatingPointError, match=r"log gave -inf from 'rate'=0.0"):
+            x.log()
+        y = Value(1e-200, label="tiny")
+        z = (y * y).sqrt()  # forward is finite (0.0); backward divides by zero
+        z.label = "root"
+        with pytest.raises(FloatingPointError, match=r"backward through sqrt \(label 'root'\)"):
+            z.backward()
+    assert x.log().data == -math.inf  # outside the block: IEEE, no error
+
+
+def test_scope_tags_new_nodes():
+    with autograd.scope("layer1"):
+        with autograd.scope("neuron0") as name:
+            w = Value(1.0)
+            y = w * 2
+    assert name == "layer1.neuron0" and w.scope == y.scope == "layer1.neuron0"
+    assert (y + 1).scope is None
