@@ -9,7 +9,32 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a node was made: a dotted `path` ("layers.0.neurons.3"), the `kind` of thing that
+    scope is ("layer", "neuron", "step", or None), and the enclosing scope."""
+
+    name: str
+    kind: str | None = None
+    parent: Scope | None = None
+
+    @property
+    def path(self) -> str:
+        return self.name if self.parent is None else f"{self.parent.path}.{self.name}"
+
+    def enclosing(self, kind: str) -> Scope | None:
+        """The innermost scope of this `kind` around (or equal to) this one, if any."""
+        scope: Scope | None = self
+        while scope is not None and scope.kind != kind:
+            scope = scope.parent
+        return scope
+
+    def __str__(self) -> str:
+        return self.path
 
 
 class _State(threading.local):
@@ -18,7 +43,7 @@ class _State(threading.local):
     grad_enabled: bool = True
     anomaly: bool = False
     special: bool = False  # not grad_enabled or anomaly: new nodes take the careful path
-    scope: str | None = None  # dotted name of the innermost `scope`, given to new nodes
+    scope: Scope | None = None  # the innermost `scope`, given to new nodes
 
     def refresh(self) -> None:
         self.special = (not self.grad_enabled) or self.anomaly
@@ -66,16 +91,19 @@ def detect_anomaly() -> Iterator[None]:
 
 
 @contextmanager
-def scope(name: str) -> Iterator[str]:
-    """Tag every node made inside the block with a dotted name (nested scopes join with '.').
+def scope(name: str, kind: str | None = None) -> Iterator[Scope]:
+    """Tag every node made inside the block with a `Scope` (nested scopes form a path).
 
-    `nn` modules use it so that drawings can collapse a neuron or a layer into one box and the
-    step-through player can say which module a node belongs to.
+    `nn` modules use it (`scope("neurons.3", kind="neuron")`) so that drawings can collapse a
+    neuron or a layer into one box and the step-through player can say which module a node
+    belongs to: `node.scope.path`, `node.scope.enclosing("layer")`.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"scope() needs a non-empty string name, got {name!r}")
+    if kind is not None and not isinstance(kind, str):
+        raise TypeError(f"scope(kind=...) needs a string or None, got {kind!r}")
     previous = _state.scope
-    _state.scope = name if previous is None else f"{previous}.{name}"
+    _state.scope = Scope(name, kind, previous)
     try:
         yield _state.scope
     finally:

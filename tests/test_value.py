@@ -130,9 +130,13 @@ def test_detect_anomaly_names_the_op_and_the_labels():
 
 
 def test_scope_tags_new_nodes():
-    with autograd.scope("layer1"):
-        with autograd.scope("neuron0") as name:
+    with autograd.scope("layers.1", kind="layer") as layer:
+        with autograd.scope("neurons.0", kind="neuron") as neuron:
             w = Value(1.0)
             y = w * 2
-    assert name == "layer1.neuron0" and w.scope == y.scope == "layer1.neuron0"
+    assert neuron.path == "layers.1.neurons.0" and w.scope is y.scope is neuron
+    assert neuron.enclosing("layer") is layer and neuron.enclosing("step") is None
     assert (y + 1).scope is None
+    with pytest.raises(TypeError, match="non-empty string"):
+        with autograd.scope(""):
+            pass
