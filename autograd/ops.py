@@ -44,6 +44,16 @@ class Op:
     domain_text: str = ""  # the same, for people: "a > 0"
     kinks: tuple[float, ...] = ()  # values of the first input where the slope jumps
     function: bool = False  # also available as `Value.name()` and `autograd.name(x)`
+    numpy_partials: Callable[..., tuple] | None = None  # `partials` on arrays, where it branches
+
+    def array_grads(self, out: Any, *inputs: Any) -> tuple:
+        """The partials on numpy arrays, elementwise over a batch (IEEE results, no warnings).
+
+        `partials` itself is used unless it decides with a Python `if`, which arrays cannot do;
+        those ops carry the same rule written with `np.where` as `numpy_partials`.
+        """
+        with np.errstate(all="ignore"):
+            return (self.numpy_partials or self.partials)(out, *inputs)
 
     def evaluate(self, *inputs: float) -> float:
         """The forward on floats, with IEEE results (inf, -inf, nan) where Python would raise."""
@@ -83,7 +93,7 @@ class Op:
 # Helpers the partials call: they work on floats (IEEE on numpy float64) and on Values.
 def _unary(math_fn: Callable, numpy_fn: Callable, method: str) -> Callable:
     def apply(x):
-        if isinstance(x, np.float64):
+        if isinstance(x, (np.float64, np.ndarray)):
             return numpy_fn(x)
         if isinstance(x, (int, float)):
             return math_fn(x)
@@ -171,6 +181,7 @@ POW = Op(  # a ** n with a constant exponent n (a number, or a Value that needs 
     "pow", "**", 2, _pow_const,
     lambda out, a, n: (n * _power(a, n - 1) if n != 0 else 0.0,),  # d(a**0)/da = 0, as PyTorch
     np.power, ("n·a^(n-1)",),
+    numpy_partials=lambda out, a, n: (np.where(n != 0, n * np.power(a, n - 1), 0.0),),
     domain=lambda a, n: a > 0 or (_is_integer(n) and (a != 0 or n >= 1 or n == 0)),
     domain_text="a > 0, or n an integer (and a ≠ 0 when n is negative)",
 )
@@ -181,6 +192,10 @@ POWV = Op(  # a ** b where the exponent b carries a gradient too
         out * _log(a) if not (a == 0 and b >= 0) else 0.0,  # PyTorch: 0 where a = 0, b >= 0
     ),
     np.power, ("b·a^(b-1)", "a^b·ln(a)"),
+    numpy_partials=lambda out, a, b: (
+        np.where(b != 0, b * np.power(a, b - 1), 0.0),
+        np.where((a == 0) & (b >= 0), 0.0, out * np.log(a)),
+    ),
     domain=lambda a, b: a > 0, domain_text="a > 0",
 )
 EXP = Op("exp", "exp", 1, math.exp, lambda out, a: (out,), np.exp, ("exp(a)",), function=True)
@@ -199,10 +214,12 @@ SIGMOID = Op(
 RELU = Op(
     "relu", "relu", 1, _relu, lambda out, a: (1.0 if a > 0 else 0.0,),
     lambda a: np.where(a <= 0, 0.0, a), ("1 if a > 0 else 0",), kinks=(0.0,), function=True,
+    numpy_partials=lambda out, a: (np.where(a > 0, 1.0, 0.0),),
 )
 ABS = Op(
     "abs", "abs", 1, abs, lambda out, a: (_sign(a),), np.abs, ("sign(a)",),
     kinks=(0.0,), function=True,
+    numpy_partials=lambda out, a: (np.where(a > 0, 1.0, np.where(a < 0, -1.0, 0.0)),),
 )
 SQRT = Op(
     "sqrt", "sqrt", 1, math.sqrt, lambda out, a: (0.5 / out,), np.sqrt, ("1 / (2·sqrt(a))",),
