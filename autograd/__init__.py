@@ -17,6 +17,7 @@ from .functional import grad, gradients, value_and_grad
 from .graph import topological_order
 from .modes import Scope, detect_anomaly, is_grad_enabled, no_grad, scope
 from .ops import OPS, Op
+from .steps import Steps, backprop_steps
 from .value import Value, _apply, _as_float, backward, dot, sum, zero_grad
 
 
@@ -41,5 +42,5 @@ for _op in OPS.values():
 __all__ = [
     "Value", "Op", "OPS", "backward", "dot", "sum", "zero_grad", "topological_order",
     "grad", "gradients", "value_and_grad", "no_grad", "is_grad_enabled", "detect_anomaly",
-    "scope", "Scope",
+    "scope", "Scope", "backprop_steps", "Steps",
 ] + [op.name for op in OPS.values() if op.function]

@@ -1,0 +1,371 @@
+"""The forward and backward pass of a graph as a list of explained steps.
+
+`backward()` applies the chain rule in a tight loop; a learner wants to watch it one node at a
+time. `backprop_steps(root)` records the same pass as plain records: first the forward pass
+(each node computed from its parents, so that "not computed yet" is visible), then the seed,
+then one backward step per node, naming its op, its local derivative as a formula (from the op table) and
+as a number, the upstream gradient, and what it adds to each parent's grad, before and after.
+
+Both players (the terminal stepper and the HTML player) only show these records; they compute
+nothing themselves. The records are built from what `backward()` itself uses: the op table's
+`local_grads` and `topological_order(root, gradient_only=True)`, reversed. Each contribution is
+`upstream * local` and each new grad is `before + contribution`, in backward()'s order, so
+replaying the steps gives the grads `backward()` gives, bit for bit. Nothing here changes the
+graph: `.grad` is left as it was.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from .graph import topological_order
+from .ops import Op
+from .value import Value, _as_float
+
+_ELIDE = 6  # n-ary nodes with more inputs than this are written with "…" in expressions
+
+
+@dataclass(frozen=True)
+class Node:
+    """One Value of the graph, as the players show it."""
+
+    index: int  # position in `topological_order(root)`: parents before children
+    id: str  # "v{index}": the same id the drawing gives the node
+    name: str  # the label, else the number for an unnamed constant, else the id
+    label: str
+    kind: str  # "input", "constant" or "op"
+    op: str | None  # the op's name ("mul"), None for leaves
+    symbol: str  # the op's symbol ("*"), "" for leaves
+    expression: str  # how it is computed, in its parents' names: "x * w"; "" for leaves
+    parents: tuple[int, ...]
+    data: float
+    requires_grad: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of one node that a step sets: `data` (computed) or `grad`."""
+
+    node: int
+    field: str  # "data" or "grad"
+    before: float | None  # None: not computed yet
+    after: float
+
+
+@dataclass(frozen=True)
+class Term:
+    """The chain rule for one parent of the node a backward step goes through."""
+
+    parent: int
+    wrt: str  # the op's name for this input: "a", "b", "w2", "x1"
+    formula: str  # the local derivative as the op table writes it: "1 - tanh(a)²"
+    local: float | None  # its value here; None where the input takes no gradient
+    contribution: float | None  # upstream * local; None where the parent takes no gradient
+    before: float | None  # the parent's grad before this step adds the contribution
+    after: float | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the walk-through, with its explanation in words and numbers."""
+
+    index: int
+    kind: str  # "start", "forward", "seed", "backward" or "done"
+    phase: str  # "forward" or "backward"
+    node: int | None  # the node this step is about
+    title: str  # one line: "backward through v4 = x * w"
+    lines: tuple[str, ...]  # the explanation: the chain rule, written out with numbers
+    upstream: float | None = None  # ∂root/∂node (backward steps)
+    terms: tuple[Term, ...] = ()  # one per parent (backward steps)
+    changes: tuple[Change, ...] = ()  # what the step sets, in order
+
+
+@dataclass(frozen=True)
+class State:
+    """Every node's data and grad after some step; None means "not computed yet"."""
+
+    data: tuple[float | None, ...]
+    grad: tuple[float | None, ...]
+
+
+class Steps(Sequence[Step]):
+    """The forward and backward pass of one graph, step by step (a sequence of `Step`)."""
+
+    def __init__(self, root: Value, nodes: tuple[Node, ...], steps: tuple[Step, ...],
+                 initial: State) -> None:
+        self.root = root
+        self.nodes = nodes
+        self._steps = steps
+        self.initial = initial
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def __getitem__(self, k):  # type: ignore[override]
+        return self._steps[k]
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self._steps)
+
+    def state(self, k: int) -> State:
+        """Every node's data and grad once steps 0..k have been applied."""
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise TypeError(f"state() needs a step number (int), got {type(k).__name__}")
+        if not 0 <= k < len(self._steps):
+            raise IndexError(f"state({k}): the steps are numbered 0 to {len(self._steps) - 1}")
+        data, grad = list(self.initial.data), list(self.initial.grad)
+        for step in self._steps[: k + 1]:
+            for change in step.changes:
+                (data if change.field == "data" else grad)[change.node] = change.after
+        return State(tuple(data), tuple(grad))
+
+    @property
+    def first_backward(self) -> int:
+        """The number of the seed step, where the backward pass starts."""
+        return next(s.index for s in self._steps if s.phase == "backward")
+
+    def __repr__(self) -> str:
+        return f"<Steps: {len(self.nodes)} nodes, {len(self._steps)} steps>"
+
+
+def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
+    """The forward and backward pass of the graph behind `root`, as explained steps.
+
+    The backward steps do what `root.backward(grad)` would do now, in the same order and with
+    the same floats (leaves start from the grad they already hold, as backward() adds to it),
+    but nothing is changed: read the results from the steps, or call `backward()` yourself.
+
+        >>> import autograd
+        >>> x = autograd.Value(2.0, "x"); w = autograd.Value(-3.0, "w")
+        >>> walk = autograd.backprop_steps(x * w)
+        >>> [s.kind for s in walk]
+        ['start', 'forward', 'seed', 'backward', 'done']
+        >>> print(walk[3].lines[2])
+        ∂v2/∂x += ∂v2/∂v2 · ∂v2/∂x = 1 · b = 1 · (-3) = -3    (x.grad: 0 → -3)
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"backprop_steps() needs a Value (the output of a computation), got "
+                        f"{type(root).__name__}")
+    if not root.requires_grad:
+        raise ValueError(
+            "backprop_steps() needs a Value that takes a gradient; this one is a constant, "
+            "detach()ed or made under no_grad(), so there is no backward pass to show"
+        )
+    seed = _as_float(grad, "backprop_steps(grad=...)")
+    order = topological_order(root)
+    index = {id(v): i for i, v in enumerate(order)}
+    nodes = _describe_nodes(order, index)
+    initial = State(
+        tuple(v.data if v.op is None else None for v in order),
+        tuple(v.grad if v.op is None and v.requires_grad and _is_float(v.grad) else None
+              for v in order),
+    )
+    out = _d(nodes[-1].name)
+    walk: list[Step] = []
+
+    def add(**fields) -> None:
+        walk.append(Step(index=len(walk), **fields))
+
+    inputs = [n.name for n in nodes if n.kind == "input"]
+    add(kind="start", phase="forward", node=None,
+        title="start: the inputs are known, nothing else is computed yet",
+        lines=(f"inputs: {_names(inputs) or 'none'}",
+               f"the forward pass computes {sum(n.kind == 'op' for n in nodes)} nodes, "
+               "parents first; then the backward pass sends gradients back"))
+    for node in nodes:
+        if node.kind != "op":
+            continue
+        parents = [order[p] for p in node.parents]
+        numbers = _expression(order[node.index].op, [_operand(p.data) for p in parents])
+        add(kind="forward", phase="forward", node=node.index,
+            title=f"forward: {node.name} = {node.expression}",
+            lines=(f"{node.name} = {node.expression}",
+                   f"{' ' * len(node.name)} = {numbers} = {fmt(node.data)}"),
+            changes=(Change(node.index, "data", None, node.data),))
+
+    # The seed: what backward() does before its loop (see value._backpropagate).
+    grads: dict[int, float] = {}
+    changes = []
+    gradient_order = topological_order(root, gradient_only=True)
+    for v in gradient_order:
+        i = index[id(v)]
+        if v.op is not None or not _is_float(initial.grad[i]):
+            grads[i] = 0.0
+            changes.append(Change(i, "grad", None, 0.0))
+        else:
+            grads[i] = initial.grad[i]
+    r = index[id(root)]
+    before = grads[r]
+    grads[r] = before + seed  # as backward(): the root was reset to 0 (or is a leaf, and adds)
+    changes.append(Change(r, "grad", before, grads[r]))
+    kept = [nodes[i].name for i, v in enumerate(order)
+            if v.op is None and initial.grad[i] is not None]
+    lines = [f"∂{out}/∂{out} = {fmt(seed)}: the output's gradient with respect to itself",
+             "every other gradient starts at 0 and collects one contribution per use"]
+    if kept:
+        lines.append(f"leaves add to the grad they hold from an earlier backward(): "
+                     f"{_names(kept)}")
+    add(kind="seed", phase="backward", node=r, title=f"seed: ∂{out}/∂{out} = {fmt(grads[r])}",
+        lines=tuple(lines), upstream=grads[r], changes=tuple(changes))
+
+    for v in reversed(gradient_order):
+        if v.op is None:
+            continue
+        add(**_backward_step(v, nodes[index[id(v)]], nodes, index, grads, out))
+
+    leaves = [n for n in nodes if n.kind == "input"]
+    add(kind="done", phase="backward", node=r, title="done: every gradient is computed",
+        lines=tuple(f"∂{out}/∂{_d(n.name)} = {fmt(grads.get(n.index))}" for n in leaves)
+        or ("the output has no inputs that take a gradient",))
+    return Steps(root, nodes, tuple(walk), initial)
+
+
+def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], index: dict[int, int],
+                   grads: dict[int, float], out: str) -> dict:
+    """The chain rule through one node, applied to `grads` exactly as backward() does."""
+    op = v.op
+    upstream = grads[node.index]
+    parents = v.parents
+    locals_ = op.local_grads(v.data, *[p.data for p in parents])
+    wrts = _input_names(op, len(parents))
+    names = [nodes[p].name for p in node.parents]
+    formulas = _formulas(op, names)
+    terms, changes = [], []
+    where = "" if op.arity is None else (
+        f": {op.expression(*wrts)} with " + ", ".join(f"{w} = {n}" for w, n in zip(wrts, names)))
+    me = _d(node.name)
+    lines = [f"{node.name} = {node.expression}    (op {op.name}{where})",
+             f"upstream: ∂{out}/∂{me} = {fmt(upstream)}"]
+    if len(parents) > _ELIDE:
+        lines.append("local derivatives: " + ", ".join(
+            f"∂/∂{w} = {f}" for w, f in _distinct(op, wrts)))
+    for k, parent in enumerate(parents):
+        p = node.parents[k]
+        name = names[k]
+        local = locals_[k] if k < len(locals_) else None
+        if local is None or not parent.requires_grad:
+            terms.append(Term(p, wrts[k], formulas[k], local, None, None, None))
+            lines.append(f"{name} is a constant: no gradient flows to it")
+            continue
+        contribution = upstream * local  # the very operations backward() performs
+        before = grads[p]
+        grads[p] = after = before + contribution
+        terms.append(Term(p, wrts[k], formulas[k], local, contribution, before, after))
+        changes.append(Change(p, "grad", before, after))
+        formula = formulas[k] if _is_atom(formulas[k]) else f"({formulas[k]})"
+        numbers = "" if formulas[k] == fmt(local) else f" = {fmt(upstream)} · {_operand(local)}"
+        lines.append(
+            f"∂{out}/∂{_d(name)} += ∂{out}/∂{me} · ∂{me}/∂{_d(name)} = {fmt(upstream)} · "
+            f"{formula}{numbers} = {fmt(contribution)}    "
+            f"({name}.grad: {fmt(before)} → {fmt(after)})"
+        )
+    return dict(kind="backward", phase="backward", node=node.index,
+                title=f"backward through {node.name} = {node.expression}",
+                lines=tuple(lines), upstream=upstream, terms=tuple(terms),
+                changes=tuple(changes))
+
+
+# ---- names and expressions ---------------------------------------------------------------------
+def fmt(x: float | None) -> str:
+    """A number as the players show it: 6 significant digits; "—" for not computed yet."""
+    if x is None:
+        return "—"
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    text = f"{x:.6g}"
+    return "0" if text == "-0" and x == 0 and math.copysign(1, x) > 0 else text
+
+
+def _operand(x: float) -> str:
+    """A number inside an expression: negative numbers in parentheses."""
+    text = fmt(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _is_float(x) -> bool:
+    return isinstance(x, float)
+
+
+def _name_of(v: Value, i: int) -> str:
+    if v.label:
+        return v.label
+    if v.op is None and not v.requires_grad:
+        return fmt(v.data)
+    return f"v{i}"
+
+
+def _is_atom(text: str) -> bool:
+    return re.fullmatch(r"[\w.]+", text) is not None
+
+
+def _d(name: str) -> str:
+    """A name after ∂: in parentheses unless it is one word (`∂x`, `∂(h1.w·x+b)`)."""
+    return name if _is_atom(name) else f"({name})"
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+def _describe_nodes(order: list[Value], index: dict[int, int]) -> tuple[Node, ...]:
+    nodes = []
+    for i, v in enumerate(order):
+        parents = tuple(index[id(p)] for p in v.parents)
+        names = [_name_of(order[p], p) for p in parents]
+        kind = "op" if v.op is not None else "input" if v.requires_grad else "constant"
+        nodes.append(Node(
+            index=i, id=f"v{i}", name=_name_of(v, i), label=v.label, kind=kind,
+            op=v.op.name if v.op else None, symbol=v.op.symbol if v.op else "",
+            expression=_expression(v.op, names) if v.op else "",
+            parents=parents, data=v.data, requires_grad=v.requires_grad,
+        ))
+    return tuple(nodes)
+
+
+def _expression(op: Op, names: list[str]) -> str:
+    """How a node reads in its parents' names (or numbers); long n-ary nodes are elided."""
+    if op.name == "dot":
+        n = len(names) // 2
+        terms = [f"{w}·{x}" for w, x in zip(names[:n], names[n: 2 * n])] + names[2 * n:]
+        return " + ".join(_elide(terms))
+    if op.arity is None:
+        return op.expression(*_elide(names))
+    return op.expression(*names)
+
+
+def _elide(items: list[str]) -> list[str]:
+    if len(items) <= _ELIDE:
+        return items
+    return items[:3] + ["…"] + items[-2:]
+
+
+def _input_names(op: Op, count: int) -> list[str]:
+    """What the op table's formulas call each input: a, b (n for pow's exponent), w_i, x_i."""
+    if op.name == "dot":
+        n = count // 2
+        return ([f"w{i + 1}" for i in range(n)] + [f"x{i + 1}" for i in range(n)]
+                + ["b"] * (count - 2 * n))
+    if op.arity is None:
+        return [f"a{i + 1}" for i in range(count)]
+    return ["a", "n" if op.name == "pow" else "b"][:count]
+
+
+def _formulas(op: Op, names: list[str]) -> list[str]:
+    """The op table's formula for each input, with dot's x_i/w_i named after the actual inputs."""
+    count = len(names)
+    if op.name == "dot":
+        n = count // 2
+        return names[n: 2 * n] + names[:n] + [op.formula[2]] * (count - 2 * n)
+    if op.arity is None:
+        return [op.formula[0]] * count
+    return list(op.formula) + [""] * (count - len(op.formula))
+
+
+def _distinct(op: Op, wrts: list[str]) -> list[tuple[str, str]]:
+    """The n-ary partials in a line: Σ's "1" once, dot's x_i / w_i / 1 once each."""
+    if op.name == "dot":
+        pairs = [("w_i", op.formula[0]), ("x_i", op.formula[1])]
+        return pairs + ([("b", op.formula[2])] if len(wrts) % 2 else [])
+    return [("each input", op.formula[0])]

@@ -1,0 +1,206 @@
+"""autograd.backprop_steps: the explained walk-through must be the backward pass, bit for bit.
+
+`autograd.testing.expressions` (issue 3) did not exist when this was written, so the property
+test below builds its random expression DAGs with a small strategy of its own: shared
+sub-expressions, constants, n-ary `sum` and `dot`, and ops whose partials give inf and nan.
+"""
+import math
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd
+from autograd import Value
+from autograd.steps import backprop_steps as steps, fmt
+
+
+def same_bits(a, b) -> bool:
+    return struct.pack("<d", a) == struct.pack("<d", b)
+
+
+def neuron():
+    x, w, b = Value(2.0, "x"), Value(-3.0, "w"), Value(6.8813735870195432, "b")
+    return (x * w + b).tanh(), (x, w, b)
+
+
+def test_the_tanh_neuron_step_by_step():
+    out, (x, w, b) = neuron()
+    walk = steps(out)
+    assert [s.kind for s in walk] == ["start", "forward", "forward", "forward", "seed",
+                                      "backward", "backward", "backward", "done"]
+    t = math.tanh(2.0 * -3.0 + 6.8813735870195432)  # ≈ 1/√2
+    slope = 1 - t * t  # tanh' at the pre-activation, ≈ 0.5
+    tanh_step = walk[5]
+    assert walk.nodes[tanh_step.node].op == "tanh"
+    assert tanh_step.upstream == 1.0
+    (term,) = tanh_step.terms
+    assert term.formula == autograd.OPS["tanh"].formula[0]  # read from the op table
+    assert term.local == pytest.approx(slope, rel=1e-15)
+    assert (term.before, term.after) == (0.0, term.contribution)
+    mul_step = walk[7]
+    assert [walk.nodes[t.parent].name for t in mul_step.terms] == ["x", "w"]
+    assert [t.formula for t in mul_step.terms] == ["b", "a"]  # d(a*b)/da = b, d/db = a
+    assert mul_step.terms[0].local == -3.0 and mul_step.terms[1].local == 2.0
+    assert mul_step.terms[0].after == pytest.approx(-3.0 * slope, rel=1e-14)
+    assert mul_step.terms[1].after == pytest.approx(2.0 * slope, rel=1e-14)
+    # The chain-rule line, in words and numbers.
+    assert "∂v5/∂x += ∂v5/∂v2 · ∂v2/∂x = 0.5 · b = 0.5 · (-3) = -1.5" in mul_step.lines[2]
+    assert "(x.grad: 0 → -1.5)" in mul_step.lines[2]
+    assert "a = x, b = w" in mul_step.lines[0]
+    assert walk[-1].lines == ("∂v5/∂x = -1.5", "∂v5/∂w = 1", "∂v5/∂b = 0.5")
+
+
+def test_not_computed_yet_is_visible_and_steps_change_nothing():
+    out, leaves = neuron()
+    walk = steps(out)
+    start = walk.state(0)
+    assert start.data[:2] == (2.0, -3.0) and start.data[2] is None  # x*w not computed yet
+    assert set(start.grad) == {None}
+    forward_done = walk.state(walk.first_backward - 1)
+    assert None not in forward_done.data and set(forward_done.grad) == {None}
+    seeded = walk.state(walk.first_backward)
+    assert seeded.grad[-1] == 1.0 and set(seeded.grad[:-1]) == {0.0}
+    assert out.grad is None and all(v.grad is None for v in leaves)  # steps() touched nothing
+    for k, step in enumerate(walk):
+        assert step.index == k
+
+
+def replay(walk, order):
+    """Apply the recorded numbers the way the chain rule does: grad += upstream * local."""
+    grads = {i: g for i, g in enumerate(walk.initial.grad) if g is not None}
+    for step in walk:
+        if step.kind == "seed":
+            grads.update({c.node: c.after for c in step.changes})
+        elif step.kind == "backward":
+            assert same_bits(step.upstream, grads[step.node])
+            for term in step.terms:
+                if term.contribution is None:
+                    assert not order[term.parent].requires_grad or term.local is None
+                    continue
+                assert same_bits(term.contribution, step.upstream * term.local)
+                assert same_bits(term.before, grads[term.parent])
+                grads[term.parent] = grads[term.parent] + step.upstream * term.local
+                assert same_bits(term.after, grads[term.parent])
+    return grads
+
+
+@st.composite
+def expressions(draw):
+    """A random expression DAG: leaves and constants, ops picking any earlier node (sharing)."""
+    numbers = st.floats(-3, 3, allow_nan=False).filter(lambda x: abs(x) > 1e-3 or x == 0)
+    pool = [Value(draw(numbers), f"x{i}") for i in range(draw(st.integers(1, 4)))]
+    pick = st.sampled_from
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(pick(["binary", "const", "unary", "pow", "sum", "dot"]))
+        a = draw(pick(pool))
+        if kind == "binary":
+            node = draw(pick(["__add__", "__sub__", "__mul__", "__truediv__"]))
+            node = getattr(a, node)(draw(pick(pool)))
+        elif kind == "const":
+            node = draw(pick([a * 2.5, 1.5 - a, a / 0.5, -a]))
+        elif kind == "unary":
+            node = getattr(a, draw(pick(["tanh", "sigmoid", "relu", "abs", "sin", "exp", "log",
+                                          "sqrt", "cos"])))()
+        elif kind == "pow":
+            node = a ** draw(pick([2, 3, 0.5, -1, 2.0]))
+        elif kind == "sum":
+            node = autograd.sum(draw(st.lists(pick(pool), min_size=1, max_size=8)) + [1.0])
+        else:
+            n = draw(st.integers(1, 5))
+            ws = draw(st.lists(pick(pool), min_size=n, max_size=n))
+            xs = draw(st.lists(pick(pool + [Value(0.5, requires_grad=False)]), min_size=n,
+                               max_size=n))
+            node = autograd.dot(ws, xs, draw(pick([None, a, 1.0])))
+        pool.append(node)
+    return autograd.sum(draw(st.lists(pick(pool), min_size=1, max_size=3)) + [pool[-1]])
+
+
+@given(expressions(), st.booleans())
+def test_replaying_the_steps_gives_backwards_grads_bit_for_bit(root, twice):
+    if twice:  # leaves then hold a grad, and the second pass adds to it
+        root.backward()
+    walk = steps(root)
+    order = autograd.topological_order(root)
+    replayed = replay(walk, order)
+    final = walk.state(len(walk) - 1)
+    root.backward()
+    for i, v in enumerate(order):
+        if v.requires_grad:
+            assert same_bits(replayed[i], v.grad), (i, replayed[i], v.grad)
+            assert same_bits(final.grad[i], v.grad)
+            assert final.data[i] == v.data or (math.isnan(v.data) and math.isnan(final.data[i]))
+        else:
+            assert final.grad[i] is None  # constants never receive a gradient
+    # The backward steps follow backward()'s own order: reversed, gradient nodes only.
+    gradient_order = [i for i, v in enumerate(order) if v.requires_grad and v.op is not None]
+    visited = [s.node for s in walk if s.kind == "backward"]
+    expected = [order.index(v) for v in reversed(autograd.topological_order(
+        root, gradient_only=True)) if v.op is not None]
+    assert visited == expected and sorted(visited) == gradient_order
+
+
+def test_leaf_grads_from_an_earlier_backward_are_added_to():
+    x = Value(3.0, "x")
+    y = x * x
+    y.backward()  # x.grad = 6
+    walk = steps(y)
+    assert walk.state(0).grad[0] == 6.0
+    assert "earlier backward()" in " ".join(walk[walk.first_backward].lines)
+    assert walk.state(len(walk) - 1).grad[0] == 12.0
+    assert x.grad == 6.0
+
+
+def test_constants_and_pow_exponents_take_no_gradient():
+    x = Value(1.5, "x")
+    y = (x * 4.0) ** 3
+    walk = steps(y)
+    pow_step = next(s for s in walk if s.kind == "backward")
+    base, exponent = pow_step.terms
+    assert base.formula == "n·a^(n-1)" and base.local == 3 * 6.0**2
+    assert exponent.local is None and exponent.contribution is None
+    assert "3 is a constant: no gradient flows to it" in pow_step.lines
+    assert walk.nodes[1].kind == "constant" and walk.nodes[1].name == "4"
+
+
+def test_dot_partials_are_named_after_the_actual_inputs_and_long_nodes_are_elided():
+    w = [Value(float(i), f"w{i}") for i in range(8)]
+    x = [Value(1.0 + i, f"x{i}") for i in range(8)]
+    b = Value(0.5, "b")
+    out = autograd.dot(w, x, b)
+    step = next(s for s in steps(out) if s.kind == "backward")
+    assert [t.formula for t in step.terms] == [f"x{i}" for i in range(8)] + \
+        [f"w{i}" for i in range(8)] + ["1"]
+    assert [t.local for t in step.terms] == [1.0 + i for i in range(8)] + \
+        [float(i) for i in range(8)] + [1.0]
+    assert "…" in step.title  # w0·x0 + w1·x1 + w2·x2 + … + w7·x7 + b
+    assert "local derivatives: ∂/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1" in step.lines
+
+
+def test_misuse_gives_clear_errors():
+    with pytest.raises(TypeError, match="needs a Value.*got float"):
+        steps(2.0)
+    with pytest.raises(ValueError, match="constant"):
+        steps(Value(2.0, requires_grad=False) * 3)
+    with pytest.raises(TypeError, match="real number"):
+        steps(Value(1.0) * 2, grad="one")
+    walk = steps(Value(1.0) * 2)
+    with pytest.raises(IndexError, match="numbered 0 to"):
+        walk.state(len(walk))
+
+
+def test_numbers_are_shown_short_and_not_computed_yet_as_a_dash():
+    assert fmt(None) == "—"
+    assert fmt(0.9990889488055994) == "0.999089"
+    assert fmt(float("nan")) == "nan" and fmt(-math.inf) == "-inf"
+    assert fmt(-0.0) == "-0" and fmt(0.0) == "0"
+
+
+def test_the_docstring_example_runs():
+    import doctest
+
+    import autograd.steps
+
+    failures, tried = doctest.testmod(autograd.steps)
+    assert tried > 0 and failures == 0
