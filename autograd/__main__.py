@@ -1,0 +1,124 @@
+"""The command line: `python -m autograd SUBCOMMAND EXPRESSION name=value ...`.
+
+    python -m autograd draw "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432 -o graph.svg
+
+Expressions use the small whitelisted language of `autograd.expr` (numbers, names,
+`+ - * / **`, unary `-`, parentheses and the op table's functions); nothing else is evaluated.
+
+Adding a subcommand: write `add_NAME(subparsers)` that makes its parser (call
+`add_expression_arguments` for the expression and bindings) and sets `run=` to a function
+`(args) -> exit code` (call `load(args)` for the built graph), then list it in `SUBCOMMANDS`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .expr import FUNCTIONS, ExpressionError, build
+from .value import Value
+
+
+class UsageError(Exception):
+    """A mistake on the command line: printed as one line, exit status 2."""
+
+
+def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every graph subcommand shares: the expression and `name=value` bindings."""
+    parser.add_argument(
+        "expression",
+        help="such as 'tanh(x*w + b)': numbers, names, + - * / **, unary -, parentheses and "
+        f"the functions {', '.join(FUNCTIONS)}",
+    )
+    parser.add_argument(
+        "bindings", nargs="*", metavar="name=value", help="a number for every name, such as x=2"
+    )
+    parser.add_argument(
+        "--no-backward", dest="backward", action="store_false",
+        help="build the graph only: gradients stay 'not computed'",
+    )
+
+
+def load(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
+    """Build the graph of `args.expression` with `args.bindings`, and run backward() on it
+    unless `--no-backward` was given (or the result is a constant that needs no gradient)."""
+    try:
+        root, inputs = build(args.expression, args.bindings)
+    except ExpressionError as error:
+        raise UsageError(str(error)) from None
+    if args.backward and root.requires_grad:
+        root.backward()
+    return root, inputs
+
+
+# ---- draw -----------------------------------------------------------------------------------
+def add_draw(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "draw", help="draw the computation graph (a file, DOT text, or a table in the terminal)",
+        description="Draw the computation graph of an expression. Without -o, print a table of "
+        "the nodes (--dot prints the Graphviz DOT text instead).",
+    )
+    add_expression_arguments(parser)
+    parser.add_argument(
+        "-o", "--output", type=Path,
+        help="write the drawing here; the format comes from the suffix: .svg .png .pdf, "
+        ".dot or .gv for the DOT text",
+    )
+    parser.add_argument("--dot", action="store_true", help="print the DOT text")
+    parser.add_argument("--rankdir", default="LR", choices=["LR", "RL", "TB", "BT"])
+    parser.add_argument(
+        "--show", default="data+grad", help="which numbers each node shows: data+grad, data, grad"
+    )
+    parser.add_argument("--title", help="a title above the drawing")
+    parser.set_defaults(run=run_draw)
+
+
+def run_draw(args: argparse.Namespace) -> int:
+    from .draw import draw  # imported here so that the other subcommands never need graphviz
+
+    root, _ = load(args)
+    try:
+        drawing = draw(root, rankdir=args.rankdir, show=args.show, title=args.title)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if args.output is not None:
+        drawing.render(args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
+    elif args.dot:
+        sys.stdout.write(drawing.source)
+    else:
+        print(drawing.text())
+    return 0
+
+
+SUBCOMMANDS: list[Callable] = [add_draw]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The whole command line: one subparser per entry of `SUBCOMMANDS`."""
+    top = argparse.ArgumentParser(
+        prog="python -m autograd",
+        description="Build the graph of a small expression and look at it.",
+        epilog='example: python -m autograd draw "tanh(x*w + b)" x=2 w=-3 b=6.88 -o graph.svg',
+    )
+    subparsers = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for a usage error, as argparse does)."""
+    top = parser()
+    args = top.parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as error:
+        top.exit(2, f"{top.prog} {args.command}: error: {error}\n")
+    except RuntimeError as error:  # such as Graphviz not installed: say so, without a traceback
+        top.exit(1, f"{top.prog} {args.command}: error: {error}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

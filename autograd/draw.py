@@ -1,0 +1,503 @@
+"""Drawings of computation graphs, for files, notebooks and the terminal.
+
+`draw(root)` lays the graph out left to right with Graphviz: one box per Value showing
+`label | data | grad`, and a small oval per op between a Value and its parents. It returns a
+`Drawing`: `.source` is the DOT text (no program needed), `.render("g.svg")` and `.pipe("png")`
+run Graphviz's `dot`, Jupyter displays it inline, and `.text()` is a table for the terminal.
+
+What the drawing shows (the legend under the title says the same):
+
+- the grad cell's colour is the gradient: blue for > 0, red for < 0, white for 0, deeper the
+  larger |grad| is relative to the largest in the graph; gold for nan. A grad that no backward
+  pass has reached yet (`grad is None`) is grey and reads "not computed", unlike 0.0.
+- the label cell says what the node is: green for an input, orange for a parameter (a leaf in
+  `params`, or by default a leaf with an `nn`-style dotted name such as "layers.0.neurons.3.w.2"),
+  plain for an op's result (its id, `v5`, when it has no label); constants are small dashed grey
+  boxes with just their number; the output has a thick border.
+- edges into `-`, `/`, `**` say which input is `a` and which `b`; edges into a `dot` node say
+  which are the weights `w_i`, the inputs `x_i` and the bias `b` (as the op table's formulas do).
+
+Ids are stable so other tools can find nodes: Value i of `topological_order(root)` is `v{i}`,
+the op that made it `op{i}` (see `node_ids`); they are the DOT node names, the SVG `id`s, and
+the SVG `class` says what the node is (`value input`, `value param`, `value const`,
+`value output`, `op op-mul`, `group neuron`, ...). Inside a value's SVG group the `<text>`
+elements come in the order label, data, grad.
+
+Large graphs: `collapse="neuron"` or `"layer"` draws every node made in one `nn` neuron (or
+layer), found through `node.scope.enclosing(kind)`, as one box `g{i}` (i: its first node). Past
+`max_nodes` boxes the drawing collapses by itself when that is enough, and otherwise refuses
+with a message that says how to make the graph drawable.
+
+Labels are user text: each is shown as text, never read as markup. They go into Graphviz
+HTML-like labels with `<`, `>`, `&` and quotes escaped, control characters (newlines too) shown
+as escapes, and long labels shortened.
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import graphviz
+
+from .graph import topological_order
+from .value import Value
+
+COLLAPSE_KINDS = ("neuron", "layer")
+FORMATS = ("svg", "png", "pdf")
+SHOW_FIELDS = ("data", "grad")
+MAX_LABEL = 32  # characters of a label shown before it is shortened with "…"
+
+INSTALL_HINT = (
+    "Graphviz's 'dot' program is needed to render drawings and was not found on PATH. "
+    "Install Graphviz: 'sudo apt-get install graphviz' (Debian, Ubuntu), 'brew install "
+    "graphviz' (macOS), 'conda install graphviz', or see https://graphviz.org/download/. "
+    "Without it, .source still gives the DOT text and .text() a table."
+)
+
+# Colours (also in the legend).
+POSITIVE = (33, 102, 172)  # blue: grad > 0
+NEGATIVE = (178, 24, 43)  # red: grad < 0
+NAN_COLOR = "#f4c430"
+NOT_COMPUTED = "#e8e8e8"
+INPUT_COLOR = "#d9f0d3"
+PARAM_COLOR = "#fde0c5"
+CONSTANT_COLOR = "#888888"
+OP_COLOR = "#f2f2f2"
+FONT = "Helvetica"
+
+
+class GraphvizNotFound(RuntimeError):
+    """Rendering needs Graphviz's `dot` program, which is not installed (the message says how)."""
+
+
+def node_ids(root: Value) -> list[tuple[Value, str, str | None]]:
+    """`(value, "v{i}", "op{i}" or None for a leaf)` for each Value of `topological_order(root)`.
+
+    These are the names of the nodes in every drawing of `root`'s graph (DOT names and SVG ids).
+    """
+    return [
+        (v, f"v{i}", None if v.op is None else f"op{i}")
+        for i, v in enumerate(topological_order(root))
+    ]
+
+
+@dataclass
+class Drawing:
+    """A drawn graph: `.source` (DOT), `.pipe(format)`, `.render(path)`, `.text()`, Jupyter display.
+
+    `ids` maps the id of every Value and op (`v3`, `op3`) to the id of the box that shows it:
+    itself, or its group `g{i}` when the drawing is collapsed. `collapsed` is the kind collapsed
+    by (None when every node is drawn).
+    """
+
+    source: str
+    ids: dict[str, str]
+    collapsed: str | None
+    nodes: list[Value] = field(repr=False)
+
+    def pipe(self, format: str = "svg") -> bytes:
+        """The drawing rendered by Graphviz's `dot` as bytes (`format`: svg, png or pdf)."""
+        if format not in FORMATS:
+            raise ValueError(f"pipe() format must be one of {', '.join(FORMATS)}, got {format!r}")
+        try:
+            return graphviz.pipe("dot", format, self.source.encode("utf-8"), quiet=True)
+        except graphviz.ExecutableNotFound:
+            raise GraphvizNotFound(INSTALL_HINT) from None
+        except graphviz.CalledProcessError as error:
+            raise RuntimeError(f"Graphviz's dot failed: {error.stderr!r}") from None
+
+    def render(self, path: str | Path, format: str | None = None) -> Path:
+        """Write the drawing to `path`; the format comes from its suffix (.svg .png .pdf, or .dot
+        and .gv for the DOT text) unless `format` is given. Returns the path."""
+        path = Path(path)
+        if format is None:
+            format = path.suffix.lower().lstrip(".")
+            if format not in FORMATS + ("dot", "gv"):
+                raise ValueError(
+                    f"cannot tell the format from the file name {str(path)!r}: end it with .svg, "
+                    ".png, .pdf, .dot or .gv, or pass format="
+                )
+        if format in ("dot", "gv"):
+            path.write_text(self.source, encoding="utf-8")
+        else:
+            path.write_bytes(self.pipe(format))
+        return path
+
+    def text(self) -> str:
+        """A table of the graph's nodes for the terminal: id, label, how it was computed, data,
+        grad. Nodes come in topological order, parents first, whatever the drawing collapsed."""
+        index = {id(v): i for i, v in enumerate(self.nodes)}
+        rows = [("id", "label", "computed as", "data", "grad")]
+        for i, v in enumerate(self.nodes):
+            if v.op is None:
+                how = _kind(v, self.nodes[-1], None)
+            else:
+                how = v.op.expression(*[p.label or f"v{index[id(p)]}" for p in v.parents])
+            rows.append((f"v{i}", _plain(v.label), _shorten(_plain(how), 40), _number(v.data),
+                         _grad_text(v)))
+        widths = [max(len(row[c]) for row in rows) for c in range(5)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        return "\n".join(lines)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        """Jupyter: the SVG, or, without Graphviz, the DOT text with a hint on installing it."""
+        try:
+            svg = self.pipe("svg").decode("utf-8")
+        except GraphvizNotFound:
+            return {
+                "text/plain": f"{INSTALL_HINT}\n\n{self.source}",
+                "text/html": f"<p>{html.escape(INSTALL_HINT)}</p>\n"
+                f"<pre>{html.escape(self.source)}</pre>",
+            }
+        return {"image/svg+xml": svg, "text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        how = f", collapsed by {self.collapsed}" if self.collapsed else ""
+        return f"<Drawing of {len(self.nodes)} values{how}: .source, .render(path), .text()>"
+
+
+def draw(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show: str = "data+grad",
+    color: str | None = "grad",
+    collapse: str | None = None,
+    max_nodes: int = 500,
+    title: str | None = None,
+    params: Iterable[Value] | None = None,
+    legend: bool = True,
+) -> Drawing:
+    """Draw the graph that `root` was computed from (see the module docstring for what it shows).
+
+    rankdir: "LR" (inputs left, output right), "RL", "TB" or "BT".
+    show: which numbers each Value shows: "data+grad", "data" or "grad".
+    color: "grad" colours the grad cells by sign and size; None leaves them white.
+    collapse: None, "neuron" or "layer": draw each nn neuron / layer as one box.
+    max_nodes: more boxes than this and the drawing collapses by itself (by neuron, then by
+        layer) or, when that is not enough, raises ValueError saying how to draw it.
+    title: text above the drawing. params: the leaves to mark as parameters (default: leaves
+        with dotted names). legend: show the colour key under the title.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw() needs a Value, got {type(root).__name__}")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw(rankdir=...) must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if not isinstance(show, str) or not show or any(
+        part not in SHOW_FIELDS for part in show.split("+")
+    ):
+        raise ValueError(f"draw(show=...) must be 'data+grad', 'data' or 'grad', got {show!r}")
+    if color not in ("grad", None):
+        raise ValueError(f"draw(color=...) must be 'grad' or None, got {color!r}")
+    if collapse not in (None,) + COLLAPSE_KINDS:
+        raise ValueError(f"draw(collapse=...) must be None, 'neuron' or 'layer', got {collapse!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"draw(max_nodes=...) must be a positive integer, got {max_nodes!r}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"draw(title=...) must be a string or None, got {type(title).__name__}")
+
+    nodes = topological_order(root)
+    if collapse is None and len(nodes) > max_nodes:
+        collapse = _collapse_to_fit(nodes, max_nodes)
+    groups = _groups(nodes, collapse) if collapse else [None] * len(nodes)
+    if collapse and _box_count(nodes, collapse) > max_nodes:
+        raise ValueError(_too_large(nodes, max_nodes))
+    marked = None if params is None else {id(p) for p in params}
+    style = _Style(show.split("+"), color, _largest_grad(nodes))
+    return _build(nodes, groups, collapse, style, marked, rankdir, title, legend)
+
+
+# ---- laying out -------------------------------------------------------------------------------
+@dataclass
+class _Style:
+    fields: list[str]
+    color: str | None
+    largest: float  # the largest finite |grad| in the graph, for the colour scale
+
+
+def _build(nodes, groups, collapse, style, marked, rankdir, title, legend) -> Drawing:
+    root = nodes[-1]
+    dot = graphviz.Digraph(
+        name="computation_graph",
+        graph_attr={"rankdir": rankdir, "fontname": FONT, "nodesep": "0.2", "ranksep": "0.35",
+                    "labelloc": "t"},
+        node_attr={"fontname": FONT, "fontsize": "11", "shape": "plain"},
+        edge_attr={"fontname": FONT, "fontsize": "9", "color": "#555555",
+                   "arrowsize": "0.6"},
+    )
+    if title is not None or legend:
+        dot.attr(label=_caption(title, legend))
+
+    ids: dict[str, str] = {}
+    group_ids: dict[object, str] = {}
+    members: dict[str, list[int]] = {}
+    drawn_as: list[str] = []  # the box each Value ends up in
+    for i, (v, group) in enumerate(zip(nodes, groups)):
+        if group is None:
+            box = f"v{i}"
+        else:
+            box = group_ids.setdefault(group, f"g{i}")
+            members.setdefault(box, []).append(i)
+        drawn_as.append(box)
+        ids[f"v{i}"] = box
+        if v.op is not None:
+            ids[f"op{i}"] = box if group is not None else f"op{i}"
+
+    index = {id(v): i for i, v in enumerate(nodes)}
+    for i, v in enumerate(nodes):
+        if groups[i] is not None:
+            continue
+        kind = _kind(v, root, marked)
+        dot.node(f"v{i}", _value_label(v, i, kind, style), id=f"v{i}",
+                 tooltip=_tooltip(v, kind), _attributes={"class": f"value {kind}"})
+        if v.op is not None:
+            dot.node(f"op{i}", _op_label(v), id=f"op{i}", shape="ellipse", style="filled",
+                     fillcolor=OP_COLOR, color="#999999", fontsize="10", margin="0.02,0.01",
+                     height="0.3", _attributes={"class": f"op op-{v.op.name}"})
+            dot.edge(f"op{i}", f"v{i}", id=f"op{i}-out")
+
+    for box, indices in members.items():
+        _group_node(dot, box, indices, nodes, groups, index, collapse, style)
+
+    seen: set[tuple[str, str]] = set()
+    for i, v in enumerate(nodes):
+        roles = _roles(v)
+        target = f"op{i}" if groups[i] is None else drawn_as[i]
+        for k, parent in enumerate(v.parents):
+            source = drawn_as[index[id(parent)]]
+            if groups[i] is None:
+                dot.edge(source, target, id=f"op{i}-in{k}", label=roles[k] if roles else None)
+            elif source != target and (source, target) not in seen:
+                seen.add((source, target))
+                dot.edge(source, target)
+    return Drawing(dot.source, ids, collapse, nodes)
+
+
+def _group_node(dot, box, indices, nodes, groups, index, collapse, style) -> None:
+    """One box for all the Values of a neuron or layer: its name, its size, and its output."""
+    inside = set(indices)
+    group = groups[indices[0]]
+    used_outside = set()
+    for i, v in enumerate(nodes):
+        if i not in inside:
+            used_outside.update(index[id(p)] for p in v.parents if index[id(p)] in inside)
+    outputs = sorted(used_outside | ({len(nodes) - 1} & inside))
+    leaves = sum(1 for i in indices if nodes[i].op is None and nodes[i].requires_grad)
+    rows = [
+        f'<TR><TD COLSPAN="2"><B>{_escape(group.path, 48)}</B></TD></TR>',
+        f'<TR><TD COLSPAN="2"><FONT COLOR="#666666">{collapse}: {len(indices)} values, '
+        f"{leaves} parameters</FONT></TD></TR>",
+    ]
+    if len(outputs) == 1:
+        out = nodes[outputs[0]]
+        rows.append(f"<TR>{_cells(out, style)}</TR>")
+    else:
+        rows.append(f'<TR><TD COLSPAN="2">{len(outputs)} outputs</TD></TR>')
+    border = "3" if len(nodes) - 1 in inside else "1"
+    table = (
+        f'<TABLE BORDER="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+        f'STYLE="rounded" BGCOLOR="#f7f7ff">{"".join(rows)}</TABLE>'
+    )
+    dot.node(box, f"<{table}>", id=box, _attributes={"class": f"group {collapse}"})
+
+
+def _value_label(v: Value, i: int, kind: str, style: _Style) -> str:
+    if kind == "const" and v.op is None:
+        return (
+            f'<<TABLE BORDER="1" STYLE="dashed" CELLBORDER="0" CELLPADDING="2" '
+            f'COLOR="{CONSTANT_COLOR}"><TR><TD><FONT COLOR="{CONSTANT_COLOR}">'
+            f"{_number(v.data)}</FONT></TD></TR></TABLE>>"
+        )
+    if v.label:
+        name = _escape(v.label, MAX_LABEL)
+    else:
+        name = f'<FONT COLOR="#888888">v{i}</FONT>'
+    fill = {"input": INPUT_COLOR, "param": PARAM_COLOR}.get(kind)
+    bg = f' BGCOLOR="{fill}"' if fill else ""
+    if kind == "output":
+        name = f"<B>{name}</B>"
+    border = "3" if kind == "output" else "1"
+    dashed = ' STYLE="dashed"' if kind == "const" else ' STYLE="rounded"'
+    return (
+        f'<<TABLE BORDER="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4"{dashed}>'
+        f"<TR><TD{bg}>{name}</TD>{_cells(v, style)}</TR></TABLE>>"
+    )
+
+
+def _cells(v: Value, style: _Style) -> str:
+    """The data and grad cells of a Value, as chosen by `show`."""
+    cells = []
+    if "data" in style.fields:
+        cells.append(f"<TD>{_number(v.data)}</TD>")
+    if "grad" in style.fields:
+        grad = _grad_of(v)
+        if not v.requires_grad:
+            cells.append(f'<TD><FONT COLOR="{CONSTANT_COLOR}"><I>no grad</I></FONT></TD>')
+        elif grad is None:
+            cells.append(
+                f'<TD BGCOLOR="{NOT_COMPUTED}"><FONT COLOR="#777777"><I>grad not computed</I>'
+                "</FONT></TD>"
+            )
+        else:
+            fill, ink = _grad_colors(grad, style)
+            cells.append(
+                f'<TD BGCOLOR="{fill}"><FONT COLOR="{ink}">grad {_number(grad)}</FONT></TD>'
+            )
+    return "".join(cells)
+
+
+def _op_label(v: Value) -> str:
+    return f"<{html.escape(v.op.symbol)}>"
+
+
+def _roles(v: Value) -> list[str] | None:
+    """Edge labels naming a parent's place where the order matters (a - b, w·x + b)."""
+    if v.op is None:
+        return None
+    if v.op.name in ("sub", "div", "pow", "powv"):
+        return ["a", "b"]
+    if v.op.name == "dot":
+        n = len(v.parents) // 2
+        roles = [f"w{k + 1}" for k in range(n)] + [f"x{k + 1}" for k in range(n)]
+        return roles + ["b"] * (len(v.parents) - 2 * n)
+    return None
+
+
+def _caption(title: str | None, legend: bool) -> str:
+    rows = []
+    if title is not None:
+        rows.append(f'<TR><TD COLSPAN="8"><FONT POINT-SIZE="14">{_escape(title, 120)}</FONT></TD></TR>')
+    if legend:
+        swatch = '<TD BGCOLOR="{}"><FONT POINT-SIZE="9" COLOR="{}">{}</FONT></TD>'
+        rows.append(
+            "<TR>"
+            + swatch.format(_rgb(POSITIVE), "white", "grad &gt; 0")
+            + swatch.format(_rgb(NEGATIVE), "white", "grad &lt; 0")
+            + swatch.format("white", "black", "grad 0")
+            + swatch.format(NOT_COMPUTED, "#777777", "not computed")
+            + swatch.format(INPUT_COLOR, "black", "input")
+            + swatch.format(PARAM_COLOR, "black", "parameter")
+            + swatch.format("white", CONSTANT_COLOR, "constant (dashed)")
+            + swatch.format("white", "black", "<B>output</B> (thick)")
+            + "</TR>"
+        )
+    return f'<<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2">{"".join(rows)}</TABLE>>'
+
+
+# ---- what a node is, and its colours ----------------------------------------------------------
+def _kind(v: Value, root: Value, marked: set[int] | None) -> str:
+    """output, input, param or const for leaves and the root; "value" for the rest."""
+    if v is root:
+        return "output"
+    if not v.requires_grad:
+        return "const"
+    if v.op is not None:
+        return "value"
+    if marked is not None:
+        return "param" if id(v) in marked else "input"
+    return "param" if "." in v.label else "input"
+
+
+def _grad_of(v: Value) -> float | None:
+    return v.grad.data if isinstance(v.grad, Value) else v.grad
+
+
+def _largest_grad(nodes: list[Value]) -> float:
+    largest = 0.0
+    for v in nodes:
+        g = _grad_of(v)
+        if g is not None and math.isfinite(g):
+            largest = max(largest, abs(g))
+    return largest
+
+
+def _grad_colors(grad: float, style: _Style) -> tuple[str, str]:
+    """(fill, text colour) for a grad: blue > 0, red < 0, deeper as |grad| nears the largest."""
+    if style.color is None or grad == 0:
+        return "white", "black"
+    if math.isnan(grad):
+        return NAN_COLOR, "black"
+    share = 1.0 if math.isinf(grad) or style.largest == 0 else abs(grad) / style.largest
+    strength = 0.15 + 0.85 * math.sqrt(min(share, 1.0))  # a small grad still shows its sign
+    base = POSITIVE if grad > 0 else NEGATIVE
+    mixed = tuple(round(255 + (c - 255) * strength) for c in base)
+    return _rgb(mixed), "white" if strength > 0.6 else "black"
+
+
+def _rgb(color: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*color)
+
+
+# ---- collapsing ------------------------------------------------------------------------------
+def _groups(nodes: list[Value], kind: str) -> list:
+    """For each Value, the scope of `kind` it was made in (None: drawn on its own)."""
+    return [None if v.scope is None else v.scope.enclosing(kind) for v in nodes]
+
+
+def _box_count(nodes: list[Value], kind: str) -> int:
+    groups = _groups(nodes, kind)
+    return groups.count(None) + len({g for g in groups if g is not None})
+
+
+def _collapse_to_fit(nodes: list[Value], max_nodes: int) -> str:
+    for kind in COLLAPSE_KINDS:
+        if _box_count(nodes, kind) <= max_nodes:
+            return kind
+    raise ValueError(_too_large(nodes, max_nodes))
+
+
+def _too_large(nodes: list[Value], max_nodes: int) -> str:
+    counts = {kind: _box_count(nodes, kind) for kind in COLLAPSE_KINDS}
+    if all(count == len(nodes) for count in counts.values()):
+        how = (
+            "It has no neuron or layer scopes to collapse by: make it under "
+            "autograd.scope(name, kind='layer') (nn models do), draw a smaller part of it, "
+            f"or pass max_nodes={len(nodes)} (Graphviz may take minutes)"
+        )
+    else:
+        how = (
+            f"Collapsed by neuron it has {counts['neuron']} boxes, by layer {counts['layer']}: "
+            f"pass collapse='neuron' or 'layer' with a larger max_nodes, or draw a smaller part"
+        )
+    return f"the graph has {len(nodes)} values, more than max_nodes={max_nodes}. {how}."
+
+
+# ---- text -----------------------------------------------------------------------------------
+def _plain(text: str) -> str:
+    """Text with control characters (newlines too) shown as escapes: one visible line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escape(text: str, limit: int) -> str:
+    """User text for an HTML-like label: one line, shortened, with markup characters escaped."""
+    return html.escape(_shorten(_plain(text), limit), quote=True)
+
+
+def _number(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _grad_text(v: Value) -> str:
+    if not v.requires_grad:
+        return "no grad"
+    grad = _grad_of(v)
+    return "not computed" if grad is None else _number(grad)
+
+
+def _tooltip(v: Value, kind: str) -> str:
+    label = _shorten(_plain(v.label), 80) or "(no label)"
+    return graphviz.escape(f"{label} ({kind}): data = {v.data!r}, grad = {_grad_text_full(v)}")
+
+
+def _grad_text_full(v: Value) -> str:
+    grad = _grad_of(v)
+    if not v.requires_grad:
+        return "none needed"
+    return "not computed" if grad is None else repr(grad)

@@ -1,0 +1,247 @@
+"""A small, safe expression language for the command line: `tanh(x*w + b)` with `x=2 w=-3 b=6.9`.
+
+`python -m autograd draw|step|html` take an expression as text. Evaluating that text with
+`eval` would run anything (`__import__('os').system(...)`), so it is parsed with Python's `ast`
+and every node of the tree is checked against a whitelist *before* anything is evaluated:
+
+- numbers (`2`, `0.5`, `1e-3`), names (`x`, `w1`), parentheses;
+- `+ - * / **` and unary `-`;
+- calls to the op table's functions with one argument (`tanh(x)`, `exp(x)`, ... see `FUNCTIONS`).
+
+Anything else (attribute access, subscripts, imports, lambdas, comprehensions, keyword
+arguments, calls to other names, strings, ...) is an `ExpressionError` naming what was found
+and where. Every name is an input: `name=value` bindings give each one a number, and each
+becomes one leaf `Value` labelled with its name (a name used twice is the same leaf).
+
+    >>> root, inputs = build("tanh(x*w + b)", ["x=2", "w=-3", "b=6.8813735870195432"])
+    >>> round(root.data, 4), list(inputs)
+    (0.7071, ['x', 'w', 'b'])
+"""
+from __future__ import annotations
+
+import ast
+import keyword
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from .ops import OPS, Op
+from .value import Value
+
+FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS.values() if op.function}
+"""The functions an expression may call: the op table's one-argument functions, by name."""
+
+MAX_LENGTH = 10_000  # characters; a longer expression is refused before parsing
+
+_BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__",
+           ast.Pow: "__pow__"}
+
+# What the whitelist refuses, in words people recognise.
+_NAMES = {
+    ast.Attribute: "attribute access ('.')", ast.Subscript: "subscripts ('[...]')",
+    ast.Lambda: "lambda", ast.ListComp: "comprehensions", ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions", ast.GeneratorExp: "generator expressions",
+    ast.Compare: "comparisons", ast.BoolOp: "'and'/'or'", ast.IfExp: "'if ... else'",
+    ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets",
+    ast.JoinedStr: "f-strings", ast.NamedExpr: "':='", ast.Starred: "'*' unpacking",
+    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield", ast.Slice: "slices",
+}
+
+
+class ExpressionError(ValueError):
+    """An expression or a `name=value` binding that is not allowed or cannot be read."""
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A checked expression: its text, its tree, and its input names in order of appearance."""
+
+    text: str
+    tree: ast.Expression
+    names: tuple[str, ...]
+
+    def evaluate(self, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
+        """Build the graph: one leaf Value per name (labelled with it), then the expression.
+
+        Returns the root and the leaves by name. Every name needs a value, and every value a
+        name that the expression uses (a binding for an unused name is most likely a typo).
+        """
+        missing = [n for n in self.names if n not in values]
+        if missing:
+            raise ExpressionError(
+                f"no value for {_list(missing)} in {_short(self.text)}: add "
+                + " ".join(f"{n}=NUMBER" for n in missing)
+            )
+        unused = [n for n in values if n not in self.names]
+        if unused:
+            raise ExpressionError(
+                f"{_list(unused)} not used in {_short(self.text)} (its inputs are "
+                f"{_list(self.names) if self.names else 'none'})"
+            )
+        inputs = {name: Value(values[name], label=name) for name in self.names}
+        return _evaluate(self.tree.body, inputs), inputs
+
+
+def parse(text: str) -> Expression:
+    """Check `text` against the whitelist; raise `ExpressionError` saying what is not allowed."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse() needs the expression as a string, got {type(text).__name__}")
+    if not text.strip():
+        raise ExpressionError("the expression is empty: write one such as 'tanh(x*w + b)'")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"the expression is {len(text)} characters long, more than {MAX_LENGTH}"
+        )
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        where = f" at column {error.offset}" if error.offset else ""
+        raise ExpressionError(f"cannot read {_short(text)}{where}: {error.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"{_short(text)} is nested too deeply to read") from None
+    except ValueError as error:
+        raise ExpressionError(f"cannot read {_short(text)}: {error}") from None
+    called = set()
+    for node in ast.walk(tree.body):  # iterative: no recursion, however deep the tree
+        _check(node, text)
+        if isinstance(node, ast.Call):
+            called.add(id(node.func))
+    names = [n for n in ast.walk(tree.body) if isinstance(n, ast.Name) and id(n) not in called]
+    for name in names:
+        if name.id in FUNCTIONS:
+            raise ExpressionError(
+                f"{name.id!r} (column {name.col_offset + 1}) is a function: call it, as in "
+                f"{name.id}(x)"
+            )
+    # ast.walk is breadth first; list the names in the order they are written.
+    ordered = sorted(names, key=lambda n: (n.lineno, n.col_offset))
+    return Expression(text, tree, tuple(dict.fromkeys(n.id for n in ordered)))
+
+
+def parse_bindings(items: Iterable[str]) -> dict[str, float]:
+    """`["x=2", "w=-3"]` -> `{"x": 2.0, "w": -3.0}`, refusing anything else with a clear message."""
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, number = item.partition("=")
+        name, number = name.strip(), number.strip()
+        if not sep or not name:
+            raise ExpressionError(f"expected name=NUMBER (such as x=2), got {item!r}")
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise ExpressionError(f"{name!r} in {item!r} is not a name (letters, digits, _)")
+        if name in FUNCTIONS:
+            raise ExpressionError(f"{name!r} is a function, it cannot be given a value")
+        if name in values:
+            raise ExpressionError(f"{name!r} is given twice")
+        try:
+            values[name] = float(number)
+        except ValueError:
+            raise ExpressionError(
+                f"the value of {name!r} must be a number, got {number!r} in {item!r}"
+            ) from None
+    return values
+
+
+def build(text: str, bindings: Iterable[str]) -> tuple[Value, dict[str, Value]]:
+    """Parse `text`, read `name=value` bindings, and build the graph: `(root, inputs by name)`.
+
+    This is what the command line's subcommands share.
+    """
+    return parse(text).evaluate(parse_bindings(bindings))
+
+
+def _check(node: ast.AST, text: str) -> None:
+    where = ""
+    if hasattr(node, "col_offset"):
+        segment = ast.get_source_segment(text.strip(), node) or ""
+        where = f" (at column {node.col_offset + 1}: {_short(segment)})"
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ExpressionError(f"only numbers are allowed as constants, got {value!r}{where}")
+        try:
+            float(value)
+        except OverflowError:
+            raise ExpressionError(f"the number{where} is too large for a float") from None
+        return
+    if isinstance(node, ast.Name):
+        if node.id.startswith("__"):
+            raise ExpressionError(f"the name {node.id!r}{where} is not allowed")
+        return
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINARY:
+            raise ExpressionError(
+                f"the operator {_operator(node.op)}{where} is not allowed: use + - * / **"
+            )
+        return
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, ast.USub):
+            raise ExpressionError(
+                f"the unary operator {_operator(node.op)}{where} is not allowed: only -"
+            )
+        return
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise ExpressionError(
+                f"this call{where} is not allowed: the functions are "
+                f"{', '.join(FUNCTIONS)}"
+            )
+        if node.keywords or len(node.args) != 1:
+            raise ExpressionError(f"{node.func.id}(){where} takes exactly one argument")
+        return
+    if isinstance(node, (ast.operator, ast.unaryop, ast.expr_context)):
+        return  # the operator tokens inside BinOp/UnaryOp, checked above; Load contexts
+    what = _NAMES.get(type(node), type(node).__name__)
+    raise ExpressionError(
+        f"{what}{where} is not allowed in an expression: use numbers, names, + - * / **, "
+        f"parentheses and the functions {', '.join(FUNCTIONS)}"
+    )
+
+
+def _evaluate(root: ast.expr, inputs: Mapping[str, Value]) -> Value:
+    """Evaluate a checked tree, children before parents, without recursion."""
+    results: dict[int, Value] = {}
+    stack: list[tuple[ast.expr, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        children = _children(node)
+        if not ready and children:
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children))
+            continue
+        if isinstance(node, ast.Constant):
+            value = Value(float(node.value), requires_grad=False)
+        elif isinstance(node, ast.Name):
+            value = inputs[node.id]
+        elif isinstance(node, ast.BinOp):
+            left, right = results.pop(id(node.left)), results.pop(id(node.right))
+            value = getattr(left, _BINARY[type(node.op)])(right)
+        elif isinstance(node, ast.UnaryOp):
+            value = -results.pop(id(node.operand))
+        else:  # ast.Call, checked to be one of FUNCTIONS with one argument
+            value = getattr(results.pop(id(node.args[0])), node.func.id)()
+        results[id(node)] = value
+    return results[id(root)]
+
+
+def _children(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Call):
+        return [node.args[0]]
+    return []
+
+
+def _operator(op: ast.AST) -> str:
+    symbols = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<",
+               ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&",
+               ast.UAdd: "unary +", ast.Not: "not", ast.Invert: "~"}
+    return repr(symbols.get(type(op), type(op).__name__))
+
+
+def _list(names: Iterable[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
