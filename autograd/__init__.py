@@ -13,6 +13,7 @@ run on floats and on Values.
 """
 from __future__ import annotations
 
+from .draw import Drawing, GraphvizNotFound, draw, node_ids
 from .functional import grad, gradients, value_and_grad
 from .graph import topological_order
 from .modes import Scope, detect_anomaly, is_grad_enabled, no_grad, scope
@@ -43,4 +44,5 @@ __all__ = [
     "Value", "Op", "OPS", "backward", "dot", "sum", "zero_grad", "topological_order",
     "grad", "gradients", "value_and_grad", "no_grad", "is_grad_enabled", "detect_anomaly",
     "scope", "Scope", "backprop_steps", "Steps",
+    "draw", "node_ids", "Drawing", "GraphvizNotFound",
 ] + [op.name for op in OPS.values() if op.function]
