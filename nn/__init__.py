@@ -1,1 +1,31 @@
-"""glassgrad's neural-network library, built from `autograd.Value`s."""
+"""glassgrad's neural-network library, built from `autograd.Value`s.
+
+    >>> import nn
+    >>> model = nn.MLP(2, [4, 1], activation="tanh", seed=0)
+    >>> X, y = nn.make_moons(40, noise=0.1, seed=0)
+    >>> history = nn.fit(model, X, 2 * y - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+    ...                  epochs=3, progress=False)
+    >>> len(history["loss"])
+    3
+
+Modules: `module` (Module: names, state, save/load), `layers` (Neuron, Layer, MLP), `init`
+(seeded initializers), `losses`, `optim` (SGD, Adam), `data` (datasets, IDX, batches),
+`train` (fit, evaluate, predict, accuracy).
+"""
+from . import init
+from .data import batches, digits, emily_frank, letters, make_moons, mnist, noisy, people, read_idx
+from .layers import MLP, Layer, Neuron
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge,
+                     l2, log_softmax, logsumexp, mse, softmax)
+from .module import Module
+from .optim import SGD, Adam, Optimizer
+from .train import accuracy, evaluate, fit, predict
+
+__all__ = [
+    "Module", "Neuron", "Layer", "MLP", "init",
+    "mse", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge",
+    "l2", "softmax", "log_softmax", "logsumexp",
+    "Optimizer", "SGD", "Adam",
+    "people", "emily_frank", "letters", "noisy", "make_moons", "digits", "read_idx", "mnist", "batches",
+    "fit", "evaluate", "predict", "accuracy",
+]

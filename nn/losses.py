@@ -1,0 +1,178 @@
+"""Losses: one number that says how wrong a batch of outputs is, built from Values.
+
+Each loss takes a batch of model outputs and their targets and returns one Value (the mean over
+the batch), ready for `backward()`. An output is what a model returns for one sample: a Value
+(one output) or a list of Values. A single sample works too.
+
+Numerically careful where it matters: `softmax`, `log_softmax` and `cross_entropy` subtract the
+largest score before `exp` (log-sum-exp), and `binary_cross_entropy_with_logits` uses a
+softplus that never overflows; both pick their branch from the numbers at hand, which changes
+the formula but never the gradient.
+
+Each loss also says how its outputs turn into class predictions (`loss.threshold`: a score
+above it means the positive class), which `nn.accuracy` and `nn.fit` read.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Sequence
+
+import numpy as np
+
+import autograd
+from autograd import Value
+
+
+def _flat(items, what: str) -> list:
+    if isinstance(items, np.ndarray):
+        items = items.tolist()
+    if isinstance(items, Value) or not isinstance(items, (list, tuple)):
+        return [items]
+    out = []
+    for item in items:
+        out.extend(_flat(item, what))
+    return out
+
+
+def _pairs(outputs, targets, name: str) -> list[tuple[Value, float]]:
+    outs, wants = _flat(outputs, "outputs"), _flat(targets, "targets")
+    if len(outs) != len(wants):
+        raise ValueError(f"{name}() got {len(outs)} outputs but {len(wants)} targets; they must match one to one")
+    for out in outs:
+        if not isinstance(out, Value):
+            raise TypeError(f"{name}() needs Values as outputs (what the model returns), got {out!r}")
+    for want in wants:
+        if not isinstance(want, numbers.Real):
+            raise TypeError(f"{name}() needs numbers as targets, got {want!r}")
+    return [(out, float(want)) for out, want in zip(outs, wants)]
+
+
+def _mean(terms: list[Value]) -> Value:
+    return autograd.sum(terms) / len(terms)
+
+
+def mse(outputs, targets) -> Value:
+    """Mean squared error, mean((target - output)²) over every output: the seeds' formula."""
+    return _mean([(out - want) ** 2 for out, want in _pairs(outputs, targets, "mse")])
+
+
+mse.threshold = 0.5
+
+
+def _softplus(z: Value) -> Value:
+    """log(1 + e^z), never overflowing: z + log(1 + e^-z) for z >= 0."""
+    return z + (1 + (-z).exp()).log() if z.data >= 0 else (1 + z.exp()).log()
+
+
+def _log(p: Value) -> Value:
+    """log(p), clamped at -100 as PyTorch's BCELoss does (a constant there: no gradient)."""
+    return p.log() if p.data > math.exp(-100) else Value(-100.0, requires_grad=False)
+
+
+def binary_cross_entropy(outputs, targets) -> Value:
+    """-mean(y·log p + (1 - y)·log(1 - p)) for probabilities p (after a sigmoid), y in [0, 1]."""
+    terms = []
+    for p, y in _pairs(outputs, targets, "binary_cross_entropy"):
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(f"binary_cross_entropy() needs targets in [0, 1], got {y}")
+        term = []
+        if y != 0.0:
+            term.append(y * _log(p))
+        if y != 1.0:
+            term.append((1.0 - y) * _log(1 - p))
+        terms.append(-autograd.sum(term))
+    return _mean(terms)
+
+
+binary_cross_entropy.threshold = 0.5
+
+
+def binary_cross_entropy_with_logits(outputs, targets) -> Value:
+    """binary_cross_entropy(sigmoid(z), y) computed stably from scores z: softplus(z) - y·z.
+
+    Its gradient is exactly sigmoid(z) - y.
+    """
+    terms = []
+    for z, y in _pairs(outputs, targets, "binary_cross_entropy_with_logits"):
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(f"binary_cross_entropy_with_logits() needs targets in [0, 1], got {y}")
+        terms.append(_softplus(z) - y * z if y else _softplus(z))
+    return _mean(terms)
+
+
+binary_cross_entropy_with_logits.threshold = 0.0
+
+
+def hinge(outputs, targets) -> Value:
+    """Max-margin loss mean(relu(1 - y·score)) for labels y in {-1, +1} (micrograd's moons)."""
+    terms = []
+    for score, y in _pairs(outputs, targets, "hinge"):
+        if y not in (-1.0, 1.0):
+            raise ValueError(f"hinge() needs labels -1 or +1, got {y}")
+        terms.append((1 - y * score).relu())
+    return _mean(terms)
+
+
+hinge.threshold = 0.0
+
+
+def _scores(scores, who: str) -> list[Value]:
+    if isinstance(scores, Value) or not isinstance(scores, (list, tuple)) or not scores:
+        raise TypeError(f"{who} needs a non-empty list of Values (one score per class), got {scores!r}")
+    for s in scores:
+        if not isinstance(s, Value):
+            raise TypeError(f"{who} needs Values as scores, got {s!r}")
+    return list(scores)
+
+
+def logsumexp(scores: Sequence[Value]) -> Value:
+    """log(Σ e^s), shifted by the largest score so that no exp overflows."""
+    scores = _scores(scores, "logsumexp()")
+    top = max(s.data for s in scores)
+    top = top if math.isfinite(top) else 0.0  # inf and nan scores: no shift, IEEE results
+    return autograd.sum([(s - top).exp() for s in scores]).log() + top
+
+
+def log_softmax(scores: Sequence[Value]) -> list[Value]:
+    """log(softmax(scores)), each s - logsumexp(scores)."""
+    total = logsumexp(scores)
+    return [s - total for s in scores]
+
+
+def softmax(scores: Sequence[Value]) -> list[Value]:
+    """e^s / Σ e^s for each score: probabilities that sum to 1."""
+    scores = _scores(scores, "softmax()")
+    top = max(s.data for s in scores)
+    exps = [(s - top).exp() for s in scores]
+    total = autograd.sum(exps)
+    return [e / total for e in exps]
+
+
+def cross_entropy(outputs, labels) -> Value:
+    """Softmax cross-entropy with integer class labels: mean(logsumexp(s) - s[label]).
+
+    `outputs` is one list of scores per sample (raw scores, no softmax: it is built in),
+    `labels` one int per sample. A single sample (a list of Values and an int) works too.
+    """
+    if isinstance(labels, numbers.Integral):
+        outputs, labels = [outputs], [labels]
+    if not isinstance(outputs, (list, tuple)) or not outputs or isinstance(outputs[0], Value):
+        raise TypeError("cross_entropy() needs a list of score lists (one per sample) and a list of int labels")
+    if len(outputs) != len(labels):
+        raise ValueError(f"cross_entropy() got {len(outputs)} outputs but {len(labels)} labels")
+    terms = []
+    for scores, label in zip(outputs, labels):
+        scores = _scores(scores, "cross_entropy()")
+        if not isinstance(label, numbers.Integral) or not 0 <= label < len(scores):
+            raise ValueError(f"cross_entropy() needs int labels in 0..{len(scores) - 1}, got {label!r}")
+        terms.append(logsumexp(scores) - scores[int(label)])
+    return _mean(terms)
+
+
+def l2(parameters: Sequence[Value], alpha: float) -> Value:
+    """alpha · Σ p² (weight decay as a loss term), as one dot node: Σ p·p."""
+    parameters = list(parameters)
+    if not parameters:
+        raise ValueError("l2() needs at least one parameter")
+    return alpha * autograd.dot(parameters, parameters)

@@ -1,0 +1,198 @@
+"""`Module`: what every model has in common — its parameters, their names, and saving them.
+
+A module's parameters are the `Value`s it holds in its attributes (directly, or in lists),
+and the parameters of the modules it holds. Walking the attributes in the order they were set
+gives every parameter a stable dotted name, `layers.0.neurons.3.w.2`, which becomes its
+`label` (so drawings and error messages read well), and each parameter's `scope` is its
+module's, the same `autograd.Scope` path that the module's forward pass gives the nodes it
+makes. So a drawing can put a weight and the nodes it feeds in the same neuron box.
+
+Saving is JSON, never pickle: a file holds names and numbers and cannot run code when loaded.
+Writing goes to a temporary file that then replaces the old one (`os.replace`), so a crash in
+the middle never leaves a half-written model. Loading checks the whole file before touching
+the model: a damaged or foreign file raises a clear error and leaves the model as it was.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import autograd
+from autograd import Scope, Value
+
+FORMAT = "glassgrad.state_dict"
+VERSION = 1
+
+
+class Module:
+    """Base class: subclasses hold parameters (Values) and sub-modules in attributes.
+
+    `kind` names what the module is for drawings ("neuron", "layer"); containers run each
+    child inside `autograd.scope(<its attribute path>, kind=child.kind)`, so a node's
+    `scope.path` is the dotted name of the module that made it.
+    After the `__init__` of any subclass finishes, the parameters are labelled with their
+    dotted names, so user-defined modules get names without extra work.
+    """
+
+    kind: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def __init__(self, *args: Any, **kw: Any) -> None:
+            init(self, *args, **kw)
+            self.name_parameters()
+
+        cls.__init__ = __init__
+
+    # ---- the tree of modules and parameters -------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each sub-module held directly: `layers.0`, `neurons.3`."""
+        for attr, value in vars(self).items():
+            if attr.startswith("_"):
+                continue
+            if isinstance(value, Module):
+                yield attr, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{attr}.{i}", item
+
+    def _own_parameters(self) -> Iterator[tuple[str, Value]]:
+        for attr, value in vars(self).items():
+            if attr.startswith("_"):
+                continue
+            if isinstance(value, Value):
+                yield attr, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Value):
+                        yield f"{attr}.{i}", item
+
+    def _walk(self, scope: Scope | None) -> Iterator[tuple[str, Value, Scope | None]]:
+        for name, value in self._own_parameters():
+            yield name, value, scope
+        for name, child in self.named_children():
+            child_scope = Scope(name, child.kind, scope)
+            for inner, value, where in child._walk(child_scope):
+                yield f"{name}.{inner}", value, where
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with its stable dotted name, in a fixed order."""
+        return [(name, value) for name, value, _ in self._walk(None)]
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in the order of `named_parameters()`."""
+        return [value for _, value, _ in self._walk(None)]
+
+    def name_parameters(self) -> None:
+        """Label each parameter with its dotted name and give it its module's scope."""
+        for name, value, scope in self._walk(None):
+            value.label = name
+            value.scope = scope
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0.0 (backward passes add into it)."""
+        autograd.zero_grad(self.parameters())
+
+    # ---- state ------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, float]:
+        """{dotted name: number} for every parameter."""
+        return {name: value.data for name, value in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set every parameter from `state`; names must match exactly.
+
+        Everything is checked first (missing names, unexpected names, entries that are not one
+        real number), so on an error the model is unchanged.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict() needs a dict of name -> number, got {type(state).__name__}")
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state]
+        extra = [name for name in state if name not in params]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing {_few(missing)}")
+            if extra:
+                parts.append(f"unexpected {_few(extra)}")
+            raise ValueError(
+                f"state does not fit {self!r}: {'; '.join(parts)} "
+                f"(the model has {len(params)} parameters, the state {len(state)} entries)"
+            )
+        numbers = {}
+        for name, number in state.items():
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                raise ValueError(
+                    f"state entry {name!r} should be one real number, got {number!r} "
+                    f"({type(number).__name__})"
+                )
+            numbers[name] = float(number)
+        for name, value in params.items():
+            value.data = numbers[name]
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the parameters to `path` as JSON, atomically; returns the path."""
+        path = Path(path)
+        state = self.state_dict()
+        for name, number in state.items():
+            if not math.isfinite(number):
+                raise ValueError(f"cannot save {self!r}: parameter {name!r} is {number}")
+        text = json.dumps(
+            {"format": FORMAT, "version": VERSION, "model": repr(self), "parameters": state},
+            indent=1,
+        )
+        handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return path
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Read parameters saved by `save`; a damaged or foreign file leaves the model unchanged."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path} is not a glassgrad model file (not UTF-8 text)") from None
+        try:
+            saved = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not a glassgrad model file (not valid JSON: {error})") from None
+        if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+            raise ValueError(
+                f"{path} is not a glassgrad model file (expected a JSON object with "
+                f"\"format\": \"{FORMAT}\")"
+            )
+        if saved.get("version") != VERSION:
+            raise ValueError(
+                f"{path} has format version {saved.get('version')!r}; this glassgrad reads version {VERSION}"
+            )
+        state = saved.get("parameters")
+        if not isinstance(state, dict):
+            raise ValueError(f"{path} is damaged: \"parameters\" should be an object of name -> number")
+        try:
+            self.load_state_dict(state)
+        except ValueError as error:
+            raise ValueError(f"{path} (saved from {saved.get('model')!s}): {error}") from None
+
+
+def _few(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
