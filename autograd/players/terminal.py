@@ -1,0 +1,212 @@
+"""The terminal stepper: walk through backprop one step at a time, with single keys.
+
+Each screen shows "step k / N", a table of the nodes (data and grad; "—" for not computed yet)
+with the current node highlighted and the grads this step changes marked, and the step's
+explanation: the chain rule written out with numbers. Everything shown comes from
+`autograd.backprop_steps`; this module only draws it (with rich) and reads keys.
+
+When stdin or stdout is not a terminal (a pipe, a notebook, a test), there are no keys to
+read: every step is printed once, in order, and the function returns.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from typing import IO, Callable, Iterator
+
+from ..steps import Steps, fmt
+from ..value import Value
+from . import as_steps
+
+HELP = ("[n →  space] next   [b ←] back   [digits, then Enter] jump to step   "
+        "[s] start  [e] end   [q] quit")
+
+
+def _rich():
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "the terminal stepper draws with the 'rich' package: pip install 'glassgrad[visuals]'"
+        ) from None
+    from rich.console import Console, Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    return Console, Group, Panel, Table, Text
+
+
+def step(root: Value | Steps, *, stdin: IO[str] | None = None,
+         stdout: IO[str] | None = None) -> None:
+    """Step through the forward and backward pass of `root` in the terminal.
+
+    Keys: n, space, → or Enter for the next step; b or ← back; digits then Enter to jump to a
+    step; s for the start, e for the end; q to quit. When stdin or stdout is not a terminal,
+    every step is printed and the function returns.
+    """
+    walk = as_steps(root, "step()")
+    stdin = sys.stdin if stdin is None else stdin
+    stdout = sys.stdout if stdout is None else stdout
+    Console = _rich()[0]
+    if _is_terminal(stdin) and _is_terminal(stdout) and _has_termios():
+        console = Console(file=stdout)
+        with _keys(stdin) as read_key:
+            _interactive(walk, console, read_key)
+    else:
+        console = Console(file=stdout, width=max(100, _width(stdout)), soft_wrap=True)
+        print_all(walk, console)
+
+
+def print_all(walk: Steps, console) -> None:
+    """Every step once: the explanation of each, and the table at the start and at the end."""
+    last = len(walk) - 1
+    console.print(table(walk, 0, rows=None))
+    for s in walk:
+        console.print(f"step {s.index} / {last}  {s.title}", style="bold", soft_wrap=True)
+        for line in s.lines:
+            console.print(f"    {line}", soft_wrap=True, highlight=False)
+    console.print(table(walk, last, rows=None))
+
+
+def screen(walk: Steps, k: int, height: int | None = None):
+    """What one step looks like: a header, the table of nodes, the explanation and the keys."""
+    _, Group, Panel, _, Text = _rich()
+    s = walk[k]
+    header = Text.assemble((f"step {k} / {len(walk) - 1}", "bold"), "   ",
+                           (s.phase, "cyan"), "   ", s.title)
+    explanation = Panel(Text("\n".join(s.lines)), title="chain rule" if s.phase == "backward"
+                        else "forward pass", title_align="left", border_style="cyan")
+    budget = None if height is None else max(6, height - len(s.lines) - 10)
+    return Group(header, table(walk, k, rows=budget), explanation, Text(HELP, style="dim"))
+
+
+def table(walk: Steps, k: int, rows: int | None):
+    """The nodes with their data and grad after step k; at most `rows` rows (None: all)."""
+    Table = _rich()[3]
+    state = walk.state(k)
+    s = walk[k]
+    changed = {c.node: c for c in s.changes}
+    t = Table(title=None, show_edge=False, header_style="bold")
+    for column, justify in (("id", "left"), ("node", "left"), ("computed as", "left"),
+                            ("data", "right"), ("grad", "right"), ("this step", "left")):
+        t.add_column(column, justify=justify)
+    parents = set(walk.nodes[s.node].parents) if s.node is not None else set()
+    shown = _visible(walk, k, rows, changed, parents)
+    previous = -1
+    for i in shown:
+        if i != previous + 1:
+            t.add_row("…", f"({i - previous - 1} more)", "", "", "", "", style="dim")
+        previous = i
+        node = walk.nodes[i]
+        grad = "no grad" if not node.requires_grad else fmt(state.grad[i])
+        note = ""
+        if i in changed:
+            c = changed[i]
+            note = ("computed" if c.field == "data"
+                    else f"{fmt(c.before)} → {fmt(c.after)}")
+        style = ("bold reverse" if i == s.node else "yellow" if i in changed
+                 else "cyan" if i in parents else "")
+        computed_as = node.expression or node.kind
+        t.add_row(node.id, node.name, computed_as, fmt(state.data[i]), grad, note, style=style)
+    if previous != len(walk.nodes) - 1:
+        t.add_row("…", f"({len(walk.nodes) - 1 - previous} more)", "", "", "", "", style="dim")
+    return t
+
+
+def _visible(walk: Steps, k: int, rows: int | None, changed: dict, parents: set) -> list[int]:
+    """The rows that fit: the current node, its parents and changed nodes first, then
+    neighbours of the current node."""
+    n = len(walk.nodes)
+    if rows is None or n <= rows:
+        return list(range(n))
+    centre = walk[k].node if walk[k].node is not None else 0
+    chosen = {centre} | parents | set(changed)
+    for distance in range(n):
+        if len(chosen) >= rows:
+            break
+        chosen.update(i for i in (centre - distance, centre + distance) if 0 <= i < n)
+    return sorted(chosen)
+
+
+# ---- the interactive loop ------------------------------------------------------------------------
+def _interactive(walk: Steps, console, read_key: Callable[[], str]) -> None:
+    k, typed = 0, ""
+    last = len(walk) - 1
+    while True:
+        console.clear()
+        console.print(screen(walk, k, console.height))
+        if typed:
+            console.print(f"jump to step: {typed}", end="")
+        key = read_key()
+        if key.isdigit():
+            typed += key
+            continue
+        if typed and key in ("\r", "\n"):
+            k, typed = min(int(typed), last), ""
+            continue
+        if typed and key in ("\x7f", "\b"):
+            typed = typed[:-1]
+            continue
+        typed = ""
+        if key in ("q", "Q", "\x1b", "\x03", "\x04", ""):
+            console.print()
+            return
+        if key in ("n", " ", "right", "\r", "\n", "down"):
+            k = min(k + 1, last)
+        elif key in ("b", "p", "left", "up"):
+            k = max(k - 1, 0)
+        elif key in ("e", "end"):
+            k = last
+        elif key in ("s", "home"):
+            k = 0
+
+
+@contextmanager
+def _keys(stdin: IO[str]) -> Iterator[Callable[[], str]]:
+    """Single keys from a terminal in cbreak mode (restored on exit); arrows come back as
+    "left", "right", ..."""
+    import select
+    import termios
+    import tty
+
+    fd = stdin.fileno()
+    arrows = {"[A": "up", "[B": "down", "[C": "right", "[D": "left", "[H": "home",
+              "[F": "end", "OH": "home", "OF": "end"}
+
+    def read_key() -> str:
+        key = os.read(fd, 1).decode(errors="replace")
+        if key == "\x1b" and select.select([fd], [], [], 0.05)[0]:
+            sequence = os.read(fd, 2).decode(errors="replace")
+            return arrows.get(sequence, "unknown")  # an unknown sequence does nothing
+        return key
+
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd, termios.TCSANOW)  # not TCSAFLUSH: keys typed ahead are kept
+    try:
+        yield read_key
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _has_termios() -> bool:
+    try:
+        import termios  # noqa: F401
+    except ImportError:  # Windows: no single-key input; print every step instead
+        return False
+    return True
+
+
+def _width(stream) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0

@@ -1,0 +1,112 @@
+"""The terminal stepper, driven through a pseudo-terminal (pexpect) and through a pipe."""
+import io
+import math
+import os
+import subprocess
+import sys
+
+import pexpect
+import pytest
+from rich.console import Console
+
+import autograd
+from autograd import Value
+from autograd.players.terminal import screen, step
+
+B = "6.8813735870195432"
+COMMAND = ["-m", "autograd", "step", "tanh(x*w + b)", "x=2", "w=-3", f"b={B}"]
+
+
+def short(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def expected_grads():
+    """d tanh(xw + b) by hand: the slope 1 - tanh² times the other factor."""
+    t = math.tanh(2.0 * -3.0 + float(B))
+    slope = 1 - t * t
+    return {"x": -3.0 * slope, "w": 2.0 * slope, "b": slope}
+
+
+def test_through_a_pipe_every_step_is_printed():
+    run = subprocess.run([sys.executable, *COMMAND], stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=60, check=True)
+    out = run.stdout
+    for k in range(9):  # 3 forward steps, the seed, 3 backward steps, start and done
+        assert f"step {k} / 8" in out
+    assert "step 9 / 8" not in out
+    grads = expected_grads()
+    assert f"(x.grad: 0 → {short(grads['x'])})" in out
+    assert f"(w.grad: 0 → {short(grads['w'])})" in out
+    assert "∂v5/∂v4 += ∂v5/∂v5 · ∂v5/∂v4 = 1 · (1 - tanh(a)²)" in out
+    assert "not computed" not in run.stderr and run.stderr == ""
+
+
+def test_step_in_code_prints_every_step_when_output_is_not_a_terminal():
+    x = Value(3.0, "x")
+    y = x * x + x  # a node used twice: dy/dx = 2x + 1 = 7
+    out = io.StringIO()
+    step(y, stdin=io.StringIO(), stdout=out)
+    text = out.getvalue()
+    assert "step 0 / " in text and "done: every gradient is computed" in text
+    assert "∂v2/∂x = 7" in text  # v2 = v1 + x, v1 = x * x
+
+
+def spawn():
+    env = dict(os.environ, TERM="xterm-256color")
+    child = pexpect.spawn(sys.executable, COMMAND, env=env, dimensions=(40, 140),
+                          encoding="utf-8", timeout=30)
+    child.expect("step 0 / 8")
+    return child
+
+
+def test_keys_next_back_jump_end_and_quit_in_a_pseudo_terminal():
+    child = spawn()
+    child.send("n")
+    child.expect("step 1 / 8")
+    child.expect("= 2 \\* \\(-3\\) = -6")  # the forward step's numbers
+    child.send("\x1b[C")  # →
+    child.expect("step 2 / 8")
+    child.send(" ")
+    child.expect("step 3 / 8")
+    child.send("b")
+    child.expect("step 2 / 8")
+    child.send("\x1b[D")  # ←
+    child.expect("step 1 / 8")
+    child.send("7\r")  # jump to step 7: backward through x * w
+    child.expect("step 7 / 8")
+    child.expect(f"x.grad: 0 → {short(expected_grads()['x'])}")
+    child.send("e")
+    child.expect("step 8 / 8")
+    child.expect("done: every gradient is computed")
+    child.send("n")  # past the end stays at the end
+    child.expect("step 8 / 8")
+    child.send("s")
+    child.expect("step 0 / 8")
+    child.send("99\r")  # a jump past the end lands on the last step
+    child.expect("step 8 / 8")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_the_screen_highlights_the_current_node_and_fits_a_large_graph():
+    xs = [Value(float(i), f"x{i}") for i in range(30)]
+    out = autograd.sum([x.tanh() for x in xs])
+    walk = autograd.backprop_steps(out)
+    k = walk.first_backward + 1  # backward through the sum: 30 parents change
+    console = Console(record=True, width=140, height=30)
+    console.print(screen(walk, k, height=30))
+    text = console.export_text()
+    assert f"step {k} / {len(walk) - 1}" in text
+    assert "more)" in text  # rows that do not fit are summarised, not dropped silently
+    assert "0 → 1" in text
+
+
+def test_misuse_is_a_clear_error():
+    with pytest.raises(TypeError, match="step\\(\\) needs a Value.*got str"):
+        step("tanh(x)")
+    run = subprocess.run([sys.executable, "-m", "autograd", "step", "x ** y", "x=2"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "no value for 'y'" in run.stderr
