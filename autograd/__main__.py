@@ -92,7 +92,37 @@ def run_draw(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS: list[Callable] = [add_draw]
+# ---- step (the terminal stepper, autograd/players/terminal.py) ---------------------------------
+def add_step(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "step", help="step through the forward and backward pass in the terminal",
+        description="Walk through backprop one node at a time: n/→ next, b/← back, digits and "
+        "Enter to jump, e end, q quit. When stdin is not a terminal, print every step.",
+    )
+    add_expression_arguments(parser)
+    parser.set_defaults(run=run_step)
+
+
+def run_step(args: argparse.Namespace) -> int:
+    from .players.terminal import step
+
+    step(load_unbackpropagated(args))
+    return 0
+
+
+def load_unbackpropagated(args: argparse.Namespace) -> Value:
+    """The graph of `args.expression` before any backward pass: the players show that pass."""
+    try:
+        root, _ = build(args.expression, args.bindings)
+    except ExpressionError as error:
+        raise UsageError(str(error)) from None
+    if not root.requires_grad:
+        raise UsageError(f"{args.expression!r} has no inputs, so there is no gradient to show: "
+                         "use a name such as x and give it a value, x=2")
+    return root
+
+
+SUBCOMMANDS: list[Callable] = [add_draw, add_step]
 
 
 def parser() -> argparse.ArgumentParser:
