@@ -13,6 +13,7 @@ run on floats and on Values.
 """
 from __future__ import annotations
 
+from .check import GradcheckError, gradcheck, gradgradcheck
 from .draw import Drawing, GraphvizNotFound, draw, node_ids
 from .functional import grad, gradients, value_and_grad
 from .graph import topological_order
@@ -43,6 +44,6 @@ for _op in OPS.values():
 __all__ = [
     "Value", "Op", "OPS", "backward", "dot", "sum", "zero_grad", "topological_order",
     "grad", "gradients", "value_and_grad", "no_grad", "is_grad_enabled", "detect_anomaly",
-    "scope", "Scope", "backprop_steps", "Steps",
+    "scope", "Scope", "gradcheck", "gradgradcheck", "GradcheckError", "backprop_steps", "Steps",
     "draw", "node_ids", "Drawing", "GraphvizNotFound",
 ] + [op.name for op in OPS.values() if op.function]

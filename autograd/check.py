@@ -1,0 +1,317 @@
+"""Gradient checking: the engine's gradients against finite differences.
+
+Why: a derivative written by hand (in the op table, or in a user's own function) can be wrong
+in a way no example catches. `gradcheck` compares what the backward pass says with what the
+function itself says when nudged: the central difference (f(x+h) - f(x-h)) / 2h. A gradient
+passes when |analytical - numerical| <= atol + rtol * |numerical|.
+
+Finite differences can only judge smooth points, so before blaming the engine a failing
+gradient is looked at twice more: where values are nan or infinite it says so instead of
+comparing them, and where the slope from the left and the slope from the right disagree (the
+jump between them does not shrink with the step, as it would for a smooth curve) it says the
+input sits on a kink, where any subgradient is a convention, not an error.
+
+`fast_mode` compares along one seeded random unit direction u instead of along every input:
+two evaluations of f instead of 2n, so the parameters of a whole network can be checked. The
+analytical side is then the directional derivative, the dot product of the gradient with u.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .functional import gradients
+from .value import Value, _show
+
+KINDS = ("mismatch", "kink", "non-finite", "nondeterministic")
+
+
+@dataclass(frozen=True)
+class GradcheckFailure:
+    """One gradient that did not check out, and why (`kind`, one of `KINDS`)."""
+
+    kind: str
+    output: int  # which output row (for gradgradcheck: which first derivative)
+    input: int | None  # which input, or None for the random direction of fast_mode
+    x: float | None  # that input's value (None along a direction)
+    analytical: float
+    numerical: float
+    allowed: float  # atol + rtol * |numerical|
+    line: str  # the sentence a person reads
+
+    def __str__(self) -> str:
+        return self.line
+
+
+@dataclass(frozen=True)
+class GradcheckReport:
+    """Everything `gradcheck` compared: the settings and the gradients that failed."""
+
+    check: str  # "gradcheck" or "gradgradcheck"
+    eps: float
+    atol: float
+    rtol: float
+    fast_mode: bool
+    seed: int
+    compared: int  # how many gradients (or directional derivatives) were compared
+    failures: tuple[GradcheckFailure, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def __str__(self) -> str:
+        mode = f", fast_mode with seed={self.seed}" if self.fast_mode else ""
+        header = (
+            f"{self.check} failed for {len(self.failures)} of {self.compared} gradients "
+            f"(eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g}{mode}; "
+            f"pass if |analytical - numerical| <= atol + rtol*|numerical|)"
+        )
+        return "\n".join([header, *(failure.line for failure in self.failures)])
+
+
+class GradcheckError(AssertionError):
+    """Raised by `gradcheck`/`gradgradcheck`; `.report` is the `GradcheckReport`."""
+
+    def __init__(self, report: GradcheckReport) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+def gradcheck(
+    f: Callable[..., Value | Sequence[Value]],
+    inputs: Sequence[float | Value] | float | Value,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast_mode: bool = False,
+    seed: int = 0,
+    raise_exception: bool = True,
+) -> bool:
+    """Check the backward pass of `f` at `inputs` against central differences.
+
+    `f` takes one Value per input and returns a Value, or a list of Values (one row per
+    output). `inputs` are numbers or Values; only their `.data` is read, and every evaluation
+    builds fresh leaves, so the caller's Values and grads are left alone. Also checks that a
+    second build gives bit-identical gradients. Returns True when every gradient passes;
+    otherwise raises `GradcheckError` (or returns False with `raise_exception=False`).
+
+        >>> import autograd
+        >>> autograd.gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
+        True
+    """
+    _check_callable(f, "gradcheck")
+    return _run("gradcheck", f, inputs, None, eps, atol, rtol, fast_mode, seed, raise_exception)
+
+
+def gradgradcheck(
+    f: Callable[..., Value | Sequence[Value]],
+    inputs: Sequence[float | Value] | float | Value,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast_mode: bool = False,
+    seed: int = 0,
+    raise_exception: bool = True,
+) -> bool:
+    """Check second derivatives: `gradcheck` of f's first derivatives, which the engine builds
+    as Values with `create_graph=True`. Row k of the report is d(output k // n)/d(input k % n)
+    for n inputs.
+
+        >>> import autograd
+        >>> autograd.gradgradcheck(lambda x: x.sin() * x, [0.3])
+        True
+    """
+    _check_callable(f, "gradgradcheck")
+
+    def first_derivatives(*leaves: Value) -> list[Value]:
+        rows = []
+        for row in _rows(f(*leaves), "gradgradcheck"):
+            for g in gradients(row, leaves, create_graph=True):
+                rows.append(g if isinstance(g, Value) else Value(g, requires_grad=False))
+        return rows
+
+    return _run(
+        "gradgradcheck", first_derivatives, inputs, _second_order_name,
+        eps, atol, rtol, fast_mode, seed, raise_exception,
+    )
+
+
+# ---- the comparison ---------------------------------------------------------------------------
+def _run(check, f, inputs, name_row, eps, atol, rtol, fast_mode, seed, raise_exception) -> bool:
+    point = _points(inputs, check)
+    eps, atol, rtol = _tolerance(eps, "eps", check, positive=True), \
+        _tolerance(atol, "atol", check), _tolerance(rtol, "rtol", check)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"{check}(seed=...) needs an int, got {_show(seed)}")
+    labels = [x.label if isinstance(x, Value) and x.label else f"x{j}"
+              for j, x in enumerate(inputs if isinstance(inputs, (list, tuple)) else [inputs])]
+    n = len(point)
+
+    def evaluate(at: list[float]) -> list[float]:
+        return [row.data for row in _rows(f(*_leaves(at, labels)), check)]
+
+    def jacobian() -> tuple[list[float], list[list[float]]]:
+        leaves = _leaves(point, labels)
+        rows = _rows(f(*leaves), check)
+        return [r.data for r in rows], [list(map(float, gradients(r, leaves))) for r in rows]
+
+    def name(i: int) -> str:
+        return name_row(i, n) if name_row else f"output {i}"
+
+    f0, jac = jacobian()
+    failures = _determinism(f0, jac, jacobian(), point, name)
+    if fast_mode:
+        rng = random.Random(seed)
+        u = [rng.gauss(0.0, 1.0) for _ in range(n)]
+        norm = math.sqrt(math.fsum(c * c for c in u))
+        directions = [(None, [c / norm for c in u])]
+    else:
+        directions = [(j, [1.0 if k == j else 0.0 for k in range(n)]) for j in range(n)]
+
+    for j, u in directions:
+        plus, minus = _shifted(point, u, eps), _shifted(point, u, -eps)
+        f_plus, f_minus = evaluate(plus), evaluate(minus)
+        span = 2 * eps if j is None else plus[j] - minus[j]  # the step really taken
+        for i, row in enumerate(jac):
+            analytical = row[j] if j is not None else math.fsum(g * c for g, c in zip(row, u))
+            numerical = (f_plus[i] - f_minus[i]) / span
+            allowed = atol + rtol * abs(numerical)
+            where = f"{name(i)} wrt input {j} (x={point[j]:.6g})" if j is not None else \
+                f"{name(i)} along a random direction (seed={seed})"
+            values = (f0[i], f_plus[i], f_minus[i], analytical, numerical)
+            if not all(map(math.isfinite, values)):
+                failures.append(GradcheckFailure(
+                    "non-finite", i, j, None if j is None else point[j], analytical, numerical,
+                    allowed,
+                    f"{where}: non-finite values, not compared: f={f0[i]:.6g} "
+                    f"f(x+h)={f_plus[i]:.6g} f(x-h)={f_minus[i]:.6g} "
+                    f"analytical={analytical:.6g} numerical={numerical:.6g}",
+                ))
+                continue
+            diff = abs(analytical - numerical)
+            if diff <= allowed:
+                continue
+            slopes = _kink(evaluate, point, u, eps, i, f0[i], f_plus[i], f_minus[i], atol, rtol)
+            if slopes is not None:
+                left, right = slopes
+                line = (
+                    f"{where}: kink: the slope jumps from {left:.6g} (left) to {right:.6g} "
+                    f"(right), so the input sits on (or within 2*eps of) a non-differentiable "
+                    f"point, where finite differences cannot judge analytical={analytical:.6g}"
+                )
+                kind = "kink"
+            else:
+                line = (
+                    f"{where}: analytical={analytical:.6g} numerical={numerical:.6g} "
+                    f"|diff|={diff:.1e} > allowed={allowed:.1e}"
+                )
+                kind = "mismatch"
+            failures.append(GradcheckFailure(
+                kind, i, j, None if j is None else point[j], analytical, numerical, allowed, line
+            ))
+
+    report = GradcheckReport(
+        check, eps, atol, rtol, fast_mode, seed, len(directions) * len(jac), tuple(failures)
+    )
+    if report.failures and raise_exception:
+        raise GradcheckError(report)
+    return report.ok
+
+
+def _kink(evaluate, point, u, eps, i, f0, f_plus, f_minus, atol, rtol):
+    """(left slope, right slope) if the slope jumps at the point, else None.
+
+    On a smooth curve the gap between the one-sided slopes is about f''·h, so it doubles when
+    the step doubles; at a kink it is the jump itself and does not grow. Two more evaluations,
+    only for a gradient that already failed.
+    """
+    right, left = (f_plus - f0) / eps, (f0 - f_minus) / eps
+    f_plus2 = evaluate(_shifted(point, u, 2 * eps))[i]
+    f_minus2 = evaluate(_shifted(point, u, -2 * eps))[i]
+    if not (math.isfinite(f_plus2) and math.isfinite(f_minus2)):
+        return None
+    gap, gap2 = right - left, (f_plus2 - f0) / (2 * eps) - (f0 - f_minus2) / (2 * eps)
+    tolerance = atol + rtol * max(abs(left), abs(right))
+    if abs(gap) > tolerance and abs(gap2 - 2 * gap) > tolerance:
+        return left, right
+    return None
+
+
+def _determinism(f0, jac, again, point, name) -> list[GradcheckFailure]:
+    """Failures where a second build gave different bits (outputs or gradients)."""
+    f0_again, jac_again = again
+    failures = []
+    if len(f0_again) != len(f0) or [v.hex() for v in f0_again] != [v.hex() for v in f0]:
+        failures.append(GradcheckFailure(
+            "nondeterministic", 0, None, None, math.nan, math.nan, 0.0,
+            f"two builds of f at the same inputs gave different outputs {f0} and {f0_again}: "
+            "f (or the engine) is not deterministic",
+        ))
+        return failures
+    for i, (row, row_again) in enumerate(zip(jac, jac_again)):
+        for j, (g, g_again) in enumerate(zip(row, row_again)):
+            if g.hex() != g_again.hex():
+                failures.append(GradcheckFailure(
+                    "nondeterministic", i, j, point[j], g, g_again, 0.0,
+                    f"{name(i)} wrt input {j} (x={point[j]:.6g}): two builds gave different "
+                    f"gradients {g!r} and {g_again!r}: f (or the engine) is not deterministic",
+                ))
+    return failures
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def _leaves(point: list[float], labels: list[str]) -> list[Value]:
+    return [Value(x, label) for x, label in zip(point, labels)]
+
+
+def _shifted(point: list[float], u: list[float], step: float) -> list[float]:
+    return [x + step * c for x, c in zip(point, u)]
+
+
+def _second_order_name(k: int, n: int) -> str:
+    return f"d(output {k // n})/d(input {k % n})"
+
+
+def _rows(out, check: str) -> list[Value]:
+    rows = list(out) if isinstance(out, (list, tuple)) else [out]
+    if not rows or not all(isinstance(r, Value) for r in rows):
+        raise TypeError(
+            f"{check} needs f to return a Value or a non-empty list of Values, got {_show(out)}"
+            + ("" if isinstance(out, (list, tuple)) else
+               " (build the result from the Values f is given, e.g. x.tanh() or x * y)")
+        )
+    return rows
+
+
+def _points(inputs, check: str) -> list[float]:
+    items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if not items:
+        raise ValueError(f"{check} needs at least one input, got an empty sequence")
+    point = []
+    for j, x in enumerate(items):
+        value = x.data if isinstance(x, Value) else x
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{check} needs numbers or Values as inputs; input {j} is {_show(x)}")
+        if not math.isfinite(value):
+            raise ValueError(f"{check} needs finite inputs; input {j} is {float(value)}")
+        point.append(float(value))
+    return point
+
+
+def _tolerance(x, name: str, check: str, positive: bool = False) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) \
+            or x < 0 or (positive and x == 0):
+        need = "a positive" if positive else "a non-negative"
+        raise ValueError(f"{check}({name}=...) needs {need} finite number, got {x!r}")
+    return float(x)
+
+
+def _check_callable(f, check: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{check} needs a function of Values as its first argument, got {_show(f)}")
