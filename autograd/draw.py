@@ -20,7 +20,7 @@ What the drawing shows (the legend under the title says the same):
 Ids are stable so other tools can find nodes: Value i of `topological_order(root)` is `v{i}`,
 the op that made it `op{i}` (see `node_ids`); they are the DOT node names, the SVG `id`s, and
 the SVG `class` says what the node is (`value input`, `value param`, `value const`,
-`value output`, `op op-mul`, `group neuron`, ...). Inside a value's SVG group the `<text>`
+`value computed`, `value output`, `op op-mul`, `group neuron`, ...). Inside a value's SVG group the `<text>`
 elements come in the order label, data, grad.
 
 Large graphs: `collapse="neuron"` or `"layer"` draws every node made in one `nn` neuron (or
@@ -29,8 +29,9 @@ layer), found through `node.scope.enclosing(kind)`, as one box `g{i}` (i: its fi
 with a message that says how to make the graph drawable.
 
 Labels are user text: each is shown as text, never read as markup. They go into Graphviz
-HTML-like labels with `<`, `>`, `&` and quotes escaped, control characters (newlines too) shown
-as escapes, and long labels shortened.
+HTML-like labels with `<`, `>`, `&` and quotes escaped, backslashes doubled (Graphviz would
+read `\\N` as the node's name), control characters (newlines too) shown as escapes, and long
+labels shortened.
 """
 from __future__ import annotations
 
@@ -199,13 +200,13 @@ def draw(
     if title is not None and not isinstance(title, str):
         raise TypeError(f"draw(title=...) must be a string or None, got {type(title).__name__}")
 
+    marked = None if params is None else {id(p) for p in params}
     nodes = topological_order(root)
     if collapse is None and len(nodes) > max_nodes:
-        collapse = _collapse_to_fit(nodes, max_nodes)
-    groups = _groups(nodes, collapse) if collapse else [None] * len(nodes)
-    if collapse and _box_count(nodes, collapse) > max_nodes:
-        raise ValueError(_too_large(nodes, max_nodes))
-    marked = None if params is None else {id(p) for p in params}
+        collapse = _collapse_to_fit(nodes, max_nodes, marked)
+    groups = _groups(nodes, collapse, marked) if collapse else [None] * len(nodes)
+    if collapse and _box_count(nodes, collapse, marked) > max_nodes:
+        raise ValueError(_too_large(nodes, max_nodes, marked))
     style = _Style(show.split("+"), color, _largest_grad(nodes))
     return _build(nodes, groups, collapse, style, marked, rankdir, title, legend)
 
@@ -389,13 +390,13 @@ def _caption(title: str | None, legend: bool) -> str:
 
 # ---- what a node is, and its colours ----------------------------------------------------------
 def _kind(v: Value, root: Value, marked: set[int] | None) -> str:
-    """output, input, param or const for leaves and the root; "value" for the rest."""
+    """output, input, param or const for leaves and the root; "computed" for the rest."""
     if v is root:
         return "output"
     if not v.requires_grad:
         return "const"
     if v.op is not None:
-        return "value"
+        return "computed"
     if marked is not None:
         return "param" if id(v) in marked else "input"
     return "param" if "." in v.label else "input"
@@ -432,25 +433,44 @@ def _rgb(color: tuple[int, int, int]) -> str:
 
 
 # ---- collapsing ------------------------------------------------------------------------------
-def _groups(nodes: list[Value], kind: str) -> list:
-    """For each Value, the scope of `kind` it was made in (None: drawn on its own)."""
-    return [None if v.scope is None else v.scope.enclosing(kind) for v in nodes]
+def _groups(nodes: list[Value], kind: str, marked: set[int] | None) -> list:
+    """For each Value, the scope of `kind` it belongs to (None: drawn on its own).
+
+    A node belongs to the scope it was made in. A parameter or constant made outside any scope
+    (nn makes parameters before calling, so they carry no scope) belongs to the group that uses
+    it when exactly one group does; inputs stay visible.
+    """
+    groups = [None if v.scope is None else v.scope.enclosing(kind) for v in nodes]
+    index = {id(v): i for i, v in enumerate(nodes)}
+    users: dict[int, set] = {}
+    for i, v in enumerate(nodes):
+        for parent in v.parents:
+            j = index[id(parent)]
+            if groups[j] is None and parent.op is None:
+                users.setdefault(j, set()).add(groups[i])
+    root = nodes[-1]
+    for j, used_by in users.items():
+        if len(used_by) == 1 and None not in used_by and _kind(nodes[j], root, marked) in (
+            "param", "const"
+        ):
+            groups[j] = next(iter(used_by))
+    return groups
 
 
-def _box_count(nodes: list[Value], kind: str) -> int:
-    groups = _groups(nodes, kind)
+def _box_count(nodes: list[Value], kind: str, marked: set[int] | None) -> int:
+    groups = _groups(nodes, kind, marked)
     return groups.count(None) + len({g for g in groups if g is not None})
 
 
-def _collapse_to_fit(nodes: list[Value], max_nodes: int) -> str:
+def _collapse_to_fit(nodes: list[Value], max_nodes: int, marked: set[int] | None) -> str:
     for kind in COLLAPSE_KINDS:
-        if _box_count(nodes, kind) <= max_nodes:
+        if _box_count(nodes, kind, marked) <= max_nodes:
             return kind
-    raise ValueError(_too_large(nodes, max_nodes))
+    raise ValueError(_too_large(nodes, max_nodes, marked))
 
 
-def _too_large(nodes: list[Value], max_nodes: int) -> str:
-    counts = {kind: _box_count(nodes, kind) for kind in COLLAPSE_KINDS}
+def _too_large(nodes: list[Value], max_nodes: int, marked: set[int] | None) -> str:
+    counts = {kind: _box_count(nodes, kind, marked) for kind in COLLAPSE_KINDS}
     if all(count == len(nodes) for count in counts.values()):
         how = (
             "It has no neuron or layer scopes to collapse by: make it under "
@@ -476,8 +496,9 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _escape(text: str, limit: int) -> str:
-    """User text for an HTML-like label: one line, shortened, with markup characters escaped."""
-    return html.escape(_shorten(_plain(text), limit), quote=True)
+    """User text for an HTML-like label: one line, shortened, markup characters escaped, and
+    backslashes doubled (Graphviz expands `\\N`, `\\G`... even inside HTML-like labels)."""
+    return html.escape(_shorten(_plain(text), limit), quote=True).replace("\\", "\\\\")
 
 
 def _number(x: float) -> str:

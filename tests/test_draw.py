@@ -1,0 +1,324 @@
+"""Drawings: golden DOT text, real SVG from the real `dot`, ids, colours, hostile labels,
+collapsing, large graphs, Jupyter display, and life without Graphviz.
+
+Golden files live in tests/golden/; after an intended change to the drawings, look at the new
+pictures and rewrite them with GLASSGRAD_UPDATE_GOLDEN=1 pytest tests/test_draw.py.
+"""
+import math
+import os
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import autograd
+from autograd import Value
+from autograd.draw import GraphvizNotFound, draw, node_ids
+
+GOLDEN = Path(__file__).parent / "golden"
+SVG = "{http://www.w3.org/2000/svg}"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+
+
+def neuron():
+    """Karpathy's neuron: tanh(x*w + b) with b chosen so that the output is 1/sqrt(2)."""
+    x, w, b = Value(2.0, "x"), Value(-3.0, "w"), Value(6.8813735870195432, "b")
+    return (x * w + b).tanh(), (x, w, b)
+
+
+def seed_network():
+    from demos.neuron import network_221
+
+    out, leaves = network_221()
+    out.backward()
+    return out
+
+
+def svg_of(drawing):
+    return ET.fromstring(drawing.pipe("svg"))
+
+
+def check_golden(name, text):
+    path = GOLDEN / name
+    if os.environ.get("GLASSGRAD_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"drawing differs from {path}"
+
+
+# ---- golden DOT text ---------------------------------------------------------------------------
+def test_golden_neuron_after_backward():
+    out, _ = neuron()
+    out.backward()
+    check_golden("neuron.dot", draw(out, title="tanh(x*w + b)").source)
+
+
+def test_golden_before_backward_and_with_constants():
+    x = Value(3.0, "x")
+    y = (x - 1) / 2
+    check_golden("constants.dot", draw(y, rankdir="TB", legend=False).source)
+
+
+def test_golden_seed_network_collapsed_by_neuron():
+    out = seed_scoped_network()
+    out.backward()
+    check_golden("scoped_collapsed.dot", draw(out, collapse="neuron").source)
+
+
+def seed_scoped_network():
+    """Seed 001's 2-2-1 network built under scopes, as nn would (parameters made outside)."""
+    x = [Value(2.0, "x1"), Value(3.0, "x2")]
+    params = {n: ([Value(0.0, f"{n}.w1"), Value(1.0, f"{n}.w2")], Value(0.0, f"{n}.b"))
+              for n in ("h1", "h2", "o1")}
+    hidden = []
+    for n in ("h1", "h2"):
+        with autograd.scope(n, kind="neuron"):
+            hidden.append(autograd.dot(params[n][0], x, params[n][1]).sigmoid())
+    with autograd.scope("o1", kind="neuron"):
+        return autograd.dot(params["o1"][0], hidden, params["o1"][1]).sigmoid()
+
+
+def test_the_same_graph_gives_the_same_text_every_time():
+    assert draw(neuron()[0]).source == draw(neuron()[0]).source
+
+
+# ---- ids -----------------------------------------------------------------------------------
+def test_node_ids_follow_the_topological_order():
+    out, _ = neuron()
+    order = autograd.topological_order(out)
+    ids = node_ids(out)
+    assert [v for v, _, _ in ids] == order
+    assert [(vid, oid) for _, vid, oid in ids] == [
+        (f"v{i}", None if v.op is None else f"op{i}") for i, v in enumerate(order)
+    ]
+
+
+@needs_dot
+def test_svg_has_every_id_with_its_class():
+    out, (x, w, b) = neuron()
+    out.backward()
+    root = svg_of(draw(out))
+    groups = {g.get("id"): g.get("class", "") for g in root.iter(SVG + "g")}
+    for v, vid, oid in node_ids(out):
+        assert "value" in groups[vid].split()
+        if oid is not None:
+            assert {"op", f"op-{v.op.name}"} <= set(groups[oid].split())
+    assert "input" in groups["v0"].split() and "output" in groups["v5"].split()
+    # Inside a value's group the texts are label, data, grad.
+    texts = ["".join(t.itertext()) for t in root.find(f".//{SVG}g[@id='v0']").iter(SVG + "text")]
+    assert texts == ["x", "2", "grad -1.5"]  # dL/dx = w * (1 - tanh²) = -3 * 0.5
+
+
+# ---- what the boxes show -----------------------------------------------------------------
+def test_a_grad_never_computed_looks_different_from_zero():
+    x = Value(1.0, "x")
+    before = draw(x * 0.0, legend=False).source
+    out = x * 0.0
+    out.backward()  # x.grad is exactly 0.0
+    after = draw(out, legend=False).source
+    assert "grad not computed" in before and "grad not computed" not in after
+    assert "grad 0<" in after
+
+
+def fills(source):
+    """The fill colour of each node's grad cell, by node name."""
+    found = {}
+    for name, body in re.findall(r"^\t(v\d+) \[label=<(.*)>", source, re.M):
+        match = re.search(r'BGCOLOR="(#[0-9a-f]{6})"><FONT COLOR="[^"]+">grad ', body)
+        if match:
+            found[name] = tuple(int(match.group(1)[k:k + 2], 16) for k in (1, 3, 5))
+    return found
+
+
+def test_colour_encodes_sign_and_size():
+    a, b, c = Value(1.0, "a"), Value(1.0, "b"), Value(1.0, "c")
+    out = autograd.sum([a * 4.0, b * -4.0, c * 0.5])  # grads 4, -4, 0.5
+    out.backward()
+    colours = fills(draw(out).source)
+    index = {v.label: f"v{i}" for i, v in enumerate(autograd.topological_order(out))}
+    pos, neg, small = colours[index["a"]], colours[index["b"]], colours[index["c"]]
+    assert pos[2] > pos[0] and neg[0] > neg[2]  # blue for > 0, red for < 0
+    assert sum(small) > sum(pos)  # a smaller |grad| is paler
+    assert small[2] > small[0]
+
+
+def test_kinds_are_distinguishable_and_params_can_be_named():
+    w, x = Value(0.5, "layers.0.neurons.0.w.0"), Value(2.0, "x")
+    out = (w * x + 1.0).relu()
+    source = draw(out).source
+    assert 'class="value param"' in source and 'class="value input"' in source
+    assert 'class="value const"' in source and 'class="value output"' in source
+    # An explicit list of parameters wins over the dotted-name guess.
+    marked = draw(out, params=[x]).source
+    assert marked.count('class="value param"') == 1
+    assert re.search(r'^\tv1 .*class="value param"', marked, re.M)  # x is v1
+
+
+def test_show_selects_the_numbers():
+    out, _ = neuron()
+    out.backward()
+    data_only, grad_only = (draw(out, show=s, legend=False).source for s in ("data", "grad"))
+    assert ">grad " not in data_only and "<TD>0.7071</TD>" in data_only
+    assert ">grad " in grad_only and "<TD>0.7071</TD>" not in grad_only
+
+
+# ---- hostile labels -------------------------------------------------------------------------
+HOSTILE = ['<script>alert(1)</script>', '{a|b}', '"', '\\', 'line\nbreak', ']]>', '&amp;',
+           '<b>bold</b>', '\\N', 'x" onload="alert(1)', '<img src=x onerror=alert(1)>', '\x00']
+
+
+def hostile_graph():
+    leaves = [Value(float(i), label) for i, label in enumerate(HOSTILE)]
+    out = autograd.sum(leaves)
+    out.label = "<<TABLE>>"
+    out.backward()
+    return out
+
+
+def test_hostile_labels_are_escaped_in_the_dot_text():
+    source = draw(hostile_graph(), title="</TABLE><script>").source
+    labels = re.findall(r"label=<(.*)>(?= id=|$)", source, re.M)
+    assert len(labels) == 1 + len(HOSTILE) + 1  # the caption, the leaves and the Σ node
+    markup = {"TABLE", "TR", "TD", "FONT", "B", "I"}
+    for label in labels:
+        body = ET.fromstring(label)  # well-formed: nothing closed or opened early
+        assert {element.tag for element in body.iter()} <= markup
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in source
+    assert "&amp;amp;" in source  # the label "&amp;" shows those five characters
+    assert "\x00" not in source
+
+
+@needs_dot
+def test_hostile_labels_stay_text_in_the_svg():
+    root = svg_of(draw(hostile_graph(), title="</TABLE><script>"))
+    allowed = {"svg", "g", "title", "polygon", "polyline", "path", "ellipse", "text", "a"}
+    for element in root.iter():
+        tag = element.tag.replace(SVG, "")
+        assert tag in allowed, f"unexpected element {tag}"
+        for name in element.attrib:
+            assert not name.lower().startswith("on"), f"event attribute {name} on {tag}"
+    shown = {"".join(t.itertext()) for t in root.iter(SVG + "text")}
+    for label in ['<script>alert(1)</script>', '{a|b}', '"', '\\', 'line\\nbreak', ']]>',
+                  '&amp;', '<b>bold</b>', '\\N', '\\x00', '<<TABLE>>', '</TABLE><script>']:
+        assert label in shown, f"{label!r} is not shown as text"
+
+
+# ---- collapsing and large graphs ------------------------------------------------------------
+def layered_graph(layers, width, fan_in):
+    """A network-shaped graph under layer and neuron scopes, parameters made outside."""
+    x = [Value(float(i) / width, f"x{i}") for i in range(fan_in)]
+    for l in range(layers):
+        outs = []
+        for n in range(width):
+            w = [Value(0.01 * (k + 1), f"layers.{l}.neurons.{n}.w.{k}") for k in range(len(x))]
+            with autograd.scope(f"layers.{l}", kind="layer"), \
+                    autograd.scope(f"neurons.{n}", kind="neuron"):
+                outs.append(autograd.dot(w, x).tanh())
+        x = outs
+    return autograd.sum(x)
+
+
+def test_collapse_by_neuron_and_by_layer():
+    out = layered_graph(layers=2, width=3, fan_in=2)
+    out.backward()
+    by_neuron, by_layer = draw(out, collapse="neuron"), draw(out, collapse="layer")
+    assert len(re.findall(r'class="group neuron"', by_neuron.source)) == 6
+    assert len(re.findall(r'class="group layer"', by_layer.source)) == 2
+    # Every value has a box, and a parameter sits in its neuron's box.
+    order = autograd.topological_order(out)
+    w = next(i for i, v in enumerate(order) if v.label == "layers.1.neurons.2.w.0")
+    assert by_neuron.ids[f"v{w}"] == by_neuron.ids[f"v{w + 1}"].split()[0]
+    assert set(by_neuron.ids) == {f"v{i}" for i in range(len(order))} | {
+        f"op{i}" for i, v in enumerate(order) if v.op is not None}
+    x0 = next(i for i, v in enumerate(order) if v.label == "x0")
+    assert by_neuron.ids[f"v{x0}"] == f"v{x0}"  # an input stays visible
+
+
+def test_ten_thousand_nodes_collapse_by_themselves():
+    out = layered_graph(layers=4, width=50, fan_in=50)  # 4 * 50 neurons of 52 values
+    out.backward()
+    assert len(autograd.topological_order(out)) > 10_000
+    drawing = draw(out)
+    assert drawing.collapsed == "neuron"
+    assert drawing.source.count('class="group neuron"') == 200
+
+
+def test_ten_thousand_nodes_without_scopes_are_refused_with_advice():
+    out = Value(0.0, "x")
+    for _ in range(10_000):
+        out = out + 1.0
+    with pytest.raises(ValueError, match="more than max_nodes=500") as error:
+        draw(out)
+    assert "autograd.scope" in str(error.value) and "max_nodes=" in str(error.value)
+
+
+@needs_dot
+def test_collapsed_mlp_renders():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(3, [4, 4, 1], seed=0)
+    out = model([0.5, -1.0, 2.0])
+    out.backward()
+    root = svg_of(draw(out, collapse="layer"))
+    classes = [g.get("class") for g in root.iter(SVG + "g")]
+    assert classes.count("node group layer") == 3
+
+
+# ---- rendering, Jupyter, and no Graphviz ---------------------------------------------------
+@needs_dot
+def test_render_writes_each_format(tmp_path):
+    drawing = draw(neuron()[0])
+    assert drawing.render(tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+    assert drawing.render(tmp_path / "g.pdf").read_bytes().startswith(b"%PDF")
+    ET.parse(drawing.render(tmp_path / "g.svg"))
+    assert drawing.render(tmp_path / "g.dot").read_text() == drawing.source
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        drawing.render(tmp_path / "g.jpg")
+    with pytest.raises(ValueError, match="svg, png, pdf"):
+        drawing.pipe("gif")
+
+
+@needs_dot
+def test_notebook_display_is_svg():
+    bundle = draw(neuron()[0])._repr_mimebundle_()
+    assert ET.fromstring(bundle["image/svg+xml"]).tag == SVG + "svg"
+    assert "Drawing" in bundle["text/plain"]
+
+
+def test_without_dot_the_source_still_works_and_render_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no `dot` on it
+    drawing = draw(hostile_graph())
+    assert drawing.source.startswith("digraph")
+    with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
+        drawing.render(tmp_path / "g.svg")
+    bundle = drawing._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle
+    assert "Install Graphviz" in bundle["text/plain"] and "digraph" in bundle["text/plain"]
+    assert "<script>" not in bundle["text/html"] and "&lt;script&gt;" in bundle["text/html"]
+
+
+def test_text_table():
+    out, _ = neuron()
+    lines = draw(out).text().splitlines()
+    assert len(lines) == 1 + 6 and lines[0].split() == ["id", "label", "computed", "as", "data", "grad"]
+    assert lines[-1].split()[:2] == ["v5", "tanh(v4)"] and lines[-1].endswith("not computed")
+    out.backward()
+    data, grad = draw(out).text().splitlines()[1].split()[-2:]
+    assert (float(data), float(grad)) == (2.0, -1.5)
+    assert math.isclose(float(draw(out).text().splitlines()[-1].split()[-2]), 1 / math.sqrt(2),
+                        rel_tol=1e-3)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"rankdir": "XY"}, "rankdir"), ({"show": "data+label"}, "show"), ({"color": "data"}, "color"),
+    ({"collapse": "module"}, "collapse"), ({"max_nodes": 0}, "max_nodes"),
+    ({"max_nodes": True}, "max_nodes"),
+])
+def test_bad_arguments_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        draw(Value(1.0), **kwargs)
+
+
+def test_draw_needs_a_value():
+    with pytest.raises(TypeError, match="needs a Value, got float"):
+        draw(1.0)
