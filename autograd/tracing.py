@@ -1,0 +1,267 @@
+"""Tracing: run a per-sample function once on placeholders and keep the graph it records.
+
+`autograd.compile` needs the graph of a function such as `loss(x, y)` without knowing which
+numbers will flow through it. Tracing calls the function once with *placeholders*, Values that
+stand for one sample's inputs, and keeps what the engine records. As with `torch.jit.trace`,
+only the operations are recorded: Python decisions taken on numbers while tracing (an `if` on
+`.data`, `max` over Values, a label used as a list index) are baked in, and the recorded graph is
+run for every sample. Two guards catch what they can:
+
+- reading a placeholder's number (`x.data`, `float(x)`, `x > 0`, `logits[y]`) while tracing
+  raises `TracingError`, since whatever is decided from it would be frozen;
+- the check (on by default, like `torch.jit.trace(check_trace=True)`) traces the function a
+  second time with other inputs and raises `TracingError` if the graphs differ: another op, other
+  wiring, or a constant that changed because it was computed from the inputs' numbers.
+
+A decision on an intermediate result (`if h.data > 0` with h computed from x) cannot be seen as
+it happens; the check finds it when the other inputs take the other branch.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .graph import topological_order
+from .value import Value, _show
+
+_DATA = Value.data  # the slot that holds a Value's number, under the property below
+_ENGINE = __name__.rpartition(".")[0] + "."  # "autograd.": the engine reads numbers to compute
+
+
+class TracingError(RuntimeError):
+    """A traced function depends on its inputs' numbers in a way the graph cannot record."""
+
+
+class _Tracing(threading.local):
+    active: bool = False
+
+
+_tracing = _Tracing()
+
+
+class Placeholder(Value):
+    """A traced function's input: a Value holding one sample's number (`arg`, `index` say where
+    it sits in the arguments). While tracing, only the engine may read its number."""
+
+    __slots__ = ("arg", "index")
+
+    @property
+    def data(self) -> float:
+        if _tracing.active and not sys._getframe(1).f_globals.get("__name__", "").startswith(_ENGINE):
+            _refuse(self, ".data")
+        return _DATA.__get__(self, Placeholder)
+
+    @data.setter
+    def data(self, number: float) -> None:
+        _DATA.__set__(self, number)
+
+    def _number(self, how: str) -> float:
+        if _tracing.active:
+            _refuse(self, how)
+        return _DATA.__get__(self, Placeholder)
+
+    def __float__(self) -> float: return self._number("float()")
+    def __index__(self) -> int: return _refuse(self, "an index (a list index or int())")
+    def __lt__(self, other): return self._number("<") < _number_of(other)
+    def __le__(self, other): return self._number("<=") <= _number_of(other)
+    def __gt__(self, other): return self._number(">") > _number_of(other)
+    def __ge__(self, other): return self._number(">=") >= _number_of(other)
+
+    def __eq__(self, other):
+        if isinstance(other, Value):
+            return self is other
+        return self._number("==") == other
+
+    __hash__ = Value.__hash__
+
+
+def _number_of(x) -> Any:
+    return _DATA.__get__(x, Value) if isinstance(x, Value) else x
+
+
+def _refuse(placeholder: Placeholder, how: str):
+    raise TracingError(
+        f"the traced function used the number of its input {placeholder.label!r} through {how}: "
+        "a compiled program runs the graph recorded while tracing for every sample, so any "
+        "Python decision taken on that number would be the same for all of them. Write it with "
+        "ops instead (relu, abs, sigmoid, a one-hot label times the outputs instead of "
+        "outputs[label])"
+    )
+
+
+@dataclass
+class Trace:
+    """What tracing recorded: the inputs (one flat list of placeholders per argument, with the
+    argument's shape), the outputs, and every node in one topological order."""
+
+    names: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+    inputs: tuple[tuple[Placeholder, ...], ...]
+    outputs: tuple[Value, ...]
+    single: bool  # the function returned one Value (not a sequence of them)
+    order: list[Value]
+
+    def replay(self, sample: Sequence[Any]) -> None:
+        """Put one sample's numbers into the placeholders and recompute every node from them.
+
+        Gradients of the non-leaf nodes go back to "not computed yet", so the graph reads as
+        freshly built for this sample and can be drawn or stepped through.
+        """
+        for name, shape, holders, arg in zip(self.names, self.shapes, self.inputs, sample):
+            numbers = _as_array(arg, name, f"one sample's {name!r}")
+            if numbers.shape != shape:
+                raise ValueError(
+                    f"trace_for(): {name!r} should have the shape {shape} of the example it was "
+                    f"traced with, got {numbers.shape}"
+                )
+            for holder, number in zip(holders, numbers.ravel().tolist()):
+                holder.data = number
+        for node in self.order:
+            if node.op is not None:
+                node.data = node.op.evaluate(*[_DATA.__get__(p, Value) for p in node.parents])
+                node.grad = None
+
+
+def trace(fn: Callable[..., Any], example_args: Sequence[Any]) -> Trace:
+    """Call `fn` once with placeholders shaped like `example_args` and keep the graph."""
+    if not callable(fn):
+        raise TypeError(f"compile() needs a function to trace, got {_show(fn)}")
+    if not example_args:
+        raise ValueError(
+            "compile() needs example arguments to trace with, e.g. compile(loss, x0, y0) for "
+            "loss(x, y): one sample's numbers for each argument"
+        )
+    names = _argument_names(fn, len(example_args))
+    shapes, inputs, call_args = [], [], []
+    for position, (name, example) in enumerate(zip(names, example_args)):
+        numbers = _as_array(example, name, "an example argument")
+        holders = []
+        for index, number in zip(np.ndindex(numbers.shape), numbers.ravel().tolist()):
+            holder = Placeholder(number, name + "".join(f"[{i}]" for i in index), requires_grad=False)
+            holder.arg, holder.index = position, index
+            holders.append(holder)
+        shapes.append(numbers.shape)
+        inputs.append(tuple(holders))
+        structured = np.empty(len(holders), dtype=object)
+        structured[:] = holders
+        # nested lists shaped like the example, or the placeholder itself for a number
+        call_args.append(structured.reshape(numbers.shape).tolist())
+    previous, _tracing.active = _tracing.active, True
+    try:
+        result = fn(*call_args)
+    finally:
+        _tracing.active = previous
+    single = isinstance(result, Value)
+    outputs = (result,) if single else _as_outputs(result)
+    order: list[Value] = []
+    placed: set[int] = set()
+    for output in outputs:  # the one walk per output, merged: still parents before children
+        for node in topological_order(output):
+            if id(node) not in placed:
+                placed.add(id(node))
+                order.append(node)
+    return Trace(tuple(names), tuple(shapes), tuple(inputs), outputs, single, order)
+
+
+def check_same_graph(first: Trace, second: Trace) -> None:
+    """Raise `TracingError` unless two traces of one function recorded the same graph."""
+    if len(first.order) != len(second.order):
+        raise TracingError(
+            f"tracing with other inputs recorded {len(second.order)} nodes instead of "
+            f"{len(first.order)}: the function takes a Python decision on its inputs' numbers "
+            "(an if, a loop or max over .data), which a compiled program would freeze. "
+            + _ADVICE
+        )
+    position_1 = {id(node): i for i, node in enumerate(first.order)}
+    position_2 = {id(node): i for i, node in enumerate(second.order)}
+    for i, (a, b) in enumerate(zip(first.order, second.order)):
+        same = (
+            a.op is b.op
+            and [position_1[id(p)] for p in a.parents] == [position_2[id(p)] for p in b.parents]
+            and type(a) is type(b)
+            and a.requires_grad == b.requires_grad
+        )
+        if same and a.op is None and not isinstance(a, Placeholder):
+            if a.requires_grad:  # a parameter: the very same Value in both traces
+                same = a is b
+            else:  # a constant: the same number
+                x, y = _DATA.__get__(a, Value), _DATA.__get__(b, Value)
+                if not (x == y or (math.isnan(x) and math.isnan(y))):
+                    raise TracingError(
+                        f"a constant of the traced function{_where(a)} was {x!r} with the "
+                        f"example inputs and {y!r} with others: it was computed from the inputs' "
+                        "numbers (.data), so a compiled program would use the example's number "
+                        "for every sample. " + _ADVICE
+                    )
+        if not same:
+            raise TracingError(
+                f"tracing with other inputs recorded a different graph at node {i}: "
+                f"{_describe(a)} the first time, {_describe(b)} the second. The function takes "
+                "a Python decision on its inputs' numbers, which a compiled program would "
+                "freeze. " + _ADVICE
+            )
+
+
+_ADVICE = (
+    "Write the decision with ops (relu, abs, sigmoid, a one-hot mask), or pass "
+    "check_trace=False if it truly does not depend on the inputs."
+)
+
+
+def _describe(node: Value) -> str:
+    if isinstance(node, Placeholder):
+        return f"the input {node.label!r}"
+    if node.op is None:
+        return f"a {'parameter' if node.requires_grad else 'constant'}{_where(node)}"
+    return f"{node.op.name} of {len(node.parents)} inputs{_where(node)}"
+
+
+def _where(node: Value) -> str:
+    label = f" {node.label!r}" if node.label else ""
+    return label + (f" in {node.scope.path}" if node.scope is not None else "")
+
+
+def _argument_names(fn: Callable, count: int) -> list[str]:
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    positional = [
+        p.name for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(positional) >= count:
+        return positional[:count]
+    return [f"arg{i}" for i in range(count)]
+
+
+def _as_array(arg: Any, name: str, what: str) -> np.ndarray:
+    """A number, a (nested) list of numbers or an array, as a float64 array."""
+    if isinstance(arg, Value):
+        raise TypeError(
+            f"{what} {name!r} should be plain numbers (a number, a list of numbers or an array), "
+            "got a Value: pass its .data"
+        )
+    try:
+        numbers = np.asarray(arg, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{what} {name!r} should be a number, a (nested) list of numbers or an array, got "
+            f"{_show(arg)} ({error})"
+        ) from None
+    return numbers
+
+
+def _as_outputs(result: Any) -> tuple[Value, ...]:
+    if isinstance(result, (list, tuple)) and result and all(isinstance(v, Value) for v in result):
+        return tuple(result)
+    raise TypeError(
+        "a traced function should return a Value (e.g. a loss) or a non-empty list of Values "
+        f"(e.g. a model's outputs), got {_show(result)}"
+    )
