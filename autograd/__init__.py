@@ -14,12 +14,14 @@ run on floats and on Values.
 from __future__ import annotations
 
 from .check import GradcheckError, gradcheck, gradgradcheck
+from .compiler import Program, compile
 from .draw import Drawing, GraphvizNotFound, draw, node_ids
 from .functional import grad, gradients, value_and_grad
 from .graph import topological_order
 from .modes import Scope, detect_anomaly, is_grad_enabled, no_grad, scope
 from .ops import OPS, Op
 from .steps import Steps, backprop_steps
+from .tracing import TracingError
 from .value import Value, _apply, _as_float, backward, dot, sum, zero_grad
 
 
@@ -46,4 +48,5 @@ __all__ = [
     "grad", "gradients", "value_and_grad", "no_grad", "is_grad_enabled", "detect_anomaly",
     "scope", "Scope", "gradcheck", "gradgradcheck", "GradcheckError", "backprop_steps", "Steps",
     "draw", "node_ids", "Drawing", "GraphvizNotFound",
+    "compile", "Program", "TracingError",
 ] + [op.name for op in OPS.values() if op.function]
