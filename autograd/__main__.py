@@ -83,7 +83,10 @@ def run_draw(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UsageError(str(error)) from None
     if args.output is not None:
-        drawing.render(args.output)
+        try:
+            drawing.render(args.output)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
         print(f"wrote {args.output}", file=sys.stderr)
     elif args.dot:
         sys.stdout.write(drawing.source)
@@ -132,7 +135,7 @@ def parser() -> argparse.ArgumentParser:
         description="Build the graph of a small expression and look at it.",
         epilog='example: python -m autograd draw "tanh(x*w + b)" x=2 w=-3 b=6.88 -o graph.svg',
     )
-    subparsers = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = top.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
         add(subparsers)
     return top

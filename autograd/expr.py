@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -158,9 +159,11 @@ def _check(node: ast.AST, text: str) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ExpressionError(f"only numbers are allowed as constants, got {value!r}{where}")
         try:
-            float(value)
+            finite = math.isfinite(float(value))
         except OverflowError:
-            raise ExpressionError(f"the number{where} is too large for a float") from None
+            finite = False
+        if not finite:
+            raise ExpressionError(f"the number{where} is too large for a float")
         return
     if isinstance(node, ast.Name):
         if node.id.startswith("__"):

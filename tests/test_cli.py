@@ -1,0 +1,205 @@
+"""`python -m autograd`: the draw subcommand and the whitelisted expression language."""
+import math
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import given, strategies as st
+
+from autograd.__main__ import main
+from autograd.expr import FUNCTIONS, ExpressionError, build, parse, parse_bindings
+
+NEURON = ["tanh(x*w + b)", "x=2", "w=-3", "b=6.8813735870195432"]
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+
+
+def run(*argv, capsys):
+    """main(argv) in this process: (exit status, stdout, stderr)."""
+    try:
+        status = main(list(argv))
+    except SystemExit as exit:
+        status = exit.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# ---- the expression language ----------------------------------------------------------------
+def test_build_gives_the_neuron_and_its_inputs():
+    root, inputs = build(NEURON[0], NEURON[1:])
+    assert list(inputs) == ["x", "w", "b"] and inputs["w"].label == "w"
+    assert root.data == pytest.approx(1 / math.sqrt(2), rel=1e-12)
+
+
+def test_a_name_used_twice_is_one_leaf():
+    root, inputs = build("x*x + x", ["x=3"])
+    root.backward()
+    assert inputs["x"].grad == 2 * 3 + 1
+
+
+@pytest.mark.parametrize("text, words", [
+    ("__import__('os').system('echo hacked')", "this call"),
+    ("x.__class__", "attribute access"),
+    ("x[0]", "subscripts"),
+    ("(lambda: 1)()", "this call"),
+    ("lambda: 1", "lambda"),
+    ("[x for x in y]", "comprehensions"),
+    ("open('f')", "this call"),
+    ("eval('1')", "this call"),
+    ("tanh(x, y)", "exactly one argument"),
+    ("tanh(x=1)", "exactly one argument"),
+    ("tanh", "is a function"),
+    ("'text'", "only numbers"),
+    ("True", "only numbers"),
+    ("x // 2", "'//'"),
+    ("x % 2", "'%'"),
+    ("+x", "unary +"),
+    ("not x", "'not'"),
+    ("x < y", "comparisons"),
+    ("x if y else z", "'if ... else'"),
+    ("(x := 1)", "':='"),
+    ("f'{x}'", "f-strings"),
+    ("import os", "cannot read"),
+    ("x; y", "cannot read"),
+    ("", "empty"),
+    ("1e999999", "too large"),
+    ("9" * 400, "too large"),
+    ("(" * 300 + "x" + ")" * 300, "cannot read|nested too deeply"),
+    ("x" + "+x" * 6000, "more than"),
+])
+def test_refused_expressions_name_the_problem(text, words):
+    with pytest.raises(ExpressionError, match=words):
+        parse(text)
+
+
+def test_nothing_refused_is_evaluated(tmp_path, capsys):
+    marker = tmp_path / "ran"
+    status, out, err = run(
+        "draw", f"__import__('os').system('touch {marker}')", capsys=capsys
+    )
+    assert status == 2 and "not allowed" in err and not marker.exists()
+
+
+@pytest.mark.parametrize("bindings, words", [
+    (["x"], "expected name=NUMBER"), (["=3"], "expected name=NUMBER"),
+    (["x=abc"], "must be a number"), (["1x=2"], "is not a name"), (["if=2"], "is not a name"),
+    (["tanh=1"], "is a function"), (["x=1", "x=2"], "given twice"),
+])
+def test_bad_bindings_are_refused(bindings, words):
+    with pytest.raises(ExpressionError, match=words):
+        parse_bindings(bindings)
+
+
+def test_missing_and_unused_bindings_are_refused():
+    with pytest.raises(ExpressionError, match="no value for 'w'.*w=NUMBER"):
+        build("x*w", ["x=1"])
+    with pytest.raises(ExpressionError, match="'y' not used"):
+        build("x*2", ["x=1", "y=2"])
+
+
+# Random expressions: the built graph computes what the same formula computes on floats.
+REFERENCE = {"exp": math.exp, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
+             "abs": abs, "sigmoid": lambda a: 1 / (1 + math.exp(-a))}
+leaf = st.sampled_from(["x", "y"]) | st.integers(1, 9).map(str)
+expressions = st.recursive(
+    leaf,
+    lambda inner: st.tuples(inner, st.sampled_from("+-*"), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})")
+    | st.tuples(st.sampled_from(sorted(REFERENCE)), inner).map(lambda t: f"{t[0]}({t[1]})")
+    | inner.map(lambda e: f"-{e}"),
+    max_leaves=8,
+)
+
+
+def reference(text, x, y):
+    """The expression evaluated by a tiny reference interpreter on floats."""
+    import ast
+
+    def value(node):
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return {"x": x, "y": y}[node.id]
+        if isinstance(node, ast.UnaryOp):
+            return -value(node.operand)
+        if isinstance(node, ast.Call):
+            return REFERENCE[node.func.id](value(node.args[0]))
+        a, b = value(node.left), value(node.right)
+        return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}[type(node.op)]
+
+    return value(ast.parse(text, mode="eval").body)
+
+
+@given(expressions, st.floats(-2, 2), st.floats(-2, 2))
+def test_expressions_compute_what_they_say(text, x, y):
+    names = parse(text).names
+    bindings = [f"{n}={v!r}" for n, v in (("x", x), ("y", y)) if n in names]
+    root, _ = build(text, bindings)
+    assert root.data == pytest.approx(reference(text, x, y), rel=1e-9, abs=1e-12)
+
+
+def test_the_functions_are_the_op_tables():
+    from autograd import OPS
+
+    assert set(FUNCTIONS) == {op.name for op in OPS.values() if op.function}
+
+
+# ---- python -m autograd draw --------------------------------------------------------------
+def test_draw_prints_a_table_with_the_gradients(capsys):
+    status, out, err = run("draw", *NEURON, capsys=capsys)
+    assert status == 0
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    # d tanh(xw + b)/dx = w (1 - tanh²) with tanh = 1/sqrt(2): -3 * 0.5
+    assert float(rows["v0"][-1]) == pytest.approx(-1.5)
+    assert float(rows["v1"][-1]) == pytest.approx(1.0)  # x (1 - tanh²) = 2 * 0.5
+    assert float(rows["v5"][-2]) == pytest.approx(1 / math.sqrt(2), rel=1e-3)
+
+
+def test_no_backward_leaves_grads_not_computed(capsys):
+    status, out, _ = run("draw", *NEURON, "--no-backward", capsys=capsys)
+    assert status == 0 and out.count("not computed") == 6
+
+
+def test_draw_dot_prints_the_source(capsys):
+    status, out, _ = run("draw", *NEURON, "--dot", "--title", "<b>", capsys=capsys)
+    assert status == 0 and out.startswith("digraph") and "&lt;b&gt;" in out
+
+
+def test_a_constant_expression_is_drawn_without_backward(capsys):
+    status, out, _ = run("draw", "2 * 3", capsys=capsys)
+    assert status == 0 and out.splitlines()[-1].split()[-3:] == ["6", "no", "grad"]
+
+
+@needs_dot
+def test_draw_writes_an_svg(tmp_path, capsys):
+    path = tmp_path / "graph.svg"
+    status, _, err = run("draw", *NEURON, "-o", str(path), capsys=capsys)
+    assert status == 0 and "wrote" in err
+    ids = {g.get("id") for g in ET.parse(path).getroot().iter("{http://www.w3.org/2000/svg}g")}
+    assert {"v0", "v5", "op5"} <= ids
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["draw", "x*w", "x=1"], "no value for 'w'"),
+    (["draw", "x.y", "x=1"], "attribute access"),
+    (["draw", *NEURON, "--show", "label"], "show"),
+    (["draw", *NEURON, "-o", "graph.jpg"], "cannot tell the format"),
+])
+def test_usage_errors_exit_2_with_one_line(argv, words, capsys):
+    status, _, err = run(*argv, capsys=capsys)
+    assert status == 2 and words in err and "Traceback" not in err
+
+
+def test_without_dot_rendering_says_how_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    status, _, err = run("draw", *NEURON, "-o", str(tmp_path / "g.svg"), capsys=capsys)
+    assert status == 1 and "apt-get install graphviz" in err
+
+
+def test_the_module_runs_as_a_program(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograd", "draw", "x*y", "x=2", "y=5"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "x * y" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "autograd"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "draw" in done.stderr
