@@ -163,6 +163,24 @@ class Program:
 
         return outputs, pullback
 
+    def as_values(self, *batch: Any) -> tuple[list, Callable[[], None]]:
+        """The outputs for a batch as fresh leaf Values (one per sample, or a list per sample
+        for several outputs), and `pull_back()`: once a backward pass over code built on them
+        (a loss) has filled their `.grad`, it adds the parameters' share into their `.grad`.
+
+        How `nn.fit(compiled=True)` trains: the model runs compiled, the loss runs on Values."""
+        outputs, pullback = self.vjp(*batch)
+        leaves = [Value(number, "output") for number in outputs.ravel().tolist()]
+        shaped = leaves if outputs.ndim == 1 else [
+            leaves[i : i + outputs.shape[1]] for i in range(0, len(leaves), outputs.shape[1])
+        ]
+
+        def pull_back() -> None:
+            grads = [0.0 if leaf.grad is None else float(leaf.grad) for leaf in leaves]
+            self.accumulate(pullback(np.reshape(grads, outputs.shape)))
+
+        return shaped, pull_back
+
     def value_and_grad(
         self, *batch: Any, params: np.ndarray | None = None, reduction: str = "sum"
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -95,6 +95,7 @@ def fit(
     threshold: float | None = None,
     progress: bool | None = None,
     on_epoch: Callable[[int, dict], None] | None = None,
+    compiled: bool = False,
 ) -> dict[str, list[float]]:
     """Train `model` on (X, y) and return the history.
 
@@ -104,6 +105,8 @@ def fit(
     The history has, per epoch, "loss" and "accuracy" (averaged over the epoch's batches, as
     they were during training), "seconds", and with `validation=(X_val, y_val)` also
     "val_loss" and "val_accuracy". `on_epoch(epoch, history)` runs after each epoch.
+    With `compiled=True` the model runs as `autograd.compile(model, X[0])`: its traced graph,
+    batch by batch with numpy; the loss and penalty still run on Values. Same results, faster.
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if X.ndim != 2 or len(X) != len(y):
@@ -119,17 +122,23 @@ def fit(
     steps = epochs * math.ceil(len(X) / max(1, min(batch_size, len(X))))
     show = sys.stderr.isatty() if progress is None else bool(progress)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
+    program = autograd.compile(model, X[0]) if compiled else None
     with tqdm(total=steps, disable=not show, unit="step", leave=False) as bar:
         for epoch in range(epochs):
             start, total, right, seen = time.perf_counter(), 0.0, 0.0, 0
             for Xb, yb in batches(X, y, batch_size, shuffle=shuffle, seed=rng):
-                outs = [model(x) for x in Xb]
+                if program is None:
+                    outs = [model(x) for x in Xb]
+                else:
+                    outs, pull_back = program.as_values(Xb)
                 targets = yb.tolist()
                 value = loss(outs, targets)
                 if penalty is not None:
                     value = value + penalty()
                 optimizer.zero_grad()
                 value.backward()
+                if program is not None:
+                    pull_back()  # the model's share of the gradient, into its parameters
                 optimizer.step()
                 total += value.data * len(Xb)
                 right += accuracy(outs, targets, threshold) * len(Xb)
