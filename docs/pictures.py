@@ -1,0 +1,26 @@
+"""Redraw the README's pictures: `python -m docs.pictures` from the repository root (needs
+Graphviz's `dot`)."""
+from pathlib import Path
+
+import autograd
+import nn
+from demos.neuron import network_221
+
+HERE = Path(__file__).parent
+
+
+def main() -> None:
+    out, _ = network_221()
+    out.backward()
+    autograd.draw(out, title="Seed 001's 2-2-1 network after backward()").render(
+        HERE / "seed001_network.svg")
+
+    model = nn.MLP(3, [8, 8, 1], seed=0)
+    out = model([0.5, -1.0, 2.0])
+    out.backward()
+    autograd.draw(out, collapse="neuron", title="nn.MLP(3, [8, 8, 1]), one box per neuron").render(
+        HERE / "mlp_collapsed.svg")
+
+
+if __name__ == "__main__":
+    main()
