@@ -1,0 +1,277 @@
+"""`autograd.compile` against eager execution: the same numbers from the same graph.
+
+Every reference here is the engine run eagerly, one sample at a time (`Value.backward`), or
+numbers written in the test; the compiled program must match it to 1e-9 on random expressions
+(`autograd.testing.expressions`), on hand-built MLPs with a softmax cross-entropy written with
+exp/log/sum, and through `nn.fit`. Then the tracing guards, `trace_for`, and the errors.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd
+import nn
+from autograd import OPS, Program, TracingError, Value
+from autograd.testing import expressions
+
+
+def close(a, b, tol=1e-9):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    assert a.shape == b.shape
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(1.0, np.nanmax(np.abs(b), initial=0)))
+
+
+def eager(fn, params, samples):
+    """Per-sample outputs, and the parameters' grads summed over the samples, by Value.backward."""
+    for p in params:
+        p.grad = None
+    outs = []
+    for sample in samples:
+        out = fn(*[[Value(v, requires_grad=False) for v in np.ravel(a)] if np.ndim(a) else
+                   Value(float(a), requires_grad=False) for a in sample])
+        if out.requires_grad:
+            out.backward()
+        outs.append(out.data)
+    return np.array(outs), np.array([0.0 if p.grad is None else p.grad for p in params])
+
+
+def in_order_of(program, params, grads):
+    """`grads` (one per entry of `params`) in the order of `program.parameters`."""
+    by_node = {id(p): g for p, g in zip(params, grads)}
+    return [by_node[id(p)] for p in program.parameters]
+
+
+# ---- the op table on arrays -----------------------------------------------------------------
+POINTS = [-2.5, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, float("nan")]
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_array_grads_equal_local_grads_elementwise(name):
+    op = OPS[name]
+    arity = op.arity or 3
+    grid = np.array(np.meshgrid(*[POINTS] * arity)).reshape(arity, -1)
+    if name == "dot":
+        grid = np.array(np.meshgrid(*[POINTS[:5]] * 3)).reshape(3, -1)  # w, x, b
+    with np.errstate(all="ignore"):
+        outs = op.numpy(*grid)
+    batched = op.array_grads(outs, *grid)
+    for k in range(grid.shape[1]):
+        column = [float(v) for v in grid[:, k]]
+        expected = op.local_grads(op.evaluate(*column), *column)
+        got = [np.broadcast_to(g, outs.shape)[k] for g in batched]
+        np.testing.assert_array_equal(got, expected, err_msg=f"{name} at {column}")
+
+
+# ---- random expressions ---------------------------------------------------------------------
+@settings(deadline=None)
+@given(expressions(n_inputs=3, max_ops=8), st.lists(st.booleans(), min_size=3, max_size=3),
+       st.integers(0, 2**32 - 1))
+def test_expressions_compiled_equal_eager(expr, is_param, seed):
+    if not any(is_param) or all(is_param):
+        is_param = [True, False, False]
+    params = [Value(x, f"p{i}") for i, (x, p) in enumerate(zip(expr.inputs, is_param)) if p]
+    point = [x for x, p in zip(expr.inputs, is_param) if not p]
+
+    def fn(*inputs):
+        inputs, ps, args = list(inputs), iter(params), []
+        for p in is_param:
+            args.append(next(ps) if p else inputs.pop(0))
+        return expr(*args)
+
+    program = autograd.compile(fn, *point)
+    # the drawn point and small moves around it (the expression is smooth within 0.05 there)
+    jitter = np.random.default_rng(seed).uniform(-0.01, 0.01, (4, len(point)))
+    batch = np.vstack([point, point + jitter])
+    want_out, want_grad = eager(fn, params, [tuple(row) for row in batch])
+    for p in params:
+        p.grad = None
+    got_out = program.backward(*batch.T)
+    close(got_out, want_out)
+    close([p.grad for p in program.parameters], in_order_of(program, params, want_grad))
+
+
+# ---- MLPs written by hand: dot + relu/tanh, softmax cross-entropy with exp/log/sum ----------
+def mlp(sizes, activation, rng):
+    layers = [[([Value(rng.normal(0, 1 / np.sqrt(a))) for _ in range(a)], Value(rng.normal(0, 0.1)))
+               for _ in range(b)] for a, b in zip(sizes, sizes[1:])]
+    params = [p for layer in layers for w, b in layer for p in w + [b]]
+
+    def loss(x, y):
+        for i, layer in enumerate(layers):
+            x = [autograd.dot(w, x, b) for w, b in layer]
+            if i < len(layers) - 1:
+                x = [getattr(v, activation)() for v in x]
+        return autograd.sum([v.exp() for v in x]).log() - autograd.dot(y, x)
+
+    return loss, params
+
+
+@settings(deadline=None, max_examples=15)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=3), st.sampled_from(["relu", "tanh"]),
+       st.integers(1, 9), st.integers(0, 2**32 - 1))
+def test_mlp_training_compiled_equals_eager(hidden, activation, batch, seed):
+    rng = np.random.default_rng(seed)
+    sizes = [3, *hidden, 4]
+    X, Y = rng.normal(size=(batch, 3)), np.eye(4)[rng.integers(0, 4, batch)]
+    runs = []
+    for compiled in (False, True):
+        loss, params = mlp(sizes, activation, np.random.default_rng(seed))
+        program = autograd.compile(loss, X[0], Y[0])
+        losses = []
+        for _ in range(3):  # three SGD steps on the mean loss
+            if compiled:
+                for p in params:
+                    p.grad = 0.0
+                out = program.backward(X, Y, reduction="mean")
+            else:
+                out, grads = eager(loss, params, list(zip(X, Y)))
+                for p, g in zip(params, grads):
+                    p.grad = g / batch
+            losses.append(out)
+            for p in params:
+                p.data -= 0.5 * p.grad
+        runs.append((np.array(losses), np.array([p.data for p in params])))
+    close(runs[1][0], runs[0][0])
+    close(runs[1][1], runs[0][1])
+
+
+def test_steps_grow_with_depth_not_width():
+    rng = np.random.default_rng(0)
+    counts = []
+    for width in (4, 32):
+        loss, _ = mlp([8, width, width, 10], "relu", rng)
+        program = autograd.compile(loss, np.zeros(8), np.eye(10)[0])
+        counts.append(len(program.describe().splitlines()))
+        assert "dot x" in program.describe() and "one matrix product" in program.describe()
+    assert counts[0] == counts[1]
+
+
+def test_shared_nodes_and_repeated_inputs():
+    w, c = Value(0.7, "w"), Value(-1.3, "c")
+
+    def fn(x, y):
+        s = x * x + autograd.dot([w, w], [x, x]) + autograd.sum([x, x, y]) * w
+        return s * c + c * c + autograd.dot([x, y], [w, c])  # c*c: a node with no input in it
+
+    samples = [(0.5, 2.0), (-1.5, 0.25), (3.0, -1.0)]
+    want_out, want_grad = eager(fn, [w, c], samples)
+    for p in (w, c):
+        p.grad = None
+    program = autograd.compile(fn, 0.1, 0.2)
+    got = program.backward(*np.array(samples).T)
+    close(got, want_out)
+    close([w.grad, c.grad], want_grad)
+
+
+def test_several_outputs_and_vjp():
+    w = Value(2.0, "w")
+    program = autograd.compile(lambda x: [w * x, (w * x).tanh(), w.exp()], 0.0)
+    X = np.array([0.1, -0.4])
+    out = program(X)
+    close(out, np.stack([2 * X, np.tanh(2 * X), np.full(2, np.exp(2.0))], axis=1))
+    outputs, pullback = program.vjp(X)
+    grad = pullback(np.ones_like(outputs))
+    # d/dw of Σ_samples (w x + tanh(w x) + e^w)
+    close(grad, [np.sum(X + X * (1 - np.tanh(2 * X) ** 2) + np.exp(2.0))])
+
+
+# ---- nn.fit(compiled=True) ------------------------------------------------------------------
+@pytest.mark.parametrize("case", ["moons", "digits"])
+def test_fit_compiled_equals_eager(case):
+    if case == "moons":
+        X, y = nn.make_moons(40, noise=0.1, seed=0)
+        X, y = X, 2 * y - 1
+    else:
+        rng = np.random.default_rng(3)
+        X, y = rng.uniform(0, 1, (40, 12)), rng.integers(0, 5, 40)
+    results = []
+    for compiled in (False, True):
+        if case == "moons":
+            model = nn.MLP(2, [8, 8, 1], activation="relu", seed=1)
+            optimizer = nn.SGD(model.parameters(), lr=lambda k: 1.0 - 0.9 * k / 100)
+            history = nn.fit(model, X, y, nn.hinge, optimizer, epochs=3, batch_size=16,
+                             penalty=lambda: nn.l2(model.parameters(), 1e-4), progress=False,
+                             compiled=compiled)
+        else:
+            model = nn.MLP(12, [16, 5], activation="relu", seed=1)
+            optimizer = nn.Adam(model.parameters(), lr=0.01)
+            history = nn.fit(model, X, y, nn.cross_entropy, optimizer, epochs=3, batch_size=16,
+                             progress=False, compiled=compiled)
+        results.append((history["loss"], [p.data for p in model.parameters()]))
+    close(results[1][0], results[0][0])
+    close(results[1][1], results[0][1])
+
+
+# ---- tracing limits -------------------------------------------------------------------------
+def test_reading_a_placeholder_number_is_refused():
+    w = Value(1.0)
+    with pytest.raises(TracingError, match=r"'x\[0\]' through \.data"):
+        autograd.compile(lambda x: w * x[0] if x[0].data > 0 else -w * x[0], [1.0, 2.0])
+    with pytest.raises(TracingError, match="through >"):
+        autograd.compile(lambda x: w * x if x > 0 else w, 1.0)
+    with pytest.raises(TracingError, match="float()"):
+        autograd.compile(lambda x: w * float(x), 1.0)
+    with pytest.raises(TracingError, match="an index"):
+        autograd.compile(lambda s, y: autograd.sum(s) * w - s[y], [1.0, 2.0], 1)
+
+
+def test_a_decision_on_an_intermediate_is_found_by_the_check():
+    w = Value(1.0)
+
+    def branchy(x):
+        h = w * x
+        return h.exp() if h.data > 0 else h.tanh()  # cannot be seen as it happens
+
+    with pytest.raises(TracingError, match="different graph"):
+        autograd.compile(branchy, 1.0, check_inputs=[(-1.0,)])
+    with pytest.raises(TracingError, match="constant"):  # nn's logsumexp shifts by max(.data)
+        autograd.compile(lambda s: nn.logsumexp([w * v for v in s]), [1.0, 3.0])
+    program = autograd.compile(branchy, 1.0, check_trace=False)  # the user's call: baked in
+    close(program(np.array([-1.0])), [np.exp(-1.0)])
+
+
+# ---- the kept graph ---------------------------------------------------------------------------
+def test_trace_for_gives_the_graph_of_one_sample():
+    loss, params = mlp([3, 4, 2], "tanh", np.random.default_rng(5))
+    program = autograd.compile(loss, np.zeros(3), np.eye(2)[0])
+    x, y = np.array([0.3, -1.2, 2.0]), np.eye(2)[1]
+    want_out, want_grad = eager(loss, params, [(x, y)])
+    for p in params:
+        p.grad = None
+    root = program.trace_for(x, y)
+    assert root is program.graph
+    assert root.grad is None
+    root.backward()
+    close(root.data, want_out[0])
+    close([p.grad for p in program.parameters], in_order_of(program, params, want_grad))
+    labels = {v.label for v in autograd.topological_order(root) if v.op is None}
+    assert {"x[0]", "x[2]", "y[1]"} <= labels
+    assert "x[1]" in autograd.draw(root).source  # it draws like any graph
+
+
+# ---- errors -------------------------------------------------------------------------------------
+def test_misuse_gives_clear_errors():
+    w = Value(1.0)
+    program = autograd.compile(lambda x, y: w * autograd.dot(x, [1.0, 2.0]) + y, [0.0, 0.0], 0.0)
+    assert isinstance(program, Program) and "parameters" in repr(program)
+    with pytest.raises(TypeError, match=r"takes 2 arguments \(x, y\)"):
+        program(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"shape \(batch, 2\)"):
+        program(np.zeros((3, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="same, non-zero number of samples"):
+        program(np.zeros((3, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="reduction"):
+        program.backward(np.zeros((3, 2)), np.zeros(3), reduction="avg")
+    with pytest.raises(ValueError, match="parameter vector"):
+        program.value_and_grad(np.zeros((3, 2)), np.zeros(3), params=np.zeros(2))
+    with pytest.raises(ValueError, match="shaped like the outputs"):
+        program.vjp(np.zeros((3, 2)), np.zeros(3))[1](np.zeros(4))
+    with pytest.raises(TypeError, match="should return a Value"):
+        autograd.compile(lambda x: 3.0, 1.0)
+    with pytest.raises(TypeError, match="got a Value"):
+        autograd.compile(lambda x: x, Value(1.0))
+    with pytest.raises(ValueError, match="example arguments"):
+        autograd.compile(lambda: w)
+    with pytest.raises(TypeError, match="one output"):
+        autograd.compile(lambda x: [w * x, w], 1.0).backward(np.zeros(2))
