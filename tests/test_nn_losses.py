@@ -1,0 +1,161 @@
+"""Losses against numpy formulas written here, their gradients, stability, errors, gradcheck."""
+import math
+
+import numpy as np
+import pytest
+
+import autograd
+import nn
+from autograd import Value
+
+
+def values(xs):
+    return [Value(float(x)) for x in xs]
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def test_mse_is_the_seeds_mean_of_squares():
+    assert nn.mse([Value(0.0)] * 4, [1, 0, 0, 1]).data == 0.5  # seed 001's example
+    p, y = np.array([[0.2, 0.9], [0.4, 0.1]]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    out = [values(row) for row in p]
+    loss = nn.mse(out, y.tolist())
+    assert loss.data == pytest.approx(np.mean((y - p) ** 2), rel=1e-15)
+    loss.backward()
+    np.testing.assert_allclose([[v.grad for v in row] for row in out], 2 * (p - y) / p.size, rtol=1e-14)
+
+
+def test_binary_cross_entropy_on_probabilities():
+    p, y = np.array([0.9, 0.2, 0.6]), np.array([1.0, 0.0, 0.3])
+    out = values(p)
+    loss = nn.binary_cross_entropy(out, y)
+    assert loss.data == pytest.approx(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), rel=1e-14)
+    loss.backward()
+    np.testing.assert_allclose([v.grad for v in out], (p - y) / (p * (1 - p)) / 3, rtol=1e-13)
+    # a certain wrong answer is clamped like PyTorch's BCELoss: log(0) counts as -100
+    assert nn.binary_cross_entropy([Value(0.0)], [1]).data == 100.0
+
+
+@pytest.mark.parametrize("z", [-30.0, -2.0, -1e-9, 0.0, 1e-9, 0.7, 25.0])
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.25])
+def test_bce_with_logits_matches_sigmoid_then_bce_and_its_gradient_is_sigmoid_minus_y(z, y):
+    v = Value(z)
+    loss = nn.binary_cross_entropy_with_logits([v], [y])
+    s = 1 / (1 + math.exp(-z))
+    expected = -(y * math.log(s) + (1 - y) * math.log1p(-s)) if abs(z) < 20 else \
+        max(z, 0) - y * z + math.log1p(math.exp(-abs(z)))
+    assert loss.data == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    loss.backward()
+    assert v.grad == pytest.approx(s - y, rel=1e-12, abs=1e-15)
+
+
+def test_bce_with_logits_never_overflows():
+    big = nn.binary_cross_entropy_with_logits(values([1000.0, -1000.0]), [0, 1])
+    assert big.data == 1000.0
+
+
+def test_softmax_and_log_softmax():
+    z = np.array([1.0, -0.5, 3.0, 0.0])
+    ref = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    np.testing.assert_allclose([p.data for p in nn.softmax(values(z))], ref, rtol=1e-14)
+    np.testing.assert_allclose([p.data for p in nn.log_softmax(values(z))], np.log(ref), rtol=1e-14)
+    assert sum(p.data for p in nn.softmax(values([1000.0, 999.0]))) == pytest.approx(1.0)
+
+
+def test_cross_entropy_value_and_gradient_softmax_minus_one_hot():
+    Z = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]])
+    labels = [0, 2]
+    out = [values(row) for row in Z]
+    loss = nn.cross_entropy(out, labels)
+    logp = Z - Z.max(axis=1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    assert loss.data == pytest.approx(-np.mean(logp[[0, 1], labels]), rel=1e-14)
+    loss.backward()
+    expected = (np.exp(logp) - np.eye(3)[labels]) / 2
+    np.testing.assert_allclose([[v.grad for v in row] for row in out], expected, rtol=1e-13, atol=1e-16)
+    one = nn.cross_entropy(values(Z[0]), 0)  # a single sample
+    assert one.data == pytest.approx(-logp[0, 0], rel=1e-14)
+
+
+def test_cross_entropy_is_stable_for_huge_scores():
+    loss = nn.cross_entropy([values([1000.0, 0.0, -1000.0])], [1])
+    assert loss.data == pytest.approx(1000.0)
+
+
+def test_hinge_and_l2():
+    s, y = np.array([0.3, -2.0, 1.5, -0.2]), np.array([1, -1, -1, 1])
+    out = values(s)
+    loss = nn.hinge(out, y)
+    assert loss.data == pytest.approx(np.mean(np.maximum(0, 1 - y * s)), rel=1e-15)
+    p = values([0.5, -1.0, 2.0])
+    penalty = nn.l2(p, 1e-2)
+    assert penalty.data == pytest.approx(1e-2 * (0.25 + 1 + 4), rel=1e-15)
+    penalty.backward()
+    assert [v.grad for v in p] == pytest.approx([2e-2 * 0.5, -2e-2, 4e-2], rel=1e-15)
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="3 outputs but 2 targets"):
+        nn.mse(values([1, 2, 3]), [1, 2])
+    with pytest.raises(TypeError, match="numbers as targets"):
+        nn.mse(values([1]), ["a"])
+    with pytest.raises(TypeError, match="Values as outputs"):
+        nn.mse([1.0], [1.0])
+    with pytest.raises(ValueError, match="labels -1 or \\+1"):
+        nn.hinge(values([0.5]), [0])
+    with pytest.raises(ValueError, match="targets in \\[0, 1\\]"):
+        nn.binary_cross_entropy(values([0.5]), [2])
+    with pytest.raises(ValueError, match="int labels in 0..2"):
+        nn.cross_entropy([values([1, 2, 3])], [3])
+    with pytest.raises(ValueError, match="int labels"):
+        nn.cross_entropy([values([1, 2, 3])], [0.5])
+    with pytest.raises(ValueError, match="at least one parameter"):
+        nn.l2([], 0.1)
+
+
+# ---- gradcheck: every loss on an MLP's parameters ------------------------------------------
+def with_parameters(model, params, build):
+    """Run build() with the model's parameters replaced by `params` (fresh leaves), then restore."""
+    saved = model.parameters()
+    neurons = [n for layer in model.layers for n in layer.neurons]
+    it = iter(params)
+    for n in neurons:
+        n.w = [next(it) for _ in n.w]
+        n.b = next(it)
+    try:
+        return build()
+    finally:
+        it = iter(saved)
+        for n in neurons:
+            n.w = [next(it) for _ in n.w]
+            n.b = next(it)
+
+
+CASES = {
+    "mse": (1, "sigmoid", lambda outs: nn.mse(outs, [1.0, 0.0, 1.0])),
+    "binary_cross_entropy": (1, "sigmoid", lambda outs: nn.binary_cross_entropy(outs, [1, 0, 1])),
+    "binary_cross_entropy_with_logits": (1, "linear", lambda outs: nn.binary_cross_entropy_with_logits(outs, [1, 0, 1])),
+    "cross_entropy": (3, "linear", lambda outs: nn.cross_entropy(outs, [2, 0, 1])),
+    "hinge": (1, "linear", lambda outs: nn.hinge(outs, [1, -1, 1])),
+    "hinge + l2": (1, "linear", None),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_gradcheck_passes_on_mlp_parameters_for_each_loss(name):
+    nout, out_act, loss = CASES[name]
+    model = nn.MLP(2, [4, nout], activation="tanh", output_activation=out_act, init="xavier", seed=2)
+    X = [[0.5, -1.0], [1.5, 0.3], [-0.7, 0.8]]
+
+    def f(*params):
+        def build():
+            outs = [model(x) for x in X]
+            if loss is None:
+                return nn.hinge(outs, [1, -1, 1]) + nn.l2(params, 1e-2)
+            return loss(outs)
+        return with_parameters(model, params, build)
+
+    assert autograd.gradcheck(f, model.parameters(), fast_mode=True)
+    assert autograd.gradcheck(f, model.parameters(), fast_mode=True, seed=1)
