@@ -20,6 +20,8 @@ from .functional import grad, gradients, value_and_grad
 from .graph import topological_order
 from .modes import Scope, detect_anomaly, is_grad_enabled, no_grad, scope
 from .ops import OPS, Op
+from .players.html import Player, player
+from .players.terminal import step
 from .steps import Steps, backprop_steps
 from .tracing import TracingError
 from .value import Value, _apply, _as_float, backward, dot, sum, zero_grad
@@ -47,6 +49,7 @@ __all__ = [
     "Value", "Op", "OPS", "backward", "dot", "sum", "zero_grad", "topological_order",
     "grad", "gradients", "value_and_grad", "no_grad", "is_grad_enabled", "detect_anomaly",
     "scope", "Scope", "gradcheck", "gradgradcheck", "GradcheckError", "backprop_steps", "Steps",
+    "step", "player", "Player",
     "draw", "node_ids", "Drawing", "GraphvizNotFound",
     "compile", "Program", "TracingError",
 ] + [op.name for op in OPS.values() if op.function]

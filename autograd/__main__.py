@@ -125,7 +125,36 @@ def load_unbackpropagated(args: argparse.Namespace) -> Value:
     return root
 
 
-SUBCOMMANDS: list[Callable] = [add_draw, add_step]
+# ---- html (the HTML player, autograd/players/html.py) ----------------------------------------
+def add_html(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "html", help="write a self-contained HTML page that steps through backprop",
+        description="Write one HTML file (drawing, steps and script inline; no network) that "
+        "steps through the forward and backward pass: Prev/Next, arrow keys, a slider, play.",
+    )
+    add_expression_arguments(parser)
+    parser.add_argument("-o", "--output", type=Path, default=Path("backprop.html"),
+                        help="the file to write (default: backprop.html)")
+    parser.add_argument("--title", help="the page's title (default: the expression)")
+    parser.set_defaults(run=run_html)
+
+
+def run_html(args: argparse.Namespace) -> int:
+    from .players.html import player
+
+    root = load_unbackpropagated(args)
+    title = args.title if args.title is not None else f"Backprop step by step: {args.expression}"
+    try:
+        path = player(root, title=title).save(args.output)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot write {str(args.output)!r}: {error.strerror or error}") from None
+    print(f"wrote {path}: open it in a browser", file=sys.stderr)
+    return 0
+
+
+SUBCOMMANDS: list[Callable] = [add_draw, add_step, add_html]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,0 +1,341 @@
+"""The HTML player in a real headless Chromium (Debian's chromium, driven by Playwright).
+
+Every page is opened with all requests watched: anything but the file itself fails the test, as
+does any console error or uncaught exception. Locally the browser tests are skipped when
+Chromium or Playwright is missing; with CI set they fail instead.
+
+Set UPDATE_DOCS=1 to also write the README's screenshot, docs/backprop-player.png.
+"""
+import html
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import autograd
+from autograd import Value
+from autograd.draw import GraphvizNotFound
+from demos.neuron import network_221
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+HOSTILE = "<img src=x onerror=alert(1)>"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def short(x: float) -> str:
+    return f"{x:.6g}"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    problem = None
+    if not (shutil.which("chromium") or os.path.exists(CHROMIUM)):
+        problem = f"Chromium is not installed ({CHROMIUM}): sudo apt-get install chromium"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            problem = "Playwright is not installed: pip install 'glassgrad[test]'"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI runs the browser tests, but: {problem}")
+        pytest.skip(problem)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A page of the player with every request, console error and page error recorded."""
+
+    def __init__(self, browser, path: Path):
+        self.url = path.resolve().as_uri()
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.requests, self.errors, self.dialogs = [], [], []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(self.url)
+
+    def _route(self, route):
+        if route.request.url == self.url:
+            route.continue_()
+        else:
+            route.abort()
+
+    def counter(self) -> str:
+        return self.page.inner_text("#player-counter")
+
+    def table(self) -> list[tuple[str, str, str, str]]:
+        """(data shown, data exact, grad shown, grad exact) for every row."""
+        return self.page.eval_on_selector_all(
+            "#player-rows tr",
+            "rows => rows.map(r => [r.querySelector('.data').textContent,"
+            " r.querySelector('.data').dataset.exact, r.querySelector('.grad').textContent,"
+            " r.querySelector('.grad').dataset.exact])")
+
+    def close(self):
+        self.context.close()
+        assert self.requests == [self.url], "the page made requests of its own"
+        assert self.errors == [], "the page logged errors"
+        assert self.dialogs == [], "a script ran that should not have"
+
+
+@pytest.fixture
+def open_page(browser):
+    pages = []
+
+    def open_(path: Path) -> Page:
+        pages.append(Page(browser, path))
+        return pages[-1]
+
+    yield open_
+    for page in pages:
+        page.close()
+
+
+def expected_table(walk, k):
+    """What the table must show after step k, from the recorded state (None: not computed)."""
+    state = walk.state(k)
+    rows = []
+    for node, data, grad in zip(walk.nodes, state.data, state.grad):
+        shown = (lambda x: "—" if x is None else short(x))
+        exact = (lambda x: "" if x is None else repr(x))
+        grad_shown = "no grad" if not node.requires_grad else shown(grad)
+        rows.append([shown(data), exact(data), grad_shown, exact(grad)])
+    return rows
+
+
+def test_stepping_to_the_end_with_keys_and_buttons_shows_the_engines_grads(open_page, tmp_path):
+    out, leaves = network_221()
+    walk = autograd.backprop_steps(out)
+    path = autograd.player(walk).save(tmp_path / "network.html")
+    out.backward()  # the engine's own grads, to compare with what the page shows
+    order = autograd.topological_order(out)
+    last = len(walk) - 1
+
+    page = open_page(path)
+    assert page.counter() == f"0 / {last}"
+    start = page.table()
+    assert all(row[2] == "—" for row in start)  # no grad computed yet
+    assert [row[0] == "—" for row in start] == [v.op is not None for v in order]
+
+    for _ in range(last + 3):  # more presses than steps: the end stays the end
+        page.page.keyboard.press("ArrowRight")
+    assert page.counter() == f"{last} / {last}"
+    final = page.table()
+    for v, (data, data_exact, grad, grad_exact) in zip(order, final):
+        assert float(data_exact) == v.data and data == short(v.data)
+        assert float(grad_exact) == v.grad and grad == short(v.grad)  # bit for bit
+    shown_in_drawing = page.page.eval_on_selector_all(
+        "svg g.node.value", "gs => gs.map(g => [g.id, g.querySelectorAll('text')[2]"
+        "?.textContent])")
+    for node_id, text in shown_in_drawing:
+        v = order[int(node_id[1:])]
+        assert text == f"grad {short(v.grad)}"
+    assert page.page.is_disabled("#player-next") and page.page.is_disabled("#player-end")
+    page.page.screenshot(path=str(tmp_path / "player-end.png"), full_page=True)
+
+    page.page.keyboard.press("Home")
+    assert page.counter() == f"0 / {last}" and page.table() == start
+    for _ in range(last):
+        page.page.click("#player-next")
+    assert page.counter() == f"{last} / {last}" and page.table() == final
+    # By hand: every neuron has w = [0, 1], b = 0, so h = σ(3) and o = σ(h2); only x2 matters.
+    sigmoid = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    slope = lambda z: sigmoid(z) * (1 - sigmoid(z))  # noqa: E731
+    x2 = next(i for i, v in enumerate(order) if v.label == "x2")
+    assert float(final[x2][3]) == pytest.approx(slope(sigmoid(3.0)) * slope(3.0), rel=1e-14)
+
+
+def test_back_forward_and_slider_agree_with_the_recorded_steps(open_page, tmp_path):
+    x, w, b = Value(2.0, "x"), Value(-3.0, "w"), Value(6.8813735870195432, "b")
+    out = (x * w + b).tanh() * x  # x used twice: its grad collects two contributions
+    walk = autograd.backprop_steps(out)
+    page = open_page(autograd.player(walk).save(tmp_path / "p.html"))
+    last = len(walk) - 1
+    by_next = [page.table()]
+    for k in range(1, last + 1):
+        page.page.click("#player-next")
+        by_next.append(page.table())
+    by_prev = {last: page.table()}
+    for k in range(last - 1, -1, -1):
+        page.page.keyboard.press("ArrowLeft")
+        assert page.counter() == f"{k} / {last}"
+        by_prev[k] = page.table()
+    for k in range(last + 1):
+        page.page.eval_on_selector(
+            "#player-slider", "(s, k) => { s.value = k; s.dispatchEvent(new Event('input')); }",
+            k)
+        assert page.counter() == f"{k} / {last}"
+        assert page.table() == by_next[k] == by_prev[k] == expected_table(walk, k)
+        title = page.page.inner_text("#player-step-title")
+        assert title == walk[k].title
+        lines = page.page.eval_on_selector_all("#player-lines .line", "ls => ls.map(l => l.textContent)")
+        assert lines == list(walk[k].lines)
+    # The chain-rule line at the multiplication by x, in numbers: upstream · local.
+    t = math.tanh(2.0 * -3.0 + 6.8813735870195432)
+    mul = next(s for s in walk if s.kind == "backward")
+    assert mul.terms[0].local == 2.0 and mul.terms[1].local == t  # d(u*x)/du = x, d/dx = u
+    assert f"(x.grad: 0 → {short(t)})" in mul.lines[3]
+
+
+def test_the_current_node_is_highlighted_in_the_drawing(open_page, tmp_path):
+    x, w = Value(2.0, "x"), Value(-3.0, "w")
+    walk = autograd.backprop_steps((x * w).tanh())
+    page = open_page(autograd.player(walk).save(tmp_path / "p.html"))
+    k = next(s.index for s in walk if s.kind == "backward" and walk.nodes[s.node].op == "mul")
+    for _ in range(k):
+        page.page.keyboard.press("ArrowRight")
+    node = walk[k].node
+    current = page.page.eval_on_selector_all("svg .current", "es => es.map(e => e.id)")
+    assert sorted(current) == sorted([f"v{node}", f"op{node}"])
+    receiving = page.page.eval_on_selector_all("svg .receiving", "es => es.map(e => e.id)")
+    assert sorted(receiving) == ["v0", "v1"]  # x and w receive gradient
+    flow = page.page.eval_on_selector_all("svg .flow", "es => es.map(e => e.id)")
+    assert sorted(flow) == [f"op{node}-in0", f"op{node}-in1", f"op{node}-out"]
+    assert page.page.inner_text("#player-rows tr.current .name") == walk.nodes[node].name
+
+
+def test_play_runs_to_the_end_at_the_chosen_speed(open_page, tmp_path):
+    walk = autograd.backprop_steps(Value(0.5, "x").exp().sin())
+    page = open_page(autograd.player(walk).save(tmp_path / "p.html"))
+    last = len(walk) - 1
+    page.page.select_option("#player-speed", "4")
+    page.page.click("#player-play")
+    assert page.page.inner_text("#player-play") == "⏸ Pause"
+    page.page.wait_for_function(
+        f"() => document.getElementById('player-counter').textContent === '{last} / {last}'",
+        timeout=30_000)
+    page.page.wait_for_function(
+        "() => document.getElementById('player-play').textContent === '▶ Play'", timeout=5_000)
+
+
+def test_a_hostile_label_stays_text(open_page, tmp_path):
+    evil = Value(-3.0, HOSTILE)
+    script = Value(2.0, "</script><script>alert(2)</script>")
+    out = (evil * script).tanh()
+    walk = autograd.backprop_steps(out)
+    path = autograd.player(walk, title=HOSTILE).save(tmp_path / "hostile.html")
+    page = open_page(path)
+    page.page.keyboard.press("End")
+    assert page.page.eval_on_selector_all("img", "is => is.length") == 0
+    assert page.page.title() == HOSTILE
+    names = page.page.eval_on_selector_all("#player-rows .name", "ns => ns.map(n => n.textContent)")
+    assert names[:2] == [HOSTILE, "</script><script>alert(2)</script>"]
+    svg_text = page.page.eval_on_selector("svg", "s => s.textContent")
+    assert HOSTILE in svg_text
+    page.page.screenshot(path=str(tmp_path / "hostile.png"))
+    text = path.read_text(encoding="utf-8")
+    assert text.count("</script>") == 2  # the page's own two script elements, nothing more
+
+
+def test_in_jupyter_the_player_is_an_escaped_iframe_that_works(open_page, tmp_path):
+    x = Value(1.0, "x")
+    player = autograd.player(x.sigmoid())
+    markup = player._repr_html_()
+
+    class Srcdoc(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            self.tag, self.attrs = tag, dict(attrs)
+
+    parsed = Srcdoc()
+    parsed.feed(markup)
+    assert parsed.tag == "iframe" and parsed.attrs["srcdoc"] == player.html()
+    assert parsed.attrs["sandbox"] == "allow-scripts"
+    path = tmp_path / "notebook.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{markup}</body></html>", encoding="utf-8")
+    page = open_page(path)
+    frame = page.page.frame_locator("iframe")
+    last = len(player.steps) - 1
+    assert frame.locator("#player-counter").inner_text() == f"0 / {last}"
+    frame.locator("#player-end").click()
+    assert frame.locator("#player-counter").inner_text() == f"{last} / {last}"
+    page.requests = [u for u in page.requests if u != "about:srcdoc"]
+
+
+def test_the_readme_screenshot(open_page, tmp_path):
+    """The seed-001 network half-way through its backward pass; written to docs/ only when
+    UPDATE_DOCS=1 (so that test runs leave the tree alone)."""
+    out, _ = network_221()
+    walk = autograd.backprop_steps(out)
+    page = open_page(autograd.player(walk, title="Seed 001's 2-2-1 network").save(
+        tmp_path / "seed001.html"))
+    page.page.set_viewport_size({"width": 1280, "height": 760})
+    k = next(s.index for s in walk if s.kind == "backward" and walk.nodes[s.node].name == "h2")
+    page.page.eval_on_selector(
+        "#player-slider", "(s, k) => { s.value = k; s.dispatchEvent(new Event('input')); }", k)
+    shot = tmp_path / "backprop-player.png"
+    page.page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("UPDATE_DOCS") and DOCS.is_dir():
+        shutil.copy(shot, DOCS / "backprop-player.png")
+
+
+# ---- without a browser ---------------------------------------------------------------------
+def embedded_data(text: str) -> dict:
+    match = re.search(r'<script type="application/json" id="player-data">(.*?)</script>', text,
+                      re.S)
+    return json.loads(match.group(1))
+
+
+def test_the_page_is_self_contained_and_its_data_safely_embedded(tmp_path):
+    label = "a</script><!--&\u2028"
+    out = (Value(2.0, label) * 3.0).exp()
+    text = autograd.player(out).html()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
+    assert "http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';" in text
+    data = embedded_data(text)
+    assert data["nodes"][0]["name"] == label  # the escapes decode back to the label
+    json_text = re.search(r'id="player-data">(.*?)</script>', text, re.S).group(1)
+    assert not set("<>&\u2028") & set(json_text)
+
+
+def test_without_graphviz_the_page_still_steps(tmp_path, monkeypatch):
+    def missing(self, format="svg"):
+        raise GraphvizNotFound("Graphviz's 'dot' program is needed")
+
+    monkeypatch.setattr(autograd.Drawing, "pipe", missing)
+    text = autograd.player(Value(1.0, "x").tanh()).html()
+    assert "No drawing: Graphviz" in text and "<svg" not in text
+    assert len(embedded_data(text)["steps"]) == 5
+
+
+def test_misuse_is_a_clear_error(tmp_path):
+    with pytest.raises(TypeError, match=r"player\(\) needs a Value.*got int"):
+        autograd.player(3)
+    with pytest.raises(TypeError, match="title"):
+        autograd.player(Value(1.0) * 2, title=3)
+    with pytest.raises(ValueError, match="ending in .html"):
+        autograd.player(Value(1.0) * 2).save(tmp_path / "page.txt")
+    with pytest.raises(ValueError, match="constant"):
+        autograd.player(Value(1.0, requires_grad=False) * 2)
+
+
+def test_the_command_line_writes_the_page(tmp_path):
+    target = tmp_path / "backprop.html"
+    run = subprocess.run(
+        [sys.executable, "-m", "autograd", "html", "tanh(x*w + b)", "x=2", "w=-3",
+         "b=6.8813735870195432", "-o", str(target)],
+        capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert f"wrote {target}" in run.stderr
+    text = target.read_text(encoding="utf-8")
+    assert html.escape("Backprop step by step: tanh(x*w + b)") in text
+    assert len(embedded_data(text)["steps"]) == 9
+    bad = subprocess.run([sys.executable, "-m", "autograd", "html", "tanh(x)", "x=1", "-o",
+                          str(tmp_path / "page.png")], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "ending in .html" in bad.stderr
