@@ -1,0 +1,86 @@
+"""SGD, momentum, Adam and schedules against the update formulas written out here."""
+import math
+
+import pytest
+
+import nn
+from autograd import Value
+
+
+def params_with_grads(data, grads):
+    ps = [Value(d) for d in data]
+    for p, g in zip(ps, grads):
+        p.grad = g
+    return ps
+
+
+def test_sgd_step_is_p_minus_lr_g():
+    ps = params_with_grads([1.0, -2.0], [0.5, -4.0])
+    nn.SGD(ps, lr=0.1).step()
+    assert [p.data for p in ps] == [1.0 - 0.1 * 0.5, -2.0 - 0.1 * -4.0]
+
+
+def test_sgd_momentum_two_steps():
+    ps = params_with_grads([1.0], [2.0])
+    opt = nn.SGD(ps, lr=0.1, momentum=0.9)
+    opt.step()
+    ps[0].grad = 3.0
+    opt.step()
+    v1 = 2.0
+    v2 = 0.9 * v1 + 3.0
+    assert ps[0].data == pytest.approx(1.0 - 0.1 * v1 - 0.1 * v2, rel=1e-15)
+
+
+def test_adam_three_steps_against_the_paper():
+    grads = [0.5, -1.0, 0.25]
+    p = params_with_grads([1.0], [grads[0]])[0]
+    opt = nn.Adam([p], lr=0.01, betas=(0.8, 0.99), eps=1e-6)
+    x, m, v = 1.0, 0.0, 0.0
+    for t, g in enumerate(grads, start=1):
+        p.grad = g
+        opt.step()
+        m = 0.8 * m + 0.2 * g
+        v = 0.99 * v + 0.01 * g * g
+        x -= 0.01 * (m / (1 - 0.8**t)) / (math.sqrt(v / (1 - 0.99**t)) + 1e-6)
+        assert p.data == pytest.approx(x, rel=1e-14)
+
+
+def test_schedule_gets_the_step_number():
+    seen = []
+    ps = params_with_grads([0.0], [1.0])
+
+    def schedule(k):
+        seen.append(k)
+        return 1.0 / (k + 1)
+
+    opt = nn.SGD(ps, lr=schedule)
+    for _ in range(3):
+        opt.step()
+    assert seen == [0, 1, 2]
+    assert ps[0].data == pytest.approx(-(1 + 1 / 2 + 1 / 3))
+
+
+def test_parameters_without_grad_are_left_alone_and_zero_grad_clears():
+    ps = params_with_grads([1.0, 2.0], [None, 1.0])
+    opt = nn.Adam(ps, lr=0.1)
+    opt.step()
+    assert ps[0].data == 1.0 and ps[1].data != 2.0
+    opt.zero_grad()
+    assert [p.grad for p in ps] == [0.0, 0.0]
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="at least one parameter"):
+        nn.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="take Values"):
+        nn.SGD([1.0], lr=0.1)
+    with pytest.raises(ValueError, match="is a constant"):
+        nn.SGD([Value(1.0, requires_grad=False)], lr=0.1)
+    with pytest.raises(ValueError, match="lr should be a finite number"):
+        nn.SGD([Value(1.0)], lr=-1)
+    with pytest.raises(ValueError, match="momentum"):
+        nn.SGD([Value(1.0)], lr=0.1, momentum=1.5)
+    with pytest.raises(ValueError, match="betas"):
+        nn.Adam([Value(1.0)], betas=(0.9,))
+    with pytest.raises(ValueError, match="schedule at step 0"):
+        nn.SGD(params_with_grads([1.0], [1.0]), lr=lambda k: float("nan")).step()
