@@ -172,17 +172,18 @@ def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
     add(kind="start", phase="forward", node=None,
         title="start: the inputs are known, nothing else is computed yet",
         lines=(f"inputs: {_names(inputs) or 'none'}",
-               f"the forward pass computes {sum(n.kind == 'op' for n in nodes)} nodes, "
+               f"the forward pass computes {_count(sum(n.kind == 'op' for n in nodes), 'node')}, "
                "parents first; then the backward pass sends gradients back"))
     for node in nodes:
         if node.kind != "op":
             continue
         parents = [order[p] for p in node.parents]
-        numbers = _expression(order[node.index].op, [_operand(p.data) for p in parents])
+        numbers = _expression(order[node.index].op, [fmt(p.data) for p in parents])
         add(kind="forward", phase="forward", node=node.index,
             title=f"forward: {node.name} = {node.expression}",
             lines=(f"{node.name} = {node.expression}",
-                   f"{' ' * len(node.name)} = {numbers} = {fmt(node.data)}"),
+                   f"{' ' * len(node.name)} = {numbers} = {fmt(node.data)}"
+                   if numbers != fmt(node.data) else f"{' ' * len(node.name)} = {numbers}"),
             changes=(Change(node.index, "data", None, node.data),))
 
     # The seed: what backward() does before its loop (see value._backpropagate).
@@ -279,9 +280,13 @@ def fmt(x: float | None) -> str:
 
 
 def _operand(x: float) -> str:
-    """A number inside an expression: negative numbers in parentheses."""
+    """A number as a factor: negative numbers in parentheses."""
     text = fmt(x)
     return f"({text})" if text.startswith("-") else text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _is_float(x) -> bool:
@@ -332,7 +337,8 @@ def _expression(op: Op, names: list[str]) -> str:
         return " + ".join(_elide(terms))
     if op.arity is None:
         return op.expression(*_elide(names))
-    return op.expression(*names)
+    wrap = op.arity == 2 or op.name == "neg"  # x - (-1), -(-2)
+    return op.expression(*[f"({n})" if wrap and n.startswith("-") else n for n in names])
 
 
 def _elide(items: list[str]) -> list[str]:

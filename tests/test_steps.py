@@ -1,8 +1,8 @@
 """autograd.backprop_steps: the explained walk-through must be the backward pass, bit for bit.
 
-`autograd.testing.expressions` (issue 3) did not exist when this was written, so the property
-test below builds its random expression DAGs with a small strategy of its own: shared
-sub-expressions, constants, n-ary `sum` and `dot`, and ops whose partials give inf and nan.
+Two property tests: one over `autograd.testing.expressions` (every op of the table), one over a
+small strategy of this file that adds what that one does not draw: constants mixed in, nodes
+shared many times, and leaves that already hold a grad from an earlier backward().
 """
 import math
 import struct
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value
+from autograd.testing import expressions as table_expressions
 from autograd.steps import backprop_steps as steps, fmt
 
 
@@ -139,6 +140,20 @@ def test_replaying_the_steps_gives_backwards_grads_bit_for_bit(root, twice):
     expected = [order.index(v) for v in reversed(autograd.topological_order(
         root, gradient_only=True)) if v.op is not None]
     assert visited == expected and sorted(visited) == gradient_order
+
+
+@given(table_expressions(n_inputs=3, max_ops=8))
+def test_replay_matches_backward_on_the_op_tables_random_expressions(expression):
+    inputs = [Value(x, f"x{i}") for i, x in enumerate(expression.inputs)]
+    root = expression(*inputs)
+    if not root.requires_grad:
+        return
+    walk = steps(root)
+    replayed = replay(walk, autograd.topological_order(root))
+    root.backward()
+    for i, v in enumerate(autograd.topological_order(root)):
+        if v.requires_grad:
+            assert same_bits(replayed[i], v.grad), (str(expression), i)
 
 
 def test_leaf_grads_from_an_earlier_backward_are_added_to():

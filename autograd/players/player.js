@@ -46,8 +46,12 @@
     var tr = el("tr");
     tr.id = "player-row-" + n.id;
     tr.appendChild(el("td", n.id, "id"));
-    tr.appendChild(el("td", n.name, "name"));
-    tr.appendChild(el("td", n.expression || n.kind, "how"));
+    var name = el("td", n.name, "name");
+    name.title = n.name;
+    tr.appendChild(name);
+    var how = el("td", n.expression || n.kind, "how");
+    how.title = n.expression || n.kind;
+    tr.appendChild(how);
     var d = el("td", "", "data");
     var g = el("td", "", "grad");
     tr.appendChild(d);
@@ -149,7 +153,19 @@
     $("player-prev").disabled = $("player-start").disabled = k === 0;
     $("player-next").disabled = $("player-end").disabled = k === last;
     if (step.node !== null) {
-      rows[step.node].tr.scrollIntoView({ block: "nearest" });
+      reveal(rows[step.node].tr, $("player-nodes"));
+      if (drawn[step.node].box) reveal(drawn[step.node].box, $("player-graph"));
+    }
+  }
+
+  // Scroll `container` (not the page) so that `item` is in view, centred when it was not.
+  function reveal(item, container) {
+    var r = item.getBoundingClientRect(), c = container.getBoundingClientRect();
+    if (r.top < c.top || r.bottom > c.bottom) {
+      container.scrollTop += (r.top + r.bottom) / 2 - (c.top + c.bottom) / 2;
+    }
+    if (r.left < c.left || r.right > c.right) {
+      container.scrollLeft += (r.left + r.right) / 2 - (c.left + c.right) / 2;
     }
   }
 
