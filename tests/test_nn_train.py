@@ -1,0 +1,107 @@
+"""fit, evaluate, predict and accuracy."""
+import numpy as np
+import pytest
+
+import autograd
+import nn
+from autograd import Value
+
+
+def test_accuracy_rules():
+    # several outputs: the largest is the class; targets as ints or one-hot rows
+    outs = [[Value(0.1), Value(0.7), Value(0.2)], [Value(0.5), Value(0.1), Value(0.4)]]
+    assert nn.accuracy(outs, [1, 2]) == 0.5
+    assert nn.accuracy(outs, [[0, 1, 0], [1, 0, 0]]) == 1.0
+    # one output: above the threshold is positive, for outputs and targets alike
+    assert nn.accuracy([Value(0.7), Value(0.2), Value(0.6)], [1, 0, 0]) == pytest.approx(2 / 3)
+    assert nn.accuracy([0.3, -0.2], [1, -1], threshold=0.0) == 1.0
+    with pytest.raises(ValueError, match="2 outputs but 1 targets"):
+        nn.accuracy([0.1, 0.2], [1])
+
+
+def test_predict_builds_no_graph_and_matches_calls():
+    model = nn.MLP(2, [3, 2], seed=0)
+    X = np.array([[0.1, 0.2], [-1.0, 0.5]])
+    got = nn.predict(model, X)
+    assert got.shape == (2, 2)
+    assert got[1].tolist() == [o.data for o in model(X[1])]
+    assert nn.predict(nn.MLP(2, [3, 1], seed=0), X).shape == (2,)
+
+
+def test_evaluate_leaves_grads_alone():
+    model = nn.MLP(2, [3, 1], seed=0)
+    X, y = nn.make_moons(20, seed=1)
+    scores = nn.evaluate(model, X, 2 * y - 1, nn.hinge)
+    outs = [model(x) for x in X]
+    assert scores["loss"] == pytest.approx(nn.hinge(outs, 2 * y - 1).data, rel=1e-15)
+    assert scores["accuracy"] == nn.accuracy(outs, 2 * y - 1, threshold=0.0)
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_one_full_batch_step_is_one_sgd_step_on_the_mean_loss():
+    X, y = np.array([[1.0, 2.0], [0.5, -1.0], [0.0, 1.0]]), np.array([1.0, 0.0, 1.0])
+    a, b = nn.MLP(2, [3, 1], seed=4), nn.MLP(2, [3, 1], seed=4)
+    nn.fit(a, X, y, nn.mse, nn.SGD(a.parameters(), lr=0.5), epochs=1, shuffle=False, progress=False)
+    loss = nn.mse([b(x) for x in X], y.tolist())
+    loss.backward()
+    for p in b.parameters():
+        p.data -= 0.5 * p.grad
+    assert a.state_dict() == b.state_dict()
+
+
+def test_fit_learns_and_reports_history():
+    X, y = nn.make_moons(60, noise=0.05, seed=0)
+    model = nn.MLP(2, [8, 8, 1], activation="relu", seed=0)
+    seen = []
+    history = nn.fit(model, X, 2 * y - 1, nn.hinge, nn.Adam(model.parameters(), lr=0.03), epochs=15,
+                     batch_size=16, validation=(X, 2 * y - 1), progress=False,
+                     penalty=lambda: nn.l2(model.parameters(), 1e-4),
+                     on_epoch=lambda epoch, h: seen.append(epoch))
+    assert seen == list(range(15))
+    assert set(history) == {"loss", "accuracy", "seconds", "val_loss", "val_accuracy"}
+    assert all(len(v) == 15 for v in history.values())
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert history["val_accuracy"][-1] >= 0.9
+
+
+def test_same_seed_same_training():
+    X, y = nn.make_moons(30, seed=2)
+    runs = []
+    for _ in range(2):
+        model = nn.MLP(2, [4, 1], seed=1)
+        nn.fit(model, X, y, nn.binary_cross_entropy_with_logits, nn.SGD(model.parameters(), lr=0.1),
+               epochs=3, batch_size=7, seed=9, progress=False)
+        runs.append(model.state_dict())
+    assert runs[0] == runs[1]
+
+
+def test_progress_bar_shows_loss_and_accuracy_when_asked(capsys):
+    X, y = nn.make_moons(10, seed=0)
+    model = nn.MLP(2, [2, 1], seed=0)
+    nn.fit(model, X, 2 * y - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1), epochs=2, progress=True)
+    err = capsys.readouterr().err
+    assert "loss=" in err and "acc=" in err
+    nn.fit(model, X, 2 * y - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1), epochs=2, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_fit_errors():
+    model = nn.MLP(2, [2, 1], seed=0)
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="X of shape"):
+        nn.fit(model, [1.0, 2.0], [1, 0], nn.mse, opt)
+    with pytest.raises(ValueError, match="epochs should be a positive int"):
+        nn.fit(model, [[1.0, 2.0]], [1], nn.mse, opt, epochs=0)
+    with pytest.raises(TypeError, match="nn optimizer"):
+        nn.fit(model, [[1.0, 2.0]], [1], nn.mse, "sgd")
+
+
+def test_readme_example_runs():
+    """The README's nn example, kept in step with it."""
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
+    X, y = nn.make_moons(100, noise=0.1, seed=0)
+    history = nn.fit(model, X, 2 * y - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+                     epochs=20, batch_size=10, progress=False)
+    assert history["accuracy"][-1] > 0.8
+    with autograd.no_grad():
+        assert isinstance(model([0.0, 0.5]).data, float)
