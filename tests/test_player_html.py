@@ -339,3 +339,22 @@ def test_the_command_line_writes_the_page(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "autograd", "html", "tanh(x)", "x=1", "-o",
                           str(tmp_path / "page.png")], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "ending in .html" in bad.stderr
+
+
+def test_the_demo_writes_both_pages_and_the_mlp_page_ends_at_backwards_grads(open_page, tmp_path,
+                                                                            capsys):
+    from demos import players
+
+    seed001, mlp = players.main(["--out", str(tmp_path)])
+    assert seed001.name == "backprop_seed001.html" and mlp.name == "backprop_mlp_step.html"
+    assert str(mlp) in capsys.readouterr().out
+    model, loss, _, _ = players.mlp_step()  # the same seed: the same parameters
+    loss.backward()
+    order = autograd.topological_order(loss)
+    page = open_page(mlp)
+    page.page.click("#player-end")
+    for v, (_, _, grad, exact) in zip(order, page.table()):
+        if v.requires_grad:
+            assert float(exact) == v.grad and grad == short(v.grad)
+        else:
+            assert grad == "no grad"
