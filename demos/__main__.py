@@ -1,5 +1,47 @@
-"""The main demo (`bash dev.sh demo`): a short tour of the examples."""
-from demos import neuron, players
+"""The main demo (`bash dev.sh demo`): a short tour of the examples.
 
-neuron.main()
-players.main([])
+    python -m demos [--out DIR] [--small]
+
+Each demo also runs on its own, at full size: `python -m demos.NAME` (see the README).
+Pictures and pages go to `--out`, $GLASSGRAD_OUT, or `out/`. `--small` makes every step quick
+(the tests use it).
+"""
+import argparse
+
+from demos import digits, gender, letters, moons, neuron, numpy_net, players, torch_snippets
+from demos.output import output_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m demos", description="a short tour of the examples")
+    parser.add_argument("--out", help="folder for pictures and pages (default $GLASSGRAD_OUT or out/)")
+    parser.add_argument("--small", action="store_true", help="tiny sizes, for a quick check")
+    args = parser.parse_args(argv)
+    out, small = str(output_dir(args.out)), args.small
+
+    def section() -> None:
+        print("\n" + "-" * 78)
+
+    neuron.main()
+    section()
+    numpy_net.main([])
+    section()
+    gender.main(["--epochs", "50" if small else "1000"])
+    section()
+    letters.main(["--quiet", "--out", out] + (["--epochs", "5"] if small else []))
+    section()
+    moons.main(["--out", out] + (["--steps", "5"] if small else []))
+    section()
+    torch_snippets.main(["--steps", "50" if small else "1000"])
+    section()
+    digits.main(["--out", out, "--epochs", "1" if small else "2", "--hidden", "8" if small else "32"]
+                + (["--train-samples", "100"] if small else []))
+    print("  (the full run, to over 95%: python -m demos.digits)")
+    section()
+    players.main(["--out", out])
+    section()
+    print(f"Pictures and pages are in {out}/")
+
+
+if __name__ == "__main__":
+    main()

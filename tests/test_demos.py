@@ -1,4 +1,5 @@
 """Every demo runs, and prints the seeds' numbers."""
+import os
 import subprocess
 import sys
 
@@ -28,3 +29,178 @@ def test_the_neuron_demo_prints_the_seed_numbers():
     out = subprocess.run([sys.executable, "-m", "demos.neuron"], capture_output=True, text=True,
                          check=True).stdout
     assert "0.9990889488055994" in out and "0.7216325609518421" in out
+
+
+# ---- seed 000: the article's numpy code, typed again here ------------------------------------
+def article_000():
+    """Seed 000's numpy code, as printed, except that the bias gradient is summed over the
+    samples (as printed, `b -= lr * delta` fails: delta has a row per sample)."""
+    import numpy as np
+
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    def feedforward(X, weights, biases):
+        a = X
+        for w, b in zip(weights, biases):
+            z = np.dot(a, w) + b
+            a = sigmoid(z)
+        return a
+
+    X = np.array([[1, 2], [3, 4]])
+    weights = [np.array([[0.1, 0.2], [0.3, 0.4]]), np.array([[0.5], [0.6]])]
+    biases = [np.array([0.1, 0.2]), np.array([0.3])]
+    output = feedforward(X, weights, biases)
+    y_true = np.array([[1], [0]])
+    loss = np.mean((y_true - output) ** 2)
+
+    gradients_w = [np.zeros(w.shape) for w in weights]
+    gradients_b = [np.zeros(b.shape) for b in biases]
+    a = X
+    activations = [a]
+    zs = []
+    for w, b in zip(weights, biases):
+        z = np.dot(a, w) + b
+        zs.append(z)
+        a = sigmoid(z)
+        activations.append(a)
+    delta = activations[-1] - y_true
+    gradients_b[-1] = delta.sum(axis=0)
+    gradients_w[-1] = np.dot(activations[-2].T, delta)
+    for l in range(2, len(weights) + 1):
+        z = zs[-l]
+        sp = sigmoid(z) * (1 - sigmoid(z))
+        delta = np.dot(delta, weights[-l + 1].T) * sp
+        gradients_b[-l] = delta.sum(axis=0)
+        gradients_w[-l] = np.dot(activations[-l - 1].T, delta)
+    grads = ([g.copy() for g in gradients_w], [g.copy() for g in gradients_b])
+    for w, grad_w in zip(weights, gradients_w):
+        w -= 0.1 * grad_w
+    for b, grad_b in zip(biases, gradients_b):
+        b -= 0.1 * grad_b
+    X_test = np.array([[2, 3], [4, 5]])
+    test_output = feedforward(X_test, weights, biases)
+    predictions = np.round(test_output)
+    accuracy = np.mean(predictions == np.array([[1], [0]]))
+    return dict(output=output, mse=loss, grads=grads, weights=weights, biases=biases,
+                test_output=test_output, predictions=predictions, accuracy=accuracy)
+
+
+def test_article_bias_update_really_fails_in_numpy():
+    import numpy as np
+    b = np.array([0.3])
+    with pytest.raises(ValueError, match="non-broadcastable"):
+        b -= 0.1 * np.ones((2, 1))
+
+
+def test_numpy_net_matches_the_article_to_1e_12():
+    import numpy as np
+
+    from demos import numpy_net
+    ours, theirs = numpy_net.run(), article_000()
+    close = dict(rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours["output"], theirs["output"], **close)
+    assert ours["mse"] == pytest.approx(theirs["mse"], abs=1e-12)
+    for mine, article in zip(ours["bce_grads"][0] + ours["bce_grads"][1], theirs["grads"][0] + theirs["grads"][1]):
+        np.testing.assert_allclose(mine, article, **close)
+    # ... and the article's gradient is not the MSE's
+    assert not np.allclose(ours["mse_grads"][0][1], theirs["grads"][0][1])
+    for mine, article in zip(ours["weights"] + ours["biases"], theirs["weights"] + theirs["biases"]):
+        np.testing.assert_allclose(mine, article, **close)
+    np.testing.assert_allclose(ours["test_output"], theirs["test_output"], **close)
+    assert np.array_equal(ours["predictions"], theirs["predictions"])
+    assert ours["accuracy"] == theirs["accuracy"] == 0.5
+
+
+def test_gender_classifies_emily_and_frank():
+    from demos import gender
+    result = gender.run(epochs=1000, verbose=False)
+    emily, frank = result["probabilities"]
+    assert result["names"] == ["Emily", "Frank"]
+    assert emily > 0.9 and frank < 0.1  # the article: 0.951 F and 0.039 M, female = 1
+    assert result["train_mse"] < 0.01
+
+
+def is_png(path):
+    return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_letters_reach_100_percent_and_draw(tmp_path):
+    from demos import letters
+    result = letters.run(epochs=100, out=tmp_path, verbose=False)
+    assert result["history"]["accuracy"][-1] == 1.0 and result["final_accuracy"] == 1.0
+    assert result["predicted"] == "B"
+    assert [p.name for p in result["pictures"]] == ["letters_training.png", "letters_noisy.png"]
+    assert all(is_png(p) for p in result["pictures"])
+
+
+def test_moons_reaches_100_percent_and_draws_the_boundary(tmp_path):
+    from demos import moons
+    result = moons.run(steps=100, grid=12, out=tmp_path, verbose=False)
+    assert result["accuracy"] == 1.0
+    assert is_png(result["picture"])
+
+
+def test_torch_snippet_first_step_matches_hand_backprop():
+    import numpy as np
+
+    import nn
+    from demos import torch_snippets
+    start = nn.MLP(10, [5, 1], activation="relu", init="xavier", seed=0)  # the demo's model
+    W1 = np.array([[w.data for w in n.w] for n in start.layers[0].neurons])
+    b1 = np.array([n.b.data for n in start.layers[0].neurons])
+    w2 = np.array([w.data for w in start.layers[1].neurons[0].w])
+    b2 = start.layers[1].neurons[0].b.data
+    x = np.random.default_rng(0).standard_normal(10)
+    h_pre = W1 @ x + b1
+    h = np.maximum(h_pre, 0)
+    out = w2 @ h + b2
+    d_out = 2 * (out - 1.0)
+    d_pre = d_out * w2 * (h_pre > 0)
+    W1, b1, w2, b2 = W1 - 0.01 * np.outer(d_pre, x), b1 - 0.01 * d_pre, w2 - 0.01 * d_out * h, b2 - 0.01 * d_out
+    result = torch_snippets.run(steps=1, verbose=False)
+    model = result["model"]
+    assert result["losses"][0] == pytest.approx((out - 1.0) ** 2, abs=1e-12)
+    np.testing.assert_allclose([[w.data for w in n.w] for n in model.layers[0].neurons], W1, rtol=0, atol=1e-12)
+    np.testing.assert_allclose([n.b.data for n in model.layers[0].neurons], b1, rtol=0, atol=1e-12)
+    np.testing.assert_allclose([w.data for w in model.layers[1].neurons[0].w], w2, rtol=0, atol=1e-12)
+    assert model.layers[1].neurons[0].b.data == pytest.approx(b2, abs=1e-12)
+
+
+def test_torch_snippet_learns_to_answer_one():
+    import numpy as np
+
+    from demos import torch_snippets
+    losses = torch_snippets.run(steps=600, verbose=False)["losses"]
+    assert np.mean(losses[-100:]) < 0.2 * np.mean(losses[:100])
+
+
+def test_digits_runs_small(tmp_path):
+    from demos import digits
+    result = digits.run(epochs=1, hidden=8, train_samples=64, out=tmp_path, verbose=False)
+    assert 0.0 <= result["test_accuracy"] <= 1.0 and result["train_size"] == 64 and result["test_size"] == 360
+    assert is_png(result["picture"])
+
+
+def test_the_tour_runs_small_and_says_where_pictures_went(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "demos", "--small", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "0.9990889488055994" in run.stdout and "Emily" in run.stdout
+    assert f"Pictures and pages are in {tmp_path}/" in run.stdout
+    assert {"letters_training.png", "moons_boundary.png", "digits_training.png"} <= {p.name for p in tmp_path.iterdir()}
+
+
+@pytest.mark.parametrize("name, args", [
+    ("numpy_net", []), ("gender", ["--epochs", "20"]), ("letters", ["--epochs", "2", "--quiet"]),
+    ("moons", ["--steps", "2"]), ("torch_snippets", ["--steps", "3"]),
+    ("digits", ["--epochs", "1", "--hidden", "4", "--train-samples", "32"]),
+])
+def test_each_demo_runs_from_the_command_line(tmp_path, name, args):
+    env = dict(os.environ, GLASSGRAD_OUT=str(tmp_path))
+    run = subprocess.run([sys.executable, "-m", f"demos.{name}", *args], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    for line in run.stdout.splitlines():
+        if "picture:" in line:
+            assert line.split("picture: ")[1].startswith(str(tmp_path))
