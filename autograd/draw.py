@@ -23,10 +23,10 @@ the SVG `class` says what the node is (`value input`, `value param`, `value cons
 `value computed`, `value output`, `op op-mul`, `group neuron`, ...). Inside a value's SVG group the `<text>`
 elements come in the order label, data, grad.
 
-Large graphs: `collapse="neuron"` or `"layer"` draws every node made in one `nn` neuron (or
-layer), found through `node.scope.enclosing(kind)`, as one box `g{i}` (i: its first node). Past
-`max_nodes` boxes the drawing collapses by itself when that is enough, and otherwise refuses
-with a message that says how to make the graph drawable.
+Large graphs: `collapse="neuron"`, `"step"` or `"layer"` draws every node made in one `nn`
+neuron (RNN time step, or layer), found through `node.scope.enclosing(kind)`, as one box `g{i}`
+(i: its first node). Past `max_nodes` boxes the drawing collapses by itself when that is
+enough, and otherwise refuses with a message that says how to make the graph drawable.
 
 Labels are user text: each is shown as text, never read as markup. They go into Graphviz
 HTML-like labels with `<`, `>`, `&` and quotes escaped, backslashes doubled (Graphviz would
@@ -46,7 +46,7 @@ import graphviz
 from .graph import topological_order
 from .value import Value
 
-COLLAPSE_KINDS = ("neuron", "layer")
+COLLAPSE_KINDS = ("neuron", "step", "layer")  # finest first: how draw() collapses by itself
 FORMATS = ("svg", "png", "pdf")
 SHOW_FIELDS = ("data", "grad")
 MAX_LABEL = 32  # characters of a label shown before it is shortened with "…"
@@ -177,9 +177,10 @@ def draw(
     rankdir: "LR" (inputs left, output right), "RL", "TB" or "BT".
     show: which numbers each Value shows: "data+grad", "data" or "grad".
     color: "grad" colours the grad cells by sign and size; None leaves them white.
-    collapse: None, "neuron" or "layer": draw each nn neuron / layer as one box.
+    collapse: None, "neuron", "step" or "layer": draw each nn neuron / RNN time step / layer
+        as one box.
     max_nodes: more boxes than this and the drawing collapses by itself (by neuron, then by
-        layer) or, when that is not enough, raises ValueError saying how to draw it.
+        step, then by layer) or, when that is not enough, raises ValueError saying how to draw it.
     title: text above the drawing. params: the leaves to mark as parameters (default: leaves
         with dotted names). legend: show the colour key under the title.
     """
@@ -194,7 +195,8 @@ def draw(
     if color not in ("grad", None):
         raise ValueError(f"draw(color=...) must be 'grad' or None, got {color!r}")
     if collapse not in (None,) + COLLAPSE_KINDS:
-        raise ValueError(f"draw(collapse=...) must be None, 'neuron' or 'layer', got {collapse!r}")
+        raise ValueError(
+            f"draw(collapse=...) must be None, 'neuron', 'step' or 'layer', got {collapse!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw(max_nodes=...) must be a positive integer, got {max_nodes!r}")
     if title is not None and not isinstance(title, str):
@@ -473,14 +475,15 @@ def _too_large(nodes: list[Value], max_nodes: int, marked: set[int] | None) -> s
     counts = {kind: _box_count(nodes, kind, marked) for kind in COLLAPSE_KINDS}
     if all(count == len(nodes) for count in counts.values()):
         how = (
-            "It has no neuron or layer scopes to collapse by: make it under "
+            "It has no neuron, step or layer scopes to collapse by: make it under "
             "autograd.scope(name, kind='layer') (nn models do), draw a smaller part of it, "
             f"or pass max_nodes={len(nodes)} (Graphviz may take minutes)"
         )
     else:
         how = (
-            f"Collapsed by neuron it has {counts['neuron']} boxes, by layer {counts['layer']}: "
-            f"pass collapse='neuron' or 'layer' with a larger max_nodes, or draw a smaller part"
+            f"Collapsed by neuron it has {counts['neuron']} boxes, by step {counts['step']}, by "
+            f"layer {counts['layer']}: pass collapse='neuron', 'step' or 'layer' with a larger "
+            "max_nodes, or draw a smaller part"
         )
     return f"the graph has {len(nodes)} values, more than max_nodes={max_nodes}. {how}."
 
