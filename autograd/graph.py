@@ -19,23 +19,26 @@ def topological_order(root: Value, *, gradient_only: bool = False) -> list[Value
     With `gradient_only=True`, nodes that need no gradient (constants, detached values) and
     everything behind them are left out: that is the part of the graph `backward()` visits.
     """
+    # Depth-first, parents in their recorded order, as the recursive walk
+    #     visit(node): for p in node.parents: if p not seen: visit(p); then place node
+    # would do, with the recursion kept in two lists: `path` (the nodes being explored) and
+    # `todo` (for each of them, an iterator over the parents not yet looked at). A leaf is
+    # placed as soon as it is seen: it has nothing to explore. Nodes hash by identity.
     order: list[Value] = []
-    entered: set[int] = set()  # ids of nodes whose parents have been pushed
-    placed: set[int] = set()  # ids of nodes already in `order`
-    stack = [root]
-    while stack:
-        node = stack[-1]
-        key = id(node)
-        if key in entered:
-            # Second visit: every parent has been placed, so the node can be.
-            stack.pop()
-            if key not in placed:
-                placed.add(key)
-                order.append(node)
-            continue
-        entered.add(key)
-        # Reversed, so that the first parent is popped (and placed) first.
-        for parent in reversed(node.parents):
-            if id(parent) not in entered and (parent.requires_grad or not gradient_only):
-                stack.append(parent)
+    seen = {root}
+    path = [root]
+    todo = [iter(root.parents)]
+    while todo:
+        for parent in todo[-1]:
+            if parent in seen or (gradient_only and not parent.requires_grad):
+                continue
+            seen.add(parent)
+            if parent.parents:
+                path.append(parent)
+                todo.append(iter(parent.parents))
+                break
+            order.append(parent)
+        else:  # every parent of path[-1] is placed: place it
+            todo.pop()
+            order.append(path.pop())
     return order

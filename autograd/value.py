@@ -46,17 +46,8 @@ class Value:
             raise FloatingPointError(f"detect_anomaly: Value({self.data}) was created{_named(self)}")
 
     # ---- arithmetic: each builds one node whose op comes from the table --------------------
-    def __add__(self, other): return _binary(ops.ADD, self, other)
-    def __radd__(self, other): return _binary(ops.ADD, other, self)
-    def __sub__(self, other): return _binary(ops.SUB, self, other)
-    def __rsub__(self, other): return _binary(ops.SUB, other, self)
-    def __mul__(self, other): return _binary(ops.MUL, self, other)
-    def __rmul__(self, other): return _binary(ops.MUL, other, self)
-    def __truediv__(self, other): return _binary(ops.DIV, self, other)
-    def __rtruediv__(self, other): return _binary(ops.DIV, other, self)
-    def __neg__(self): return _apply(ops.NEG, (self,))
+    # (`__add__`, `__mul__`, ... and `__neg__`, `__abs__` are made from the table below.)
     def __pos__(self): return self
-    def __abs__(self): return _apply(ops.ABS, (self,))
 
     def __pow__(self, exponent, modulo=None):
         if modulo is not None:
@@ -133,25 +124,61 @@ class Value:
         _backpropagate(order, self, grad, create_graph)
 
 
-# Ops marked `function` become methods: Value.tanh(), Value.exp(), ...
-def _method(op: Op):
+# ---- the operators and methods, made from the op table ------------------------------------
+# One small function per op (not per node): it keeps the op's forward at hand, so that building
+# a node costs one call to the forward and one to `_node`.
+def _unary_method(op: Op):
+    forward = op.forward
+
     def method(self: Value) -> Value:
-        return _apply(op, (self,))
+        try:
+            data = forward(self.data)
+        except (ArithmeticError, ValueError):
+            data = op.evaluate(self.data)
+        return _node(op, (self,), data, self.requires_grad)
 
     method.__name__ = method.__qualname__ = op.name
     method.__doc__ = f"{op.symbol}(self), with d/dself = {op.formula[0]}."
     return method
 
 
+def _binary_method(op: Op, reflected: bool):
+    """`self <op> other`, or `other <op> self` when `reflected`; numbers become constants."""
+    forward = op.forward
+
+    def method(self: Value, other) -> Value:
+        if not isinstance(other, Value):
+            other = _constant(other)
+            if other is None:
+                return NotImplemented
+        a, b = (other, self) if reflected else (self, other)
+        try:
+            data = forward(a.data, b.data)
+        except (ArithmeticError, ValueError):
+            data = op.evaluate(a.data, b.data)
+        return _node(op, (a, b), data, a.requires_grad or b.requires_grad)
+
+    return method
+
+
+for _name, _op in (("add", ops.ADD), ("sub", ops.SUB), ("mul", ops.MUL), ("truediv", ops.DIV)):
+    setattr(Value, f"__{_name}__", _binary_method(_op, reflected=False))
+    setattr(Value, f"__r{_name}__", _binary_method(_op, reflected=True))
+Value.__neg__ = _unary_method(ops.NEG)
+Value.__abs__ = _unary_method(ops.ABS)
+# Ops marked `function` become methods: Value.tanh(), Value.exp(), ...
 for _op in ops.OPS.values():
     if _op.function:
-        setattr(Value, _op.name, _method(_op))
+        setattr(Value, _op.name, _unary_method(_op))
 
 
 # ---- making nodes ---------------------------------------------------------------------------
-def _node(op: Op, parents: tuple[Value, ...], data: float, requires_grad: bool) -> Value:
-    """A new non-leaf node. The hot path: no validation, slots set directly."""
-    node = object.__new__(Value)
+_new = object.__new__
+
+
+def _node(op: Op | None, parents: tuple[Value, ...], data: float, requires_grad: bool) -> Value:
+    """A new node. The hot path: no validation, slots set directly."""
+    node = _new(Value)
     node.data = data
     node.grad = None
     node.parents = parents
@@ -179,20 +206,12 @@ def _careful(node: Value) -> None:
 
 def _apply(op: Op, parents: tuple[Value, ...]) -> Value:
     data = op.evaluate(*[p.data for p in parents])
-    return _node(op, parents, data, any(p.requires_grad for p in parents))
-
-
-def _binary(op: Op, a, b):
-    """a <op> b for two Values, or a Value and a Python number (which becomes a constant)."""
-    a = a if isinstance(a, Value) else _constant(a)
-    b = b if isinstance(b, Value) else _constant(b)
-    if a is None or b is None:
-        return NotImplemented
-    try:
-        data = op.forward(a.data, b.data)
-    except (ArithmeticError, ValueError):
-        data = op.evaluate(a.data, b.data)
-    return _node(op, (a, b), data, a.requires_grad or b.requires_grad)
+    requires_grad = False
+    for p in parents:
+        if p.requires_grad:
+            requires_grad = True
+            break
+    return _node(op, parents, data, requires_grad)
 
 
 def _power(base, exponent):
@@ -207,6 +226,8 @@ def _power(base, exponent):
 
 def _constant(x) -> Value | None:
     """A Python or numpy real number as a constant node; None for anything else."""
+    if (x.__class__ is float or x.__class__ is int) and not _state.special:
+        return _node(None, (), float(x), False)  # the common case, without Value()'s checks
     if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
         return Value(float(x), requires_grad=False)
     return None
@@ -265,7 +286,10 @@ def _chain_rule_on_floats(order: list[Value]) -> None:
             continue
         g = node.grad
         parents = node.parents
-        partials = op.local_grads(node.data, *[p.data for p in parents])
+        try:  # the partials from the table; op.local_grads redoes them IEEE-safely if Python raises
+            partials = op.partials(node.data, *[p.data for p in parents])
+        except (ArithmeticError, ValueError):
+            partials = op.local_grads(node.data, *[p.data for p in parents])
         for parent, partial in zip(parents, partials):
             if parent.requires_grad:
                 contribution = g * partial
