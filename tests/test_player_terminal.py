@@ -53,7 +53,7 @@ def test_step_in_code_prints_every_step_when_output_is_not_a_terminal():
 
 
 def spawn():
-    env = dict(os.environ, TERM="xterm-256color")
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="140", LINES="40")  # as the pty
     child = pexpect.spawn(sys.executable, COMMAND, env=env, dimensions=(40, 140),
                           encoding="utf-8", timeout=30)
     child.expect("step 0 / 8")
