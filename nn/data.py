@@ -47,6 +47,7 @@ def emily_frank() -> tuple[list[str], np.ndarray, np.ndarray]:
 
 
 # ---- seed 004: 5 rows of 6 pixels ----------------------------------------------------------
+# The seed's text describes the letters but leaves out its pixel arrays; these are drawn here.
 LETTERS = {
     "A": ("..##..",
           ".#..#.",

@@ -49,8 +49,9 @@ class Optimizer:
         autograd.zero_grad(self.params)
 
     def step(self) -> None:
-        """Move every parameter once, using its current `.grad`."""
-        self._update(self.rate())
+        """Move every parameter once, using its current `.grad` (under no_grad: no graph)."""
+        with autograd.no_grad():
+            self._update(self.rate())
         self.steps += 1
 
     def _update(self, lr: float) -> None:
