@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from .graph import topological_order
+from .modes import paused_gc
 from .value import Value, _as_float, _backpropagate, _show
 
 
@@ -31,19 +32,21 @@ def gradients(
     if not root.requires_grad:
         return [0.0 for _ in wrt]
     seed = _as_float(grad, "gradients(grad=...)")
-    order = topological_order(root, gradient_only=True)
-    saved = [node.grad for node in order]
-    try:
-        for node in order:
-            node.grad = None
-        _backpropagate(
-            order, root, Value(seed, requires_grad=False) if create_graph else seed, create_graph
-        )
-        reached = {id(node) for node in order}
-        return [w.grad if id(w) in reached else 0.0 for w in wrt]
-    finally:
-        for node, old in zip(order, saved):
-            node.grad = old
+    with paused_gc():  # see modes.paused_gc: the walk and the chain rule make no cycles
+        order = topological_order(root, gradient_only=True)
+        saved = [node.grad for node in order]
+        try:
+            for node in order:
+                node.grad = None
+            _backpropagate(
+                order, root, Value(seed, requires_grad=False) if create_graph else seed,
+                create_graph,
+            )
+            reached = {id(node) for node in order}
+            return [w.grad if id(w) in reached else 0.0 for w in wrt]
+        finally:
+            for node, old in zip(order, saved):
+                node.grad = old
 
 
 def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:

@@ -7,6 +7,7 @@ attribute read.
 """
 from __future__ import annotations
 
+import gc
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,3 +109,36 @@ def scope(name: str, kind: str | None = None) -> Iterator[Scope]:
         yield _state.scope
     finally:
         _state.scope = previous
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # how many paused_gc() blocks are open, in any thread
+_gc_was_enabled = False  # the collector's state when the first of them opened
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Keep CPython's cyclic garbage collector from running inside the block; restore it after.
+
+    Building a large graph allocates many objects that the collector tracks, and CPython starts
+    collections by allocation counts, each traversing the young objects, and from time to time
+    every object in the process. A glassgrad graph has no reference cycles (reference counting
+    frees it), so those collections find nothing. `backward()` runs inside this block; wrap a
+    training step (forward and backward) in it when you build big graphs op by op. The
+    collector is process-wide: the first block to open records whether it was enabled and the
+    last one to close restores that, so blocks nest and threads can share them. Reference
+    cycles you make inside (e.g. `backward(create_graph=True)` grads) are collected afterwards.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()

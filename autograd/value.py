@@ -20,7 +20,7 @@ import numpy as np
 
 from . import ops
 from .graph import topological_order
-from .modes import _state
+from .modes import _state, paused_gc
 from .ops import Op
 
 
@@ -120,8 +120,9 @@ class Value:
             grad = _as_float(grad, "backward(grad=...)")
             if create_graph:
                 grad = Value(grad, requires_grad=False)
-        order = topological_order(self, gradient_only=True)
-        _backpropagate(order, self, grad, create_graph)
+        with paused_gc():
+            order = topological_order(self, gradient_only=True)
+            _backpropagate(order, self, grad, create_graph)
 
 
 # ---- the operators and methods, made from the op table ------------------------------------
@@ -279,6 +280,10 @@ def _backpropagate(order: list[Value], root: Value, seed, create_graph: bool) ->
 
 
 def _chain_rule_on_floats(order: list[Value]) -> None:
+    # Nodes with one or two parents (all but sum and dot) are spelled out: unpacking the
+    # parents and indexing the partials costs a third of building a list of parent data and
+    # zipping (measured on a 10^5-node graph: ~0.5 against ~1.5 microseconds per node).
+    # The partials come from the table; op.local_grads redoes them IEEE-safely where Python raises.
     check = _state.anomaly
     for node in reversed(order):
         op = node.op
@@ -286,16 +291,47 @@ def _chain_rule_on_floats(order: list[Value]) -> None:
             continue
         g = node.grad
         parents = node.parents
-        try:  # the partials from the table; op.local_grads redoes them IEEE-safely if Python raises
-            partials = op.partials(node.data, *[p.data for p in parents])
-        except (ArithmeticError, ValueError):
-            partials = op.local_grads(node.data, *[p.data for p in parents])
-        for parent, partial in zip(parents, partials):
-            if parent.requires_grad:
-                contribution = g * partial
-                if check and not math.isfinite(contribution):
-                    _backward_anomaly(node, parent, contribution)
-                parent.grad += contribution
+        if len(parents) == 2:
+            a, b = parents
+            try:
+                partials = op.partials(node.data, a.data, b.data)
+            except (ArithmeticError, ValueError):
+                partials = op.local_grads(node.data, a.data, b.data)
+            if a.requires_grad:
+                a.grad += g * partials[0]
+            if b.requires_grad:  # never for pow's constant exponent, which has no partial
+                b.grad += g * partials[1]
+        elif len(parents) == 1:
+            (a,) = parents
+            try:
+                partials = op.partials(node.data, a.data)
+            except (ArithmeticError, ValueError):
+                partials = op.local_grads(node.data, a.data)
+            if a.requires_grad:
+                a.grad += g * partials[0]
+        else:
+            datas = [p.data for p in parents]
+            try:
+                partials = op.partials(node.data, *datas)
+            except (ArithmeticError, ValueError):
+                partials = op.local_grads(node.data, *datas)
+            for parent, partial in zip(parents, partials):
+                if parent.requires_grad:
+                    parent.grad += g * partial
+        if check:
+            _check_contributions(node, partials)
+
+
+def _check_contributions(node: Value, partials: tuple) -> None:
+    """detect_anomaly: raise if what `node` just sent to a parent is not finite."""
+    for parent, partial in zip(node.parents, partials):
+        contribution = node.grad * partial
+        if parent.requires_grad and not math.isfinite(contribution):
+            raise FloatingPointError(
+                f"detect_anomaly: backward through {node.op.name}{_named(node)} sent "
+                f"{contribution} to {_describe(parent)} (data={parent.data!r}, "
+                f"upstream grad={node.grad!r})"
+            )
 
 
 def _chain_rule_on_values(order: list[Value]) -> None:
@@ -309,13 +345,6 @@ def _chain_rule_on_values(order: list[Value]) -> None:
             if parent.requires_grad:
                 contribution = g * partial
                 parent.grad = contribution if parent.grad is None else parent.grad + contribution
-
-
-def _backward_anomaly(node: Value, parent: Value, contribution: float) -> None:
-    raise FloatingPointError(
-        f"detect_anomaly: backward through {node.op.name}{_named(node)} sent {contribution} "
-        f"to {_describe(parent)} (data={parent.data!r}, upstream grad={node.grad!r})"
-    )
 
 
 # ---- helpers for other modules ---------------------------------------------------------------
