@@ -33,7 +33,7 @@ def save(fig: Figure, folder: Path, name: str) -> Path:
 
 def curves(history: dict[str, Sequence[float]], title: str, folder: Path, name: str) -> Path:
     """Loss and accuracy per epoch, side by side (validation curves too when present)."""
-    fig = Figure(figsize=(9, 3.4))
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
     epochs = range(1, len(history["loss"]) + 1)
     for key, ax in (("loss", ax_loss), ("accuracy", ax_acc)):
