@@ -201,14 +201,20 @@ def expressions(
         raise ValueError(f"expressions() needs margin >= 0 and bound > 0, got {margin}, {bound}")
     inputs = finite_floats(min_value, max_value)
 
+    # Each step is drawn as (op, a few numbers that pick its operands), independently of the
+    # values, so Hypothesis can delete any step while shrinking and the rest still make sense.
+    plans = st.lists(
+        st.tuples(st.sampled_from(chosen), st.lists(st.integers(0, 255), min_size=1, max_size=7)),
+        min_size=1, max_size=max_ops,
+    )
+
     @st.composite
     def draw_expression(draw) -> Expression:
         point = tuple(draw(inputs) for _ in range(n_inputs))
         nodes = list(point)
         steps = []
-        for _ in range(draw(st.integers(1, max_ops))):
-            op = draw(st.sampled_from(chosen))
-            step = _draw_step(draw, op, nodes, margin, bound)
+        for op, picks in draw(plans):
+            step = _step(op, picks, nodes, margin, bound)
             if step is not None:
                 nodes.append(step.apply([nodes[i] for i in step.operands]))
                 steps.append(step)
@@ -218,27 +224,26 @@ def expressions(
     return draw_expression()
 
 
-def _draw_step(draw, op: Op, nodes: list[float], margin: float, bound: float) -> Step | None:
-    """A step applying `op` to earlier nodes where it is defined and smooth, or None."""
-    last = len(nodes) - 1
-    if op.arity is None:  # n-ary (sum, dot): defined everywhere, so draw the operands freely
-        index = st.integers(0, last)
+def _step(op: Op, picks: list[int], nodes: list[float], margin: float, bound: float) -> Step | None:
+    """`op` applied to earlier nodes chosen by `picks`, where it is defined and smooth, or None."""
+    n = len(nodes)
+    if op.arity is None:  # n-ary (sum, dot): defined everywhere, so the picks are the operands
         if op.name == "dot":
-            n = draw(st.integers(1, 3))
-            operands = draw(st.lists(index, min_size=2 * n, max_size=2 * n))
-            operands += draw(st.lists(index, max_size=1))  # the bias, or none
+            pairs = max(1, min(3, len(picks) // 2))
+            operands = [picks[i % len(picks)] % n for i in range(2 * pairs)]
+            operands += [p % n for p in picks[2 * pairs : 2 * pairs + 1]]  # the bias, if any
         else:
-            operands = draw(st.lists(index, min_size=1, max_size=4))
+            operands = [p % n for p in picks[:4]]
         step = Step(op, tuple(operands))
         return step if _smooth(step, nodes, margin, bound) else None
     exponents = EXPONENTS if op is OPS["pow"] else (None,)
     candidates = [
         Step(op, operands, exponent)
-        for operands in product(range(len(nodes)), repeat=op.arity - (op is OPS["pow"]))
+        for operands in product(range(n), repeat=op.arity - (op is OPS["pow"]))
         for exponent in exponents
     ]
     candidates = [step for step in candidates if _smooth(step, nodes, margin, bound)]
-    return draw(st.sampled_from(candidates)) if candidates else None
+    return candidates[picks[0] % len(candidates)] if candidates else None
 
 
 def _smooth(step: Step, nodes: list[float], margin: float, bound: float) -> bool:
