@@ -111,6 +111,23 @@ def scope(name: str, kind: str | None = None) -> Iterator[Scope]:
         _state.scope = previous
 
 
+# Why pause the collector, and not something else. CPython's cyclic collector starts by
+# allocation counts and, every so often, traverses every tracked object in the process; a large
+# graph is all tracked objects (each node is a Value and its parents tuple; every instance of a
+# class with __slots__ is tracked, so from Python no node can be left out), and being acyclic it
+# gives the collector nothing to free. Measured on micrograd's moons training built exactly as
+# micrograd builds it (one multiply and one add per weight) through our Value, 10 steps, with
+# scikit-learn imported (~92k tracked objects), 2 loaded CPUs (AMD EPYC), Python 3.11:
+#   collector untouched outside backward() (which pauses)   3.86 s  (graph building 2.98 s)
+#   gc.freeze() of everything alive before training         2.27 s
+#   paused_gc() around each whole step                      1.71 s  (graph building 0.64 s)
+#   collector disabled for the whole process                1.75 s
+#   micrograd itself (its closures make cycles)            38.1  s
+# and on a chain of 10^6 tanh nodes, backward() takes 2.79 s with the collector on, 1.91 s
+# paused. Freezing helps less and changes the user's state (young objects end up old, and
+# gc.unfreeze() would also release what the user froze); pausing and restoring leaves it as it
+# was. So backward() and gradients() pause it themselves, and users building big graphs op by
+# op can wrap a training step in paused_gc().
 _gc_lock = threading.Lock()
 _gc_pauses = 0  # how many paused_gc() blocks are open, in any thread
 _gc_was_enabled = False  # the collector's state when the first of them opened

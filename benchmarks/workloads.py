@@ -1,0 +1,137 @@
+"""The four workloads, each written once against an `Engine` (see `engines.py`).
+
+Each `run_*` function does the work and fills in `times`, in seconds, as it goes (so that a
+run that fails in backward still reports how long its build took):
+`build` (making the graph: the forward pass), `backward`, and `total` (everything, including
+SGD updates for the training workloads and dropping the graph at the end).
+`UNITS` says what "per unit" means for each one, for time and for memory.
+"""
+from __future__ import annotations
+
+import random
+from time import perf_counter
+from typing import Callable
+
+from .engines import Engine
+
+# workload -> (unit of time, unit of memory, default sizes, quick sizes)
+UNITS = {
+    "chain": ("op", "op", [10**3, 10**4, 10**5, 10**6], [20, 2000]),
+    "wide": ("term", "term", [10**3, 10**4, 10**5, 10**6], [20]),
+    "moons": ("sample-step", "sample", [100], [1]),
+    "digits": ("sample", "sample", [1797], [4]),
+}
+"""chain: n tanh ops in a row. wide: Σ w_i x_i over n terms. moons: n full-batch SGD steps on
+100 points (memory per sample of one step's graph). digits: one epoch of mini-batch SGD over n
+images (memory per sample of one batch's graph)."""
+
+
+def run_chain(e: Engine, n: int, times: dict) -> None:
+    """x -> tanh(x), n times, then backward: depth n."""
+    x = e.param(0.5)
+    t0 = perf_counter()
+    y = x
+    for _ in range(n):
+        y = e.tanh(y)
+    times["build"] = perf_counter() - t0
+    _backward(e, y, times)
+    e.grad(x)
+    del y
+    times["total"] = perf_counter() - t0
+
+
+def run_wide(e: Engine, n: int, times: dict) -> None:
+    """Σ w_i x_i over n terms (weights need gradients, inputs are numbers), then backward."""
+    rng = random.Random(0)
+    ws = [e.param(rng.uniform(-1, 1)) for _ in range(n)]
+    xs = [rng.uniform(-1, 1) for _ in range(n)]
+    t0 = perf_counter()
+    y = e.weighted_sum(ws, xs)
+    times["build"] = perf_counter() - t0
+    _backward(e, y, times)
+    e.grad(ws[-1])
+    del y
+    times["total"] = perf_counter() - t0
+
+
+def _backward(e: Engine, root, times: dict) -> None:
+    t = perf_counter()
+    e.backward(root)
+    times["backward"] = perf_counter() - t
+
+
+def _train(
+    e: Engine, params: list, batches: list, steps: int, loss_fn: Callable, lr: Callable,
+    times: dict,
+) -> None:
+    """The loop both training workloads share: forward and loss, zero_grad, backward, SGD."""
+    build = backward = 0.0
+    t0 = perf_counter()
+    for k in range(steps):
+        xb, yb = batches[k % len(batches)]
+        t1 = perf_counter()
+        loss = loss_fn(xb, yb)
+        t2 = perf_counter()
+        e.zero_grad(params)
+        e.backward(loss)
+        t3 = perf_counter()
+        e.sgd(params, lr(k))
+        build += t2 - t1
+        backward += t3 - t2
+        del loss
+    times.update(build=build, backward=backward, total=perf_counter() - t0)
+
+
+def run_moons(e: Engine, steps: int, times: dict) -> None:
+    """micrograd's demo: MLP(2, [16, 16, 1]) on 100 moons, hinge loss + 1e-4 L2, full batch."""
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(n_samples=100, noise=0.1, random_state=1)
+    X, y = X.tolist(), (y * 2 - 1).tolist()
+    random.seed(1337)
+    model = e.mlp(2, [16, 16, 1])
+    params = model.parameters()
+
+    def loss_fn(xb, yb):
+        scores = [model(x) for x in xb]
+        losses = [e.hinge(s, yi) for s, yi in zip(scores, yb)]
+        data_loss = e.total(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * e.total([p * p for p in params])
+        return data_loss + reg_loss
+
+    return _train(e, params, [(X, y)], steps, loss_fn, lambda k: 1.0 - 0.9 * k / 100, times)
+
+
+def run_digits(e: Engine, n: int, times: dict, batch: int = 32) -> None:
+    """One epoch of MLP(64, [32, 10]) with softmax cross-entropy over the first n digits."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = (X[:n] / 16.0).tolist(), y[:n].tolist()
+    batches = [(X[i : i + batch], y[i : i + batch]) for i in range(0, n, batch)]
+    random.seed(1337)
+    model = e.mlp(64, [32, 10])
+    params = model.parameters()
+
+    def loss_fn(xb, yb):
+        losses = [e.cross_entropy(model(x), t) for x, t in zip(xb, yb)]
+        return e.total(losses) * (1.0 / len(losses))
+
+    return _train(e, params, batches, len(batches), loss_fn, lambda k: 0.1, times)
+
+
+WORKLOADS = {"chain": run_chain, "wide": run_wide, "moons": run_moons, "digits": run_digits}
+
+
+def memory_units(workload: str, size: int) -> int:
+    """How many units of memory one graph of this workload holds (the denominator)."""
+    if workload in ("chain", "wide"):
+        return size
+    if workload == "moons":
+        return 100
+    return min(32, size)
+
+
+def time_units(workload: str, size: int) -> int:
+    """How many units of time a run does (the denominator)."""
+    return size * 100 if workload == "moons" else size
