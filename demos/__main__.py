@@ -8,7 +8,8 @@ Pictures and pages go to `--out`, $GLASSGRAD_OUT, or `out/`. `--small` makes eve
 """
 import argparse
 
-from demos import digits, gender, letters, moons, neuron, numpy_net, players, torch_snippets
+from demos import (bptt, cnn, digits, gender, letters, moons, neuron, numpy_net, players, rnn,
+                   torch_snippets)
 from demos.output import output_dir
 
 
@@ -39,6 +40,15 @@ def main(argv: list[str] | None = None) -> None:
     print("  (the full run, to over 95%: python -m demos.digits)")
     section()
     players.main(["--out", out])
+    section()
+    cnn.main(["--out", out, "--epochs", "1" if small else "3"]
+             + (["--channels", "2", "4", "--hidden", "8", "--train-samples", "100"] if small else []))
+    print("  (the full run, to about 98%: python -m demos.cnn)")
+    section()
+    rnn.main(["--out", out] + (["--epochs", "6", "--samples", "60", "--steps", "3", "--lr", "0.1"]
+                               if small else []))
+    section()
+    bptt.main(["--out", out])
     section()
     print(f"Pictures and pages are in {out}/")
 

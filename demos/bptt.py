@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parts = []
     for t, state in enumerate(states):
         before = states[t - 1][0].data if t else 0.0  # h0 (zeros) before the first step
-        parts.append(state[0].parents[0].grad * before)  # d loss/d pre-activation · h_{t-1}
+        parts.append(state[0].parents[0].grad * before + 0.0)  # d loss/d pre · h_{t-1}; +0: no -0
     print(f"  {shared.label} is used at every step; its grad is the sum of the steps' shares: "
           + " + ".join(f"{part:.6f}" for part in parts) + f" = {shared.grad:.6f}")
     drawing = autograd.draw(loss, collapse="step", title="The same graph, one box per time step")
