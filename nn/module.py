@@ -190,7 +190,7 @@ class Module:
         try:
             self.load_state_dict(state)
         except ValueError as error:
-            raise ValueError(f"{path} (saved from {saved.get('model')!s}): {error}") from None
+            raise ValueError(f"{path} (saved from {saved.get('model', 'an unnamed model')!s}): {error}") from None
 
 
 def _few(names: list[str]) -> str:
