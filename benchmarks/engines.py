@@ -5,7 +5,7 @@ input, a weighted sum, the four nonlinearities, backward, read a gradient, take 
 Each engine then does those things its own natural way:
 
 - `glassgrad`: our engine the way users write it: `autograd.dot` (one node per neuron
-  pre-activation), `autograd.sum`, and `nn.MLP` with its losses for the training workloads.
+  pre-activation), `autograd.sum`, and `nn.MLP` with `nn`'s losses for the training workloads.
 - `glassgrad-mg`: our `Value` building exactly micrograd's graph: one multiply and one add per
   weight, Python's `sum` for the losses.
 - `micrograd`: the PyPI package, its own `nn.MLP`. It has no `tanh`, `exp` or `log`; they are
@@ -23,7 +23,6 @@ class Engine:
     """One engine's way of doing what the workloads need. Subclasses fill in the operations."""
 
     name = ""
-    mg_graph = True  # True: the graph has one multiply and one add per weight, as micrograd's
 
     def param(self, x: float) -> Any:
         """A leaf that needs a gradient."""
@@ -59,15 +58,20 @@ class Engine:
         """A model with micrograd's shape: relu on hidden layers, a linear last layer."""
         return _MLP(self, nin, nouts)
 
-    def cross_entropy(self, logits: Sequence, target: int) -> Any:
-        """-log softmax(logits)[target], shifted by the largest logit (a constant) for stability."""
-        m = max(self.data(z) for z in logits)
-        shifted = [z - m for z in logits]
-        return self.log(self.total([self.exp(z) for z in shifted])) - shifted[target]
+    def moons_loss(self, scores: Sequence, labels: Sequence[float], params: Sequence) -> Any:
+        """micrograd's demo: mean(relu(1 - y·score)) + 1e-4 Σ p², with Python's sums."""
+        losses = [self.relu(1 + -y * s) for s, y in zip(scores, labels)]
+        data_loss = self.total(losses) * (1.0 / len(losses))
+        return data_loss + 1e-4 * self.total([p * p for p in params])
 
-    def hinge(self, score, y: float):
-        """micrograd's demo: relu(1 - y * score)."""
-        return self.relu(1 + -y * score)
+    def digits_loss(self, outputs: Sequence, labels: Sequence[int]) -> Any:
+        """mean(-log softmax(logits)[label]), each shifted by its largest logit (a constant)."""
+        losses = []
+        for logits, label in zip(outputs, labels):
+            m = max(self.data(z) for z in logits)
+            shifted = [z - m for z in logits]
+            losses.append(self.log(self.total([self.exp(z) for z in shifted])) - shifted[label])
+        return self.total(losses) * (1.0 / len(losses))
 
 
 class _MLP:
@@ -120,8 +124,15 @@ class GlassgradMG(Engine):
 
 
 class Glassgrad(GlassgradMG):
+    """The path users take: `nn.MLP` (a `dot` node per neuron) and `nn`'s losses."""
+
     name = "glassgrad"
-    mg_graph = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        import nn  # only here: the other engines' processes import nothing of ours
+
+        self.nn = nn
 
     def weighted_sum(self, weights, inputs, bias=None):
         return self.ag.dot(weights, inputs, bias)
@@ -130,22 +141,16 @@ class Glassgrad(GlassgradMG):
         return self.ag.sum(values)
 
     def mlp(self, nin, nouts):
-        nn = _our_nn()
-        if nn is None:
-            return _MLP(self, nin, nouts)
-        return nn.MLP(nin, nouts)
+        return self.nn.MLP(nin, nouts, activation="relu")
+
+    def moons_loss(self, scores, labels, params):
+        return self.nn.hinge(scores, labels) + self.nn.l2(params, 1e-4)
+
+    def digits_loss(self, outputs, labels):
+        return self.nn.cross_entropy(outputs, labels)
 
     def zero_grad(self, params):
         self.ag.zero_grad(params)
-
-
-def _our_nn():
-    """Our `nn` package if it has an MLP yet, else None (the workloads then use `dot` directly)."""
-    try:
-        import nn
-    except ImportError:
-        return None
-    return nn if hasattr(nn, "MLP") else None
 
 
 # ---- micrograd -----------------------------------------------------------------------------------

@@ -93,11 +93,7 @@ def run_moons(e: Engine, steps: int, times: dict) -> None:
     params = model.parameters()
 
     def loss_fn(xb, yb):
-        scores = [model(x) for x in xb]
-        losses = [e.hinge(s, yi) for s, yi in zip(scores, yb)]
-        data_loss = e.total(losses) * (1.0 / len(losses))
-        reg_loss = 1e-4 * e.total([p * p for p in params])
-        return data_loss + reg_loss
+        return e.moons_loss([model(x) for x in xb], yb, params)
 
     return _train(e, params, [(X, y)], steps, loss_fn, lambda k: 1.0 - 0.9 * k / 100, times)
 
@@ -114,8 +110,7 @@ def run_digits(e: Engine, n: int, times: dict, batch: int = 32) -> None:
     params = model.parameters()
 
     def loss_fn(xb, yb):
-        losses = [e.cross_entropy(model(x), t) for x, t in zip(xb, yb)]
-        return e.total(losses) * (1.0 / len(losses))
+        return e.digits_loss([model(x) for x in xb], yb)
 
     return _train(e, params, batches, len(batches), loss_fn, lambda k: 0.1, times)
 
