@@ -24,7 +24,7 @@ from .players.html import Player, player
 from .players.terminal import step
 from .steps import Steps, backprop_steps
 from .tracing import TracingError
-from .value import Value, _apply, _as_float, backward, dot, sum, zero_grad
+from .value import Value, _apply, _as_float, backward, dot, max, sum, zero_grad
 
 
 def _function(op: Op):
@@ -46,7 +46,7 @@ for _op in OPS.values():
         globals()[_op.name] = _function(_op)
 
 __all__ = [
-    "Value", "Op", "OPS", "backward", "dot", "sum", "zero_grad", "topological_order",
+    "Value", "Op", "OPS", "backward", "dot", "max", "sum", "zero_grad", "topological_order",
     "grad", "gradients", "value_and_grad", "no_grad", "is_grad_enabled", "detect_anomaly",
     "scope", "Scope", "paused_gc", "gradcheck", "gradgradcheck", "GradcheckError", "backprop_steps", "Steps",
     "step", "player", "Player",

@@ -15,7 +15,8 @@ What the drawing shows (the legend under the title says the same):
   plain for an op's result (its id, `v5`, when it has no label); constants are small dashed grey
   boxes with just their number; the output has a thick border.
 - edges into `-`, `/`, `**` say which input is `a` and which `b`; edges into a `dot` node say
-  which are the weights `w_i`, the inputs `x_i` and the bias `b` (as the op table's formulas do).
+  which are the weights `w_i`, the inputs `x_i` and the bias `b` (as the op table's formulas do);
+  edges into a `max` node are numbered `a1`, `a2`, ... (on ties the first one gets the gradient).
 
 Ids are stable so other tools can find nodes: Value i of `topological_order(root)` is `v{i}`,
 the op that made it `op{i}` (see `node_ids`); they are the DOT node names, the SVG `id`s, and
@@ -362,6 +363,8 @@ def _roles(v: Value) -> list[str] | None:
         return None
     if v.op.name in ("sub", "div", "pow", "powv"):
         return ["a", "b"]
+    if v.op.name == "max":  # on ties the gradient goes to the first: the order matters
+        return [f"a{k + 1}" for k in range(len(v.parents))]
     if v.op.name == "dot":
         n = len(v.parents) // 2
         roles = [f"w{k + 1}" for k in range(n)] + [f"x{k + 1}" for k in range(n)]

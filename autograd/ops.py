@@ -19,6 +19,7 @@ IEEE and PyTorch do.
 """
 from __future__ import annotations
 
+import heapq
 import math
 import operator
 from dataclasses import dataclass
@@ -45,6 +46,9 @@ class Op:
     kinks: tuple[float, ...] = ()  # values of the first input where the slope jumps
     function: bool = False  # also available as `Value.name()` and `autograd.name(x)`
     numpy_partials: Callable[..., tuple] | None = None  # `partials` on arrays, where it branches
+    # For kinks that depend on several inputs (max's ties): how far the inputs are from one
+    # (max: the largest input minus the runner-up). Not smooth where it is 0 (or nan).
+    kink_distance: Callable[..., float] | None = None
 
     def array_grads(self, out: Any, *inputs: Any) -> tuple:
         """The partials on numpy arrays, elementwise over a batch (IEEE results, no warnings).
@@ -83,6 +87,8 @@ class Op:
     def defined_at(self, *inputs: float) -> bool:
         """True where the op is defined and smooth (off its kinks)."""
         if self.domain is not None and not self.domain(*inputs):
+            return False
+        if self.kink_distance is not None and not self.kink_distance(*inputs) > 0:
             return False
         return not inputs or inputs[0] not in self.kinks
 
@@ -163,6 +169,51 @@ def _dot_partials(out, *args) -> tuple:
     return args[n : 2 * n] + args[:n] + (1.0,) * (len(args) - 2 * n)
 
 
+def _max(*xs: float) -> float:
+    # nan if any input is nan (as np.maximum and PyTorch), else the largest.
+    top = max(xs)
+    return math.nan if any(x != x for x in xs) else top
+
+
+def _np_max(*xs):
+    return reduce(np.maximum, xs)
+
+
+def _first_max(out, xs) -> int:
+    """The position of the first input equal to `out` (the first nan when `out` is nan)."""
+    top = float(out)
+    for i, x in enumerate(xs):
+        x = float(x)
+        if x == top or (x != x and top != top):
+            return i
+    return 0
+
+
+def _max_partials(out, *xs) -> tuple:
+    # 1 for the first largest input, 0 for the others: the gradient goes to one input, the
+    # first on ties, as torch.max(x, dim) and max pooling do.
+    first = _first_max(out, xs)
+    return tuple(1.0 if i == first else 0.0 for i in range(len(xs)))
+
+
+def _np_max_partials(out, *xs) -> tuple:
+    taken = np.zeros(np.shape(out), dtype=bool)
+    grads = []
+    for x in xs:
+        hit = ((x == out) | ((x != x) & (out != out))) & ~taken
+        taken |= hit
+        grads.append(np.where(hit, 1.0, 0.0))
+    return tuple(grads)
+
+
+def _max_gap(*xs: float) -> float:
+    """How far the largest input is above the runner-up (inf for one input, nan with a nan)."""
+    if len(xs) < 2:
+        return math.inf
+    top, runner_up = heapq.nlargest(2, xs)
+    return math.nan if any(x != x for x in xs) else top - runner_up
+
+
 def _is_integer(n: float) -> bool:
     return float(n).is_integer()
 
@@ -233,6 +284,11 @@ SUM = Op(
     "sum", "Σ", None, _fsum, lambda out, *xs: (1.0,) * len(xs),
     lambda *xs: reduce(np.add, xs), ("1",),
 )
+MAX = Op(  # the largest input; its gradient goes to the first largest one
+    "max", "max", None, _max, _max_partials, _np_max,
+    ("1 for the first largest input, else 0",),
+    numpy_partials=_np_max_partials, kink_distance=_max_gap,
+)
 DOT = Op(  # w·x + b as one node: a neuron's pre-activation
     "dot", "·", None, _dot, _dot_partials, _np_dot, ("x_i", "w_i", "1"),
 )
@@ -240,6 +296,6 @@ DOT = Op(  # w·x + b as one node: a neuron's pre-activation
 OPS: dict[str, Op] = {
     op.name: op
     for op in (ADD, SUB, MUL, DIV, NEG, POW, POWV, EXP, LOG, TANH, SIGMOID, RELU, ABS, SQRT,
-               SIN, COS, SUM, DOT)
+               SIN, COS, SUM, MAX, DOT)
 }
 """Every op, by name. The one table everything else reads."""

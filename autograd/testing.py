@@ -9,7 +9,8 @@ strategies draw what gradient tests need:
 - `expressions`: random expression DAGs over a few inputs, built step by step. Each step applies
   an op from the op table to earlier nodes (any earlier node, so shared sub-expressions are
   common), and only where the op table says the op is defined and smooth (`Op.domain`,
-  `Op.kinks`, `Op.defined_at`), `margin` away from the edge, with values and local slopes within
+  `Op.kinks`, `Op.kink_distance`, `Op.defined_at`), `margin` away from the edge (for `max`: the
+  largest operand leads the others by at least `margin`), with values and local slopes within
   `bound`. So `gradcheck(expr, expr.inputs)` must pass, and a failure means a wrong gradient.
   An `Expression` runs on floats and on Values, and prints as let-bindings.
 - `mlp_cases`: small tanh networks (parameters, one input sample) for checking whole models.
@@ -46,6 +47,7 @@ _WRITTEN: dict[str, Callable] = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
     "neg": operator.neg, "pow": operator.pow, "powv": operator.pow,
     "sum": lambda *xs: _value.sum(xs),
+    "max": lambda *xs: _value.max(xs),
     "dot": lambda *xs: _dot(xs),
 }
 
@@ -126,8 +128,8 @@ class Step:
         name = self.op.name
         if self.exponent is not None:
             return f"{args[0]} ** {self.exponent:g}"
-        if name == "sum":
-            return f"sum([{', '.join(args)}])"
+        if name in ("sum", "max"):
+            return f"{name}([{', '.join(args)}])"
         if name == "dot":
             n = len(args) // 2
             bias = f", {args[-1]}" if len(args) % 2 else ""
@@ -227,7 +229,7 @@ def expressions(
 def _step(op: Op, picks: list[int], nodes: list[float], margin: float, bound: float) -> Step | None:
     """`op` applied to earlier nodes chosen by `picks`, where it is defined and smooth, or None."""
     n = len(nodes)
-    if op.arity is None:  # n-ary (sum, dot): defined everywhere, so the picks are the operands
+    if op.arity is None:  # n-ary (sum, max, dot): the picks are the operands
         if op.name == "dot":
             pairs = max(1, min(3, len(picks) // 2))
             operands = [picks[i % len(picks)] % n for i in range(2 * pairs)]
@@ -255,6 +257,8 @@ def _smooth(step: Step, nodes: list[float], margin: float, bound: float) -> bool
         args.append(step.exponent)
     if not op.defined_at(*args) or any(abs(args[0] - k) < margin for k in op.kinks):
         return False
+    if op.kink_distance is not None and not op.kink_distance(*args) >= margin:
+        return False  # max: the largest input must lead the others by the margin
     movable = 1 if step.exponent is not None else len(args)  # the exponent is a constant
     for i in range(movable):
         for shift in (-margin, margin):

@@ -243,6 +243,16 @@ def sum(values: Iterable[Value | float]) -> Value:
     return _apply(ops.SUM, terms)
 
 
+def max(values: Iterable[Value | float]) -> Value:
+    """The largest of `values` as one node. Its gradient goes to the largest input; on ties to
+    the first of them (as `torch.max(x, dim)` and max pooling: one input gets it all). A nan
+    input makes it nan. Numbers become constants."""
+    terms = tuple(_as_value(v, "max()") for v in values)
+    if not terms:
+        raise ValueError("max() needs at least one value, got an empty sequence")
+    return _apply(ops.MAX, terms)
+
+
 def dot(
     weights: Sequence[Value | float], inputs: Sequence[Value | float], bias: Value | float | None = None
 ) -> Value:

@@ -322,3 +322,11 @@ def test_bad_arguments_are_named(kwargs, message):
 def test_draw_needs_a_value():
     with pytest.raises(TypeError, match="needs a Value, got float"):
         draw(1.0)
+
+
+def test_edges_into_max_are_numbered_because_the_first_of_equals_takes_the_gradient():
+    a, b = Value(2.0, "a"), Value(2.0, "b")
+    out = autograd.max([a, b, 1.0])
+    source = autograd.draw(out).source
+    edges = re.findall(r"(v\d+) -> op3 \[label=(a\d)", source)
+    assert edges == [("v0", "a1"), ("v1", "a2"), ("v2", "a3")]

@@ -1,7 +1,7 @@
 """Every op's local derivatives against numbers computed independently of the engine.
 
 Smooth ops are checked against the complex-step derivative Im f(x + ih) / h of a reference
-written here with `cmath` (exact to rounding); relu and abs against their closed forms. The
+written here with `cmath` (exact to rounding); relu, abs and max against their closed forms. The
 engine is reached only through its public API, and each case asserts which op it built, so an
 op added to the table without a reference here fails `test_every_op_has_a_reference`.
 """
@@ -54,8 +54,11 @@ KINKED = {
 }
 
 
+NARY_KINKED = {"max"}  # tested below against Python's max and list.index
+
+
 def test_every_op_has_a_reference():
-    assert set(CASES) | set(KINKED) == set(OPS)
+    assert set(CASES) | set(KINKED) | NARY_KINKED == set(OPS)
 
 
 def points(ranges):
@@ -96,6 +99,44 @@ def test_kinked_ops_match_closed_form(name, a):
     assert out.data == forward(a)
     out.backward()
     assert x.grad == slope(a)
+
+
+# Few distinct numbers, so that ties (where the first largest input takes the gradient) are common.
+TIED = st.lists(st.sampled_from([-1.5, 0.0, 0.25, 2.0]) | st.floats(-5, 5), min_size=1, max_size=6)
+
+
+@given(TIED)
+def test_max_matches_closed_form_and_gives_the_first_largest_the_gradient(xs):
+    leaves = [Value(x) for x in xs]
+    out = autograd.max(leaves)
+    assert out.op.name == "max"
+    assert out.data == max(xs)
+    (out * 3.0).backward()
+    first = xs.index(max(xs))  # list.index: the first position holding the largest number
+    assert [leaf.grad for leaf in leaves] == [3.0 if i == first else 0.0 for i in range(len(xs))]
+    again = [Value(x) for x in xs]
+    (autograd.max(again) * 3.0).backward(create_graph=True)
+    assert [v.grad.data for v in again] == [leaf.grad for leaf in leaves]
+
+
+def test_max_of_numbers_and_nan_and_misuse():
+    x = Value(-1.0)
+    out = autograd.max([x, 0.5, -2])  # numbers become constants
+    assert out.data == 0.5 and out.parents[1].requires_grad is False
+    out.backward()
+    assert x.grad == 0.0
+    nan = autograd.max([Value(1.0), Value(float("nan")), Value(2.0)])
+    assert math.isnan(nan.data)  # nan propagates, as np.maximum and torch.max
+    with pytest.raises(ValueError, match="at least one value"):
+        autograd.max([])
+    with pytest.raises(TypeError, match="max\\(\\) needs Values or real numbers"):
+        autograd.max([Value(1.0), "2"])
+
+
+def test_gradcheck_names_a_tie_of_max_as_a_kink():
+    assert autograd.gradcheck(lambda a, b: autograd.max([a, b]), [1.0, 1.5])
+    with pytest.raises(autograd.GradcheckError, match="kink"):
+        autograd.gradcheck(lambda a, b: autograd.max([a, b]), [1.0, 1.0])
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -142,6 +183,10 @@ def test_domains_and_kinks_are_declared():
     assert not OPS["relu"].defined_at(0.0) and OPS["relu"].defined_at(0.5)
     assert not OPS["div"].defined_at(1.0, 0.0)
     assert OPS["pow"].defined_at(-2.0, 3.0) and not OPS["pow"].defined_at(-2.0, 0.5)
+    assert OPS["max"].defined_at(1.0, 2.0, -3.0) and OPS["max"].defined_at(4.0)
+    assert not OPS["max"].defined_at(2.0, 1.0, 2.0)  # a tie for the largest: a kink
+    assert not OPS["max"].defined_at(1.0, float("nan"))
+    assert OPS["max"].kink_distance(1.0, 2.5, -3.0) == 1.5
     for op in OPS.values():
         assert op.formula and op.symbol and op.name
         assert op.expression(*"abcde"[: op.arity or 3])

@@ -219,3 +219,14 @@ def test_the_docstring_example_runs():
 
     failures, tried = doctest.testmod(autograd.steps)
     assert tried > 0 and failures == 0
+
+
+def test_a_max_step_says_which_input_takes_the_gradient():
+    a, b, c = Value(1.0, "a"), Value(3.0, "b"), Value(3.0, "c")
+    out = autograd.max([a, b, c])
+    step = next(s for s in steps(out) if s.kind == "backward")
+    assert step.title == "backward through v3 = max(a, b, c)"
+    assert [t.local for t in step.terms] == [0.0, 1.0, 0.0]  # b: the first of the two 3s
+    assert all(t.formula == autograd.OPS["max"].formula[0] for t in step.terms)
+    assert "∂v3/∂b += ∂v3/∂v3 · ∂v3/∂b = 1 · (1 for the first largest input, else 0) = 1 · 1 = 1" \
+        in step.lines[3]

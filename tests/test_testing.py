@@ -34,12 +34,15 @@ def test_printing_reads_as_let_bindings_and_runs_as_python():
 
 def test_every_kind_of_step_prints_as_python():
     steps = (Step(OPS["pow"], (0,), 2.0), Step(OPS["sum"], (0, 1, 2)),
-             Step(OPS["dot"], (0, 1, 2, 3, 1)), Step(OPS["neg"], (4,)), Step(OPS["sigmoid"], (5,)))
+             Step(OPS["dot"], (0, 1, 2, 3, 1)), Step(OPS["neg"], (4,)), Step(OPS["max"], (5, 0)),
+             Step(OPS["sigmoid"], (6,)))
     expr = Expression((0.5, 2.0), steps)
     assert expr.bindings()[2:] == [
         "t2 = x0 ** 2", "t3 = sum([x0, x1, t2])", "t4 = dot([x0, x1], [t2, t3], x1)",
-        "t5 = -t4", "out = sigmoid(t5)",
+        "t5 = -t4", "t6 = max([t5, x0])", "out = sigmoid(t6)",
     ]
+    t4 = 0.5 * 0.25 + 2.0 * 2.75 + 2.0
+    assert expr(0.5, 2.0) == pytest.approx(1 / (1 + math.exp(-max(-t4, 0.5))), rel=1e-15)
 
 
 @given(expressions(n_inputs=3, max_ops=8))
@@ -61,6 +64,9 @@ def test_expressions_stay_where_ops_are_defined_smooth_and_bounded(expr):
         args = [nodes[i] for i in step.operands] + ([step.exponent] if step.exponent is not None else [])
         assert step.op.defined_at(*args)
         assert all(abs(args[0] - k) >= autograd.testing.MARGIN for k in step.op.kinks)
+        if step.op.name == "max" and len(args) > 1:  # the largest leads the rest by the margin
+            top, runner_up = sorted(args)[-2:][::-1]
+            assert top - runner_up >= autograd.testing.MARGIN
         nodes.append(step.apply([nodes[i] for i in step.operands]))
         assert abs(nodes[-1]) <= autograd.testing.BOUND
 
@@ -163,3 +169,12 @@ def test_the_readme_section_runs_and_prints_what_it_shows():
     assert len(tests) == 2
     for test in tests:
         test()  # the property tests of the README, run by Hypothesis here
+
+
+@given(expressions(n_inputs=3, max_ops=4, ops=["max"], margin=0.5))
+def test_max_steps_keep_the_margin_between_the_largest_and_the_rest(expr):
+    nodes = list(expr.inputs)
+    for step in expr.steps:
+        args = sorted(nodes[i] for i in step.operands)
+        assert len(args) == 1 or args[-1] - args[-2] >= 0.5
+        nodes.append(step.apply([nodes[i] for i in step.operands]))
