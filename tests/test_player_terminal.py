@@ -110,3 +110,51 @@ def test_misuse_is_a_clear_error():
     run = subprocess.run([sys.executable, "-m", "autograd", "step", "x ** y", "x=2"],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "no value for 'y'" in run.stderr
+
+
+# ---- labels are user text: never rich markup, never raw terminal control --------------------
+HOSTILE = ["[/bold]", "[bold red]X[/]", "[link=https://e]c[/link]", "\x1b[31mred",
+           "\x1b]0;owned\x07", "two\nlines"]
+# How each label must be shown: as written, control characters escaped (\x1b, \n, ...).
+SHOWN = ["[/bold]", "[bold red]X[/]", "[link=https://e]c[/link]", "\\x1b[31mred",
+         "\\x1b]0;owned\\x07", "two\\nlines"]
+# What must never reach the terminal from those labels: their escape sequences, a rich link.
+RAW = ["\x1b[31m", "\x1b]0;", "\x1b]8;", "\x07"]
+
+
+def hostile_graph():
+    leaves = [Value(float(i + 1), label) for i, label in enumerate(HOSTILE)]
+    return autograd.sum([leaf * 2.0 for leaf in leaves])
+
+
+def test_hostile_labels_are_shown_as_written_through_a_pipe():
+    out = io.StringIO()
+    step(hostile_graph(), stdin=io.StringIO(), stdout=out)  # "[/bold]" raised MarkupError
+    text = out.getvalue()
+    for shown in SHOWN:  # 6 leaves, 6 constants, 6 products and their sum, v18
+        assert f"forward: v{3 * SHOWN.index(shown) + 2} = {shown} * 2" in text  # a step title
+        assert f"∂v18/∂({shown}) = 2" in text  # the last step's lines
+    assert "\x1b" not in text  # no colour on a pipe: any escape would be a label's
+
+
+def test_hostile_labels_stay_text_on_the_interactive_screen():
+    script = ("import autograd\nfrom autograd import Value\n"
+              f"leaves = [Value(float(i + 1), l) for i, l in enumerate({HOSTILE!r})]\n"
+              "autograd.step(autograd.sum([leaf * 2.0 for leaf in leaves]))\n")
+    transcript = io.StringIO()
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="160", LINES="50")
+    child = pexpect.spawn(sys.executable, ["-c", script], env=env, dimensions=(50, 160),
+                          encoding="utf-8", timeout=60)
+    child.logfile_read = transcript
+    child.expect_exact("step 0 / 16")  # start, 7 forward steps, the seed, 7 backward, done
+    child.send("e")
+    child.expect_exact("step 16 / 16")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, transcript.getvalue()[-2000:]
+    text = transcript.getvalue()
+    for shown in SHOWN:
+        assert f"{shown} * 2" in text  # the table's "computed as" column
+    for raw in RAW:
+        assert raw not in text, raw

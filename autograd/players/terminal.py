@@ -7,11 +7,16 @@ explanation: the chain rule written out with numbers. Everything shown comes fro
 
 When stdin or stdout is not a terminal (a pipe, a notebook, a test), there are no keys to
 read: every step is printed once, in order, and the function returns.
+
+Labels are user text: they go to rich as `Text`, never as markup (a label "[/bold]" is shown as
+written, not parsed), and their control characters are shown escaped ("\\x1b[31m"), so a label
+cannot send an escape sequence to the terminal.
 """
 from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from contextlib import contextmanager
 from typing import IO, Callable, Iterator
 
@@ -36,6 +41,16 @@ def _rich():
     from rich.text import Text
 
     return Console, Group, Panel, Table, Text
+
+
+def _plain(text: str):
+    """User text as a rich `Text`: no markup, and control characters (escape sequences, line
+    breaks, invisible formatting) written as Python escapes instead of reaching the terminal."""
+    Text = _rich()[4]
+    return Text("".join(
+        c.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
+        for c in text))
 
 
 def step(root: Value | Steps, *, stdin: IO[str] | None = None,
@@ -64,9 +79,10 @@ def print_all(walk: Steps, console) -> None:
     last = len(walk) - 1
     console.print(table(walk, 0, rows=None))
     for s in walk:
-        console.print(f"step {s.index} / {last}  {s.title}", style="bold", soft_wrap=True)
+        console.print(_plain(f"step {s.index} / {last}  {s.title}"), style="bold",
+                      soft_wrap=True)
         for line in s.lines:
-            console.print(f"    {line}", soft_wrap=True, highlight=False)
+            console.print(_plain(f"    {line}"), soft_wrap=True)
     console.print(table(walk, last, rows=None))
 
 
@@ -75,8 +91,8 @@ def screen(walk: Steps, k: int, height: int | None = None):
     _, Group, Panel, _, Text = _rich()
     s = walk[k]
     header = Text.assemble((f"step {k} / {len(walk) - 1}", "bold"), "   ",
-                           (s.phase, "cyan"), "   ", s.title)
-    explanation = Panel(Text("\n".join(s.lines)), title="chain rule" if s.phase == "backward"
+                           (s.phase, "cyan"), "   ", _plain(s.title))
+    explanation = Panel(Text("\n").join(_plain(line) for line in s.lines), title="chain rule" if s.phase == "backward"
                         else "forward pass", title_align="left", border_style="cyan")
     budget = None if height is None else max(6, height - len(s.lines) - 10)
     return Group(header, table(walk, k, rows=budget), explanation, Text(HELP, style="dim"))
@@ -109,7 +125,8 @@ def table(walk: Steps, k: int, rows: int | None):
         style = ("bold reverse" if i == s.node else "yellow" if i in changed
                  else "cyan" if i in parents else "")
         computed_as = node.expression or node.kind
-        t.add_row(node.id, node.name, computed_as, fmt(state.data[i]), grad, note, style=style)
+        t.add_row(node.id, _plain(node.name), _plain(computed_as), fmt(state.data[i]), grad, note,
+                  style=style)
     if previous != len(walk.nodes) - 1:
         t.add_row("…", f"({len(walk.nodes) - 1 - previous} more)", "", "", "", "", style="dim")
     return t
