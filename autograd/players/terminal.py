@@ -92,8 +92,9 @@ def screen(walk: Steps, k: int, height: int | None = None):
     s = walk[k]
     header = Text.assemble((f"step {k} / {len(walk) - 1}", "bold"), "   ",
                            (s.phase, "cyan"), "   ", _plain(s.title))
-    explanation = Panel(Text("\n").join(_plain(line) for line in s.lines), title="chain rule" if s.phase == "backward"
-                        else "forward pass", title_align="left", border_style="cyan")
+    explanation = Panel(Text("\n").join(_plain(line) for line in s.lines),
+                        title="chain rule" if s.phase == "backward" else "forward pass",
+                        title_align="left", border_style="cyan")
     budget = None if height is None else max(6, height - len(s.lines) - 10)
     return Group(header, table(walk, k, rows=budget), explanation, Text(HELP, style="dim"))
 
