@@ -10,8 +10,8 @@ convolution is one `dot` node.
 That is thousands of nodes per image, too slow to train one Value at a time, so training runs
 compiled (`nn.fit(compiled=True)`): the traced graph of one image runs for a whole batch with
 numpy, the loss on Values; the test set is scored with the same compiled program. Max pooling
-is written as `a + relu(b - a)`, a graph that does not depend on the numbers, which is what
-lets the tracer take it. It reaches about 97% test accuracy in 10 epochs of Adam.
+is one `autograd.max` node per window, a graph that does not depend on the numbers, which is
+what lets the tracer take it. It reaches about 97% test accuracy in 10 epochs of Adam.
 
     python -m demos.cnn [--epochs N] [--channels C1 C2] [--train-samples N] [--out DIR]
 """

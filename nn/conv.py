@@ -8,11 +8,9 @@ bias `bias[o]`. So a drawing shows every output pixel as one node with its weigh
 and its bias, and backward gives each weight the sum of `window · upstream grad` over every
 place the kernel visited: weight sharing is a node used many times.
 
-Max pooling takes the largest value of each window. It is written with ops the engine has,
-`max(a, b) = a + relu(b - a)`, folded over the window: the graph is the same whatever the
-numbers are, so `autograd.compile` can trace it, and the gradient goes to the largest input
-(the first one on ties, as in PyTorch). The result can differ from the exact maximum by a
-rounding (b - a is rounded before a is added back).
+Max pooling takes the largest value of each window: one `autograd.max` node per window, the
+exact maximum. The graph is the same whatever the numbers are, so `autograd.compile` can trace
+it, and the gradient goes to the largest input (the first one on ties, as in PyTorch).
 
 Parameters are named like PyTorch's: `weight.3.0.1.2` is output channel 3, input channel 0,
 kernel row 1, column 2; inside `nn.Sequential(conv1=...)` it is `conv1.weight.3.0.1.2`.
@@ -135,17 +133,6 @@ class Conv2d(Module):
                 f"kernel_size={self.kernel_size}{extra})")
 
 
-def maximum(values: Sequence[Value]) -> Value:
-    """The largest of `values` as a fixed graph: `a + relu(b - a)`, folded left to right.
-
-    The gradient goes to the largest value; on ties, to the first of them (relu'(0) = 0).
-    """
-    best = values[0]
-    for v in values[1:]:
-        best = best + (v - best).relu()
-    return best
-
-
 class MaxPool2d(Module):
     """The largest value of each `kernel_size` window of each channel, moving `stride` pixels
     (default: `kernel_size`, windows that do not overlap); rows and columns left over at the
@@ -164,7 +151,7 @@ class MaxPool2d(Module):
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         out_h = _out_size(height, kh, sh, "height", repr(self))
         out_w = _out_size(width, kw, sw, "width", repr(self))
-        return [[[maximum([v for line in channel[i * sh:i * sh + kh]
+        return [[[autograd.max([v for line in channel[i * sh:i * sh + kh]
                            for v in line[j * sw:j * sw + kw]])
                   for j in range(out_w)] for i in range(out_h)] for channel in x]
 

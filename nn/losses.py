@@ -5,9 +5,16 @@ the batch), ready for `backward()`. An output is what a model returns for one sa
 (one output) or a list of Values. A single sample works too.
 
 Numerically careful where it matters: `softmax`, `log_softmax` and `cross_entropy` subtract the
-largest score before `exp` (log-sum-exp), and `binary_cross_entropy_with_logits` uses a
-softplus that never overflows; both pick their branch from the numbers at hand, which changes
-the formula but never the gradient.
+largest score before `exp` (log-sum-exp), `binary_cross_entropy_with_logits` uses a softplus
+that never overflows, and `binary_cross_entropy` clamps log(0) at -100 as PyTorch does. Each is
+written with ops (the shift is an `autograd.max` node, the clamp a max with e^-100), not with
+Python decisions on the numbers, so the graph is the same whatever the numbers are and
+`autograd.compile` can trace it.
+
+Targets are numbers, or Values (a traced function's placeholders: `nn.fit(compiled=True)`
+traces the model and the loss of one sample together). Targets that are numbers are checked
+(labels ±1, probabilities in [0, 1]); Values cannot be read while tracing, so `fit` checks the
+targets before it traces.
 
 Each loss also says how its outputs turn into class predictions (`loss.threshold`: a score
 above it means the positive class), which `nn.accuracy` and `nn.fit` read.
@@ -35,7 +42,7 @@ def _flat(items, what: str) -> list:
     return out
 
 
-def _pairs(outputs, targets, name: str) -> list[tuple[Value, float]]:
+def _pairs(outputs, targets, name: str) -> list[tuple[Value, float | Value]]:
     outs, wants = _flat(outputs, "outputs"), _flat(targets, "targets")
     if len(outs) != len(wants):
         raise ValueError(f"{name}() got {len(outs)} outputs but {len(wants)} targets; they must match one to one")
@@ -43,9 +50,9 @@ def _pairs(outputs, targets, name: str) -> list[tuple[Value, float]]:
         if not isinstance(out, Value):
             raise TypeError(f"{name}() needs Values as outputs (what the model returns), got {out!r}")
     for want in wants:
-        if not isinstance(want, numbers.Real):
+        if not isinstance(want, (numbers.Real, Value)):
             raise TypeError(f"{name}() needs numbers as targets, got {want!r}")
-    return [(out, float(want)) for out, want in zip(outs, wants)]
+    return [(out, want if isinstance(want, Value) else float(want)) for out, want in zip(outs, wants)]
 
 
 def _mean(terms: list[Value]) -> Value:
@@ -61,27 +68,33 @@ mse.threshold = 0.5
 
 
 def _softplus(z: Value) -> Value:
-    """log(1 + e^z), never overflowing: z + log(1 + e^-z) for z >= 0."""
-    return z + (1 + (-z).exp()).log() if z.data >= 0 else (1 + z.exp()).log()
+    """log(1 + e^z), never overflowing: m + log(1 + e^(z - 2m)) with m = max(z, 0), which is
+    z + log(1 + e^-z) for z >= 0 and log(1 + e^z) below, number for number. (At z = 0 the
+    max sends the gradient to z, and the total is sigmoid(0) = 0.5, as it should be.)"""
+    m = autograd.max([z, 0.0])
+    return m + (1 + (z - 2 * m).exp()).log()
+
+
+_FLOOR = math.exp(-100)  # log(_FLOOR) == -100.0 exactly
 
 
 def _log(p: Value) -> Value:
-    """log(p), clamped at -100 as PyTorch's BCELoss does (a constant there: no gradient)."""
-    return p.log() if p.data > math.exp(-100) else Value(-100.0, requires_grad=False)
+    """log(p), clamped at -100 as PyTorch's BCELoss does: log(max(e^-100, p)); below the clamp
+    (and at it) the gradient goes to the constant, so none reaches p."""
+    return autograd.max([_FLOOR, p]).log()
+
+
+def _unit(y, name: str) -> None:
+    if not isinstance(y, Value) and not 0.0 <= y <= 1.0:
+        raise ValueError(f"{name}() needs targets in [0, 1], got {y}")
 
 
 def binary_cross_entropy(outputs, targets) -> Value:
     """-mean(y·log p + (1 - y)·log(1 - p)) for probabilities p (after a sigmoid), y in [0, 1]."""
     terms = []
     for p, y in _pairs(outputs, targets, "binary_cross_entropy"):
-        if not 0.0 <= y <= 1.0:
-            raise ValueError(f"binary_cross_entropy() needs targets in [0, 1], got {y}")
-        term = []
-        if y != 0.0:
-            term.append(y * _log(p))
-        if y != 1.0:
-            term.append((1.0 - y) * _log(1 - p))
-        terms.append(-autograd.sum(term))
+        _unit(y, "binary_cross_entropy")
+        terms.append(-(y * _log(p) + (1.0 - y) * _log(1 - p)))  # both clamped: never 0·inf
     return _mean(terms)
 
 
@@ -95,9 +108,8 @@ def binary_cross_entropy_with_logits(outputs, targets) -> Value:
     """
     terms = []
     for z, y in _pairs(outputs, targets, "binary_cross_entropy_with_logits"):
-        if not 0.0 <= y <= 1.0:
-            raise ValueError(f"binary_cross_entropy_with_logits() needs targets in [0, 1], got {y}")
-        terms.append(_softplus(z) - y * z if y else _softplus(z))
+        _unit(y, "binary_cross_entropy_with_logits")
+        terms.append(_softplus(z) - y * z)
     return _mean(terms)
 
 
@@ -108,7 +120,7 @@ def hinge(outputs, targets) -> Value:
     """Max-margin loss mean(relu(1 - y·score)) for labels y in {-1, +1} (micrograd's moons)."""
     terms = []
     for score, y in _pairs(outputs, targets, "hinge"):
-        if y not in (-1.0, 1.0):
+        if not isinstance(y, Value) and y not in (-1.0, 1.0):
             raise ValueError(f"hinge() needs labels -1 or +1, got {y}")
         terms.append((1 - y * score).relu())
     return _mean(terms)
@@ -127,10 +139,13 @@ def _scores(scores, who: str) -> list[Value]:
 
 
 def logsumexp(scores: Sequence[Value]) -> Value:
-    """log(Σ e^s), shifted by the largest score so that no exp overflows."""
+    """log(Σ e^s), shifted by the largest score so that no exp overflows: m + log(Σ e^(s - m))
+    with m = autograd.max(scores), a node of the graph (so it traces). Its gradient is the
+    softmax: what reaches m through the shift and through `+ m` cancels (to a rounding)."""
     scores = _scores(scores, "logsumexp()")
-    top = max(s.data for s in scores)
-    top = top if math.isfinite(top) else 0.0  # inf and nan scores: no shift, IEEE results
+    top = autograd.max(scores)
+    if not math.isfinite(top.data):  # inf or nan scores: no shift, IEEE results (inf, nan)
+        return autograd.sum([s.exp() for s in scores]).log()
     return autograd.sum([(s - top).exp() for s in scores]).log() + top
 
 
@@ -143,18 +158,24 @@ def log_softmax(scores: Sequence[Value]) -> list[Value]:
 def softmax(scores: Sequence[Value]) -> list[Value]:
     """e^s / Σ e^s for each score: probabilities that sum to 1."""
     scores = _scores(scores, "softmax()")
-    top = max(s.data for s in scores)
+    top = autograd.max(scores)
     exps = [(s - top).exp() for s in scores]
     total = autograd.sum(exps)
     return [e / total for e in exps]
 
 
 def cross_entropy(outputs, labels) -> Value:
-    """Softmax cross-entropy with integer class labels: mean(logsumexp(s) - s[label]).
+    """Softmax cross-entropy: mean(logsumexp(s) - s[label]) over the samples.
 
     `outputs` is one list of scores per sample (raw scores, no softmax: it is built in),
-    `labels` one int per sample. A single sample (a list of Values and an int) works too.
+    `labels` one int per sample, or one row of class probabilities per sample (a one-hot row,
+    as PyTorch's `cross_entropy` takes): then the term is Σ_i y_i·(logsumexp(s) - s_i), which
+    for a one-hot row is the same number. Rows may hold Values (a traced function's
+    placeholders): that is how `nn.fit(compiled=True)` traces it. A single sample (a list of
+    Values and an int) works too.
     """
+    if isinstance(labels, np.ndarray):
+        labels = labels.tolist()
     if isinstance(labels, numbers.Integral):
         outputs, labels = [outputs], [labels]
     if not isinstance(outputs, (list, tuple)) or not outputs or isinstance(outputs[0], Value):
@@ -164,10 +185,30 @@ def cross_entropy(outputs, labels) -> Value:
     terms = []
     for scores, label in zip(outputs, labels):
         scores = _scores(scores, "cross_entropy()")
+        if isinstance(label, (list, tuple)):
+            total = logsumexp(scores)
+            terms.append(autograd.dot(_probabilities(label, len(scores)), [total - s for s in scores]))
+            continue
         if not isinstance(label, numbers.Integral) or not 0 <= label < len(scores):
-            raise ValueError(f"cross_entropy() needs int labels in 0..{len(scores) - 1}, got {label!r}")
+            raise ValueError(f"cross_entropy() needs int labels in 0..{len(scores) - 1} or rows of "
+                             f"{len(scores)} class probabilities, got {label!r}")
         terms.append(logsumexp(scores) - scores[int(label)])
     return _mean(terms)
+
+
+def _probabilities(row: Sequence, classes: int) -> list:
+    """A target row for cross_entropy: `classes` numbers >= 0 summing to 1, or Values."""
+    if len(row) != classes or not all(isinstance(y, (numbers.Real, Value)) for y in row):
+        raise ValueError(f"cross_entropy() needs target rows of {classes} class probabilities "
+                         f"(one per score), got {row!r}")
+    numbers_ = [y for y in row if not isinstance(y, Value)]
+    if len(numbers_) == classes and (min(numbers_) < 0 or abs(math.fsum(numbers_) - 1) > 1e-9):
+        raise ValueError(f"cross_entropy() needs target rows of probabilities (>= 0, summing "
+                         f"to 1, e.g. one-hot), got {row!r}")
+    return list(row)
+
+
+cross_entropy.one_hot = True  # nn.fit(compiled=True) gives it one-hot rows for int labels
 
 
 def l2(parameters: Sequence[Value], alpha: float) -> Value:

@@ -225,10 +225,22 @@ def test_a_decision_on_an_intermediate_is_found_by_the_check():
 
     with pytest.raises(TracingError, match="different graph"):
         autograd.compile(branchy, 1.0, check_inputs=[(-1.0,)])
-    with pytest.raises(TracingError, match="constant"):  # nn's logsumexp shifts by max(.data)
-        autograd.compile(lambda s: nn.logsumexp([w * v for v in s]), [1.0, 3.0])
+    with pytest.raises(TracingError, match="constant"):  # a shift by a number read from .data
+        autograd.compile(lambda x: (w * x).exp() / (w * x).data, 1.0)
     program = autograd.compile(branchy, 1.0, check_trace=False)  # the user's call: baked in
     close(program(np.array([-1.0])), [np.exp(-1.0)])
+
+
+def test_nn_logsumexp_traces_since_its_shift_is_a_max_node():
+    w = Value(1.5, "w")
+    program = autograd.compile(lambda s: nn.logsumexp([w * v for v in s]), [1.0, 3.0])
+    S = np.array([[1.0, 3.0], [-2.0, 0.5], [400.0, 401.0]])  # the last overflows without a shift
+    got = program.backward(S)
+    z = 1.5 * S
+    top = z.max(axis=1)
+    close(got, top + np.log(np.exp(z - top[:, None]).sum(axis=1)))
+    p = np.exp(z - top[:, None]) / np.exp(z - top[:, None]).sum(axis=1, keepdims=True)
+    close(w.grad, (p * S).sum())  # d/dw Σ_samples logsumexp(w·s) = Σ softmax(w·s)·s
 
 
 # ---- the kept graph ---------------------------------------------------------------------------

@@ -79,6 +79,70 @@ def test_cross_entropy_value_and_gradient_softmax_minus_one_hot():
     assert one.data == pytest.approx(-logp[0, 0], rel=1e-14)
 
 
+def test_logsumexp_is_the_shifted_formula_number_for_number_with_max_as_a_node():
+    rng = np.random.default_rng(4)
+    for z in [rng.normal(size=5) * 30, np.array([700.0, 710.0, -3.0]), np.array([2.5])]:
+        scores = values(z)
+        got = nn.logsumexp(scores)
+        top = max(z.tolist())
+        assert got.data == math.log(math.fsum(math.exp(s - top) for s in z.tolist())) + top
+        assert "max" in {v.op.name for v in autograd.topological_order(got) if v.op}
+        got.backward()
+        p = np.exp(z - top) / np.exp(z - top).sum()
+        np.testing.assert_allclose([v.grad for v in scores], p, rtol=1e-12, atol=1e-15)
+    assert nn.logsumexp(values([float("inf"), 1.0])).data == math.inf  # IEEE, as before
+    assert nn.logsumexp(values([-math.inf, -math.inf])).data == -math.inf
+
+
+def test_cross_entropy_takes_one_hot_rows_with_the_same_numbers_as_int_labels():
+    Z = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [30.0, -4.0, 29.5]])
+    labels = [0, 2, 1]
+    by_int, by_row = [values(row) for row in Z], [values(row) for row in Z]
+    a = nn.cross_entropy(by_int, labels)
+    b = nn.cross_entropy(by_row, np.eye(3)[labels])
+    assert a.data == b.data
+    a.backward()
+    b.backward()
+    np.testing.assert_allclose([[v.grad for v in r] for r in by_row],
+                               [[v.grad for v in r] for r in by_int], rtol=1e-12, atol=1e-16)
+    soft = nn.cross_entropy([values(Z[0])], [[0.25, 0.75, 0.0]])  # class probabilities
+    logp = Z[0] - Z[0].max() - np.log(np.exp(Z[0] - Z[0].max()).sum())
+    assert soft.data == pytest.approx(-(0.25 * logp[0] + 0.75 * logp[1]), rel=1e-14)
+    with pytest.raises(ValueError, match="summing to 1"):
+        nn.cross_entropy([values(Z[0])], [[0.5, 0.0, 0.0]])
+    with pytest.raises(ValueError, match="rows of 3 class probabilities"):
+        nn.cross_entropy([values(Z[0])], [[1.0, 0.0]])
+
+
+@pytest.mark.parametrize("loss, outputs, targets", [
+    (nn.mse, [[0.2, 0.9], [0.4, 0.1]], [[0.0, 1.0], [1.0, 0.0]]),
+    (nn.hinge, [0.3, -2.0, 1.5], [1.0, -1.0, -1.0]),
+    (nn.binary_cross_entropy, [0.9, 0.0, 1.0, 0.6], [1.0, 0.0, 0.0, 0.3]),  # 0.0 and 1.0: clamped
+    (nn.binary_cross_entropy_with_logits, [0.0, -3.0, 40.0], [1.0, 0.0, 0.25]),
+    (nn.cross_entropy, [[2.0, 1.0, 0.1], [0.5, 2.5, -1.0]], [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+])
+def test_targets_may_be_values_with_the_same_numbers_and_gradients(loss, outputs, targets):
+    """What nn.fit(compiled=True) traces: targets as Values (placeholders), no reads of them."""
+    def run(as_values):
+        outs = [values(o) if isinstance(o, list) else Value(o) for o in outputs]
+        wants = [[Value(t, requires_grad=False) for t in row] if isinstance(row, list)
+                 else Value(row, requires_grad=False) for row in targets] if as_values else targets
+        value = loss(outs, wants)
+        value.backward()
+        return value.data, [[v.grad for v in o] if isinstance(o, list) else o.grad for o in outs]
+
+    numbers, grads = run(False)
+    assert run(True) == (numbers, grads)
+    assert math.isfinite(numbers)
+
+
+def test_clamped_binary_cross_entropy_sends_no_gradient_below_the_clamp():
+    p = Value(0.0)
+    loss = nn.binary_cross_entropy([p], [1.0])
+    loss.backward()
+    assert (loss.data, p.grad) == (100.0, 0.0)  # log clamped at -100 (as PyTorch), then flat: no nan
+
+
 def test_cross_entropy_is_stable_for_huge_scores():
     loss = nn.cross_entropy([values([1000.0, 0.0, -1000.0])], [1])
     assert loss.data == pytest.approx(1000.0)
