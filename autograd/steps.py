@@ -16,6 +16,7 @@ graph: `.grad` is left as it was.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Iterator, Sequence
@@ -159,8 +160,8 @@ def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
     nodes = _describe_nodes(order, index)
     initial = State(
         tuple(v.data if v.op is None else None for v in order),
-        tuple(v.grad if v.op is None and v.requires_grad and _is_float(v.grad) else None
-              for v in order),
+        tuple(_held_grad(v, nodes[i].name) if v.op is None and v.requires_grad else None
+              for i, v in enumerate(order)),
     )
     out = _d(nodes[-1].name)
     walk: list[Step] = []
@@ -192,7 +193,7 @@ def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
     gradient_order = topological_order(root, gradient_only=True)
     for v in gradient_order:
         i = index[id(v)]
-        if v.op is not None or not _is_float(initial.grad[i]):
+        if v.op is not None or initial.grad[i] is None:
             grads[i] = 0.0
             changes.append(Change(i, "grad", None, 0.0))
         else:
@@ -208,6 +209,10 @@ def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
     if kept:
         lines.append(f"leaves add to the grad they hold from an earlier backward(): "
                      f"{_names(kept)}")
+    for i, v in enumerate(order):
+        if v.op is None and isinstance(v.grad, Value) and initial.grad[i] is not None:
+            lines.append(f"{nodes[i].name} holds a Value as its grad (from backward("
+                         f"create_graph=True)): its number, {fmt(initial.grad[i])}, is used")
     add(kind="seed", phase="backward", node=r, title=f"seed: ∂{out}/∂{out} = {fmt(grads[r])}",
         lines=tuple(lines), upstream=grads[r], changes=tuple(changes))
 
@@ -289,8 +294,18 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _is_float(x) -> bool:
-    return isinstance(x, float)
+def _held_grad(v: Value, name: str) -> float | None:
+    """The grad a leaf holds from an earlier backward(), which backward() adds to: a number
+    (an int too), or a Value's number (left by create_graph=True); None when it holds none."""
+    grad = v.grad
+    if grad is None:
+        return None
+    if isinstance(grad, Value):
+        return grad.data
+    if isinstance(grad, numbers.Real):
+        return float(grad)
+    raise TypeError(f"{name}.grad holds a {type(grad).__name__} ({grad!r}); backprop_steps() "
+                    "expects None, a number or a Value there")
 
 
 def _name_of(v: Value, i: int) -> str:

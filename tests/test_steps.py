@@ -118,10 +118,10 @@ def expressions(draw):
     return autograd.sum(draw(st.lists(pick(pool), min_size=1, max_size=3)) + [pool[-1]])
 
 
-@given(expressions(), st.booleans())
-def test_replaying_the_steps_gives_backwards_grads_bit_for_bit(root, twice):
-    if twice:  # leaves then hold a grad, and the second pass adds to it
-        root.backward()
+@given(expressions(), st.sampled_from([None, "float", "value"]))
+def test_replaying_the_steps_gives_backwards_grads_bit_for_bit(root, earlier):
+    if earlier:  # leaves then hold a grad (a float, or a Value), and the next pass adds to it
+        root.backward(create_graph=earlier == "value")
     walk = steps(root)
     order = autograd.topological_order(root)
     replayed = replay(walk, order)
@@ -129,8 +129,9 @@ def test_replaying_the_steps_gives_backwards_grads_bit_for_bit(root, twice):
     root.backward()
     for i, v in enumerate(order):
         if v.requires_grad:
-            assert same_bits(replayed[i], v.grad), (i, replayed[i], v.grad)
-            assert same_bits(final.grad[i], v.grad)
+            grad = v.grad.data if isinstance(v.grad, Value) else v.grad  # a leaf's Value grad
+            assert same_bits(replayed[i], grad), (i, replayed[i], grad)
+            assert same_bits(final.grad[i], grad)
             assert final.data[i] == v.data or (math.isnan(v.data) and math.isnan(final.data[i]))
         else:
             assert final.grad[i] is None  # constants never receive a gradient
@@ -230,3 +231,36 @@ def test_a_max_step_says_which_input_takes_the_gradient():
     assert all(t.formula == autograd.OPS["max"].formula[0] for t in step.terms)
     assert "∂v3/∂b += ∂v3/∂v3 · ∂v3/∂b = 1 · (1 for the first largest input, else 0) = 1 · 1 = 1" \
         in step.lines[3]
+
+
+def test_a_leaf_holding_an_int_grad_is_added_to_as_backward_does():
+    x = Value(2.0, "x")
+    x.grad = 1  # an int, as a user may set it
+    y = x * x
+    walk = steps(y)
+    assert walk.state(0).grad[0] == 1.0
+    assert "earlier backward()" in " ".join(walk[walk.first_backward].lines)
+    y.backward()
+    assert x.grad == 1 + 2 * 2.0  # d(x²)/dx = 2x, added to the 1 it held
+    assert walk.state(len(walk) - 1).grad[0] == x.grad
+
+
+def test_a_leaf_holding_a_value_grad_from_create_graph_is_added_to_by_its_number():
+    x = Value(3.0, "x")
+    (x * x).backward(create_graph=True)  # x.grad is a Value: 2x = 6
+    assert isinstance(x.grad, Value)
+    y = x * x
+    walk = steps(y)
+    assert walk.state(0).grad[0] == 6.0
+    seed = " ".join(walk[walk.first_backward].lines)
+    assert "x holds a Value as its grad" in seed and "its number, 6, is used" in seed
+    y.backward()
+    assert x.grad.data == 6.0 + 2 * 3.0
+    assert walk.state(len(walk) - 1).grad[0] == x.grad.data
+
+
+def test_a_leaf_holding_something_else_as_its_grad_is_a_clear_error():
+    x = Value(3.0, "x")
+    x.grad = "six"
+    with pytest.raises(TypeError, match=r"x\.grad holds a str.*None, a number or a Value"):
+        steps(x * x)
