@@ -275,13 +275,15 @@ def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], index: dict[in
 
 # ---- names and expressions ---------------------------------------------------------------------
 def fmt(x: float | None) -> str:
-    """A number as the players show it: 6 significant digits; "—" for not computed yet."""
+    """A number as the players show it: 6 significant digits; "—" for not computed yet.
+
+    Zero is "0" whatever its IEEE sign (0 · (-3) is -0.0 in floats, but "-0" only puzzles a
+    learner); the HTML player still keeps the exact value, -0.0, in its tooltip."""
     if x is None:
         return "—"
     if math.isnan(x) or math.isinf(x):
         return str(x)
-    text = f"{x:.6g}"
-    return "0" if text == "-0" and x == 0 and math.copysign(1, x) > 0 else text
+    return "0" if x == 0 else f"{x:.6g}"
 
 
 def _operand(x: float) -> str:

@@ -32,7 +32,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def short(x: float) -> str:
-    return f"{x:.6g}"
+    """6 significant digits, and zero as "0" whatever its sign, as the players show numbers."""
+    return "0" if x == 0 else f"{x:.6g}"
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ COMMAND = ["-m", "autograd", "step", "tanh(x*w + b)", "x=2", "w=-3", f"b={B}"]
 
 
 def short(x: float) -> str:
-    return f"{x:.6g}"
+    """6 significant digits, and zero as "0" whatever its sign, as the players show numbers."""
+    return "0" if x == 0 else f"{x:.6g}"
 
 
 def expected_grads():

@@ -5,6 +5,7 @@ small strategy of this file that adds what that one does not draw: constants mix
 shared many times, and leaves that already hold a grad from an earlier backward().
 """
 import math
+import re
 import struct
 
 import pytest
@@ -210,7 +211,18 @@ def test_numbers_are_shown_short_and_not_computed_yet_as_a_dash():
     assert fmt(None) == "—"
     assert fmt(0.9990889488055994) == "0.999089"
     assert fmt(float("nan")) == "nan" and fmt(-math.inf) == "-inf"
-    assert fmt(-0.0) == "-0" and fmt(0.0) == "0"
+    assert fmt(-0.0) == "0" and fmt(0.0) == "0"  # a learner is not shown IEEE's signed zero
+    assert fmt(-1e-300) == "-1e-300"  # small is not zero
+
+
+def test_a_zero_contribution_reads_0_not_minus_0():
+    x, w = Value(2.0, "x"), Value(-3.0, "w")
+    walk = steps((x * w).relu())  # relu(-6) = 0: no gradient flows back
+    mul = walk[-2]
+    assert walk.nodes[mul.node].op == "mul"
+    assert math.copysign(1, mul.terms[0].contribution) == -1  # 0 * -3 is IEEE's -0.0 ...
+    assert "= 0 · b = 0 · (-3) = 0    (x.grad: 0 → 0)" in mul.lines[2]  # ... shown as 0
+    assert not any(re.search(r"-0(?![.\d])", line) for s in walk for line in s.lines)
 
 
 def test_the_docstring_example_runs():
