@@ -1,7 +1,8 @@
 """`Module`: what every model has in common — its parameters, their names, and saving them.
 
 A module's parameters are the `Value`s it holds in its attributes (directly, or in lists),
-and the parameters of the modules it holds. Walking the attributes in the order they were set
+and the parameters of the modules it holds; one held in two places (a layer used twice) is
+listed once, under the first name. Walking the attributes in the order they were set
 gives every parameter a stable dotted name, `layers.0.neurons.3.w.2`, which becomes its
 `label` (so drawings and error messages read well), and each parameter's `scope` is its
 module's, the same `autograd.Scope` path that the module's forward pass gives the nodes it
@@ -79,15 +80,25 @@ class Module:
                         yield f"{attr}.{i}", item
 
     def _walk(self, scope: Scope | None) -> Iterator[tuple[str, Value, Scope | None]]:
+        """(dotted name, parameter, scope) for every parameter once: a parameter (or a whole
+        module) held in two places keeps the first name it is reached by, as in PyTorch, so an
+        optimizer never moves it twice per step."""
+        seen: set[int] = set()
+        for name, value, where in self._walk_all(scope):
+            if id(value) not in seen:
+                seen.add(id(value))
+                yield name, value, where
+
+    def _walk_all(self, scope: Scope | None) -> Iterator[tuple[str, Value, Scope | None]]:
         for name, value in self._own_parameters():
             yield name, value, scope
         for name, child in self.named_children():
             child_scope = Scope(name, child.kind, scope)
-            for inner, value, where in child._walk(child_scope):
+            for inner, value, where in child._walk_all(child_scope):
                 yield f"{name}.{inner}", value, where
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """Every parameter with its stable dotted name, in a fixed order."""
+        """Every parameter once, with its stable dotted name, in a fixed order."""
         return [(name, value) for name, value, _ in self._walk(None)]
 
     def parameters(self) -> list[Value]:

@@ -18,6 +18,8 @@ from typing import Callable, Iterable
 import autograd
 from autograd import Value
 
+from .module import Module
+
 Schedule = Callable[[int], float]
 
 
@@ -25,14 +27,22 @@ class Optimizer:
     """Holds the parameters and the learning rate (or schedule); `step()` counts steps."""
 
     def __init__(self, params: Iterable[Value], lr: float | Schedule) -> None:
+        if isinstance(params, Module):
+            raise TypeError(f"optimizers take a list of Values, got the module {params!r}: "
+                            "pass model.parameters()")
         self.params = list(params)
         if not self.params:
             raise ValueError("an optimizer needs at least one parameter, got none")
-        for p in self.params:
+        first: dict[int, int] = {}
+        for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"optimizers take Values (model.parameters()), got {p!r}")
             if not p.requires_grad:
                 raise ValueError(f"parameter {p.label or p!r} is a constant (requires_grad=False)")
+            if id(p) in first:
+                raise ValueError(f"parameter {p.label or p!r} is listed twice (at positions "
+                                 f"{first[id(p)]} and {i}); each step would move it twice")
+            first[id(p)] = i
         if not callable(lr):
             _rate(lr, "lr")
         self.lr = lr

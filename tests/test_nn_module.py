@@ -126,3 +126,24 @@ def test_user_modules_get_names_and_zero_grad():
         v.grad = 3.0
     p.zero_grad()
     assert all(v.grad == 0.0 for v in p.parameters())
+
+
+def test_a_shared_module_is_listed_once_under_its_first_name():
+    lay = nn.Layer(1, 1, "linear", seed=0)
+    seq = nn.Sequential(lay, lay)
+    names = [n for n, _ in seq.named_parameters()]
+    assert names == ["0.neurons.0.w.0", "0.neurons.0.b"]
+    assert len(seq.parameters()) == len({id(p) for p in seq.parameters()}) == 2
+    assert lay.neurons[0].b.label == "0.neurons.0.b"
+    assert list(seq.state_dict()) == names
+
+
+def test_a_shared_module_moves_once_per_step():
+    lay = nn.Layer(1, 1, "linear", seed=0)
+    seq = nn.Sequential(lay, lay)
+    w = lay.neurons[0].w[0]
+    start = w.data
+    for p in seq.parameters():
+        p.grad = 2.0
+    nn.SGD(seq.parameters(), lr=0.1).step()
+    assert w.data == pytest.approx(start - 0.1 * 2.0, abs=1e-15)

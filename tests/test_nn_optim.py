@@ -84,3 +84,14 @@ def test_clear_errors():
         nn.Adam([Value(1.0)], betas=(0.9,))
     with pytest.raises(ValueError, match="schedule at step 0"):
         nn.SGD(params_with_grads([1.0], [1.0]), lr=lambda k: float("nan")).step()
+
+
+def test_duplicate_parameters_and_modules_are_refused():
+    p = Value(1.0, label="w")
+    with pytest.raises(ValueError, match=r"parameter 'w' is listed twice \(at positions 0 and 2\)"):
+        nn.SGD([p, Value(2.0), p], lr=0.1)
+    model = nn.MLP(2, [2, 1], seed=0)
+    with pytest.raises(TypeError, match=r"pass model.parameters\(\)"):
+        nn.Adam(model, lr=0.1)
+    with pytest.raises(TypeError, match=r"pass model.parameters\(\)"):
+        nn.SGD(nn.Sequential(nn.Layer(1, 1, seed=0)), lr=0.1)
