@@ -11,17 +11,21 @@ makes. So a drawing can put a weight and the nodes it feeds in the same neuron b
 Saving is JSON, never pickle: a file holds names and numbers and cannot run code when loaded.
 Writing goes to a temporary file that then replaces the old one (`os.replace`), so a crash in
 the middle never leaves a half-written model. Loading checks the whole file before touching
-the model: a damaged or foreign file raises a clear error and leaves the model as it was.
+the model: a damaged or foreign file (not JSON, nested too deeply, a number that is not finite
+or does not fit a float) raises a ValueError naming the file and leaves the model as it was.
 """
 from __future__ import annotations
 
 import functools
 import json
 import math
+import numbers
 import os
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Mapping
+
+import numpy as np
 
 import autograd
 from autograd import Scope, Value
@@ -124,7 +128,7 @@ class Module:
         """Set every parameter from `state`; names must match exactly.
 
         Everything is checked first (missing names, unexpected names, entries that are not one
-        real number), so on an error the model is unchanged.
+        finite real number; numpy scalars are fine), so on an error the model is unchanged.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict() needs a dict of name -> number, got {type(state).__name__}")
@@ -141,16 +145,24 @@ class Module:
                 f"state does not fit {self!r}: {'; '.join(parts)} "
                 f"(the model has {len(params)} parameters, the state {len(state)} entries)"
             )
-        numbers = {}
+        checked = {}
         for name, number in state.items():
-            if isinstance(number, bool) or not isinstance(number, (int, float)):
-                raise ValueError(
-                    f"state entry {name!r} should be one real number, got {number!r} "
-                    f"({type(number).__name__})"
-                )
-            numbers[name] = float(number)
+            too_large = ValueError(f"state entry {name!r} should be one real number that fits a "
+                                   f"float, got {_shown(number)}")
+            if isinstance(number, _HugeInteger):
+                raise too_large
+            if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real):
+                raise ValueError(f"state entry {name!r} should be one real number, got "
+                                 f"{_shown(number)} ({type(number).__name__})")
+            try:
+                checked[name] = float(number)
+            except OverflowError:
+                raise too_large from None
+            if not math.isfinite(checked[name]):
+                raise ValueError(f"state entry {name!r} is {checked[name]}; parameters must be "
+                                 "finite numbers")
         for name, value in params.items():
-            value.data = numbers[name]
+            value.data = checked[name]
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the parameters to `path` as JSON, atomically; returns the path."""
@@ -183,25 +195,52 @@ class Module:
         except UnicodeDecodeError:
             raise ValueError(f"{path} is not a glassgrad model file (not UTF-8 text)") from None
         try:
-            saved = json.loads(text)
-        except json.JSONDecodeError as error:
+            saved = json.loads(text, parse_int=_parse_int)
+        except RecursionError:
+            raise ValueError(f"{path} is not a glassgrad model file (its JSON is nested too "
+                             "deeply to read)") from None
+        except ValueError as error:  # JSONDecodeError, or a number Python refuses to read
             raise ValueError(f"{path} is not a glassgrad model file (not valid JSON: {error})") from None
         if not isinstance(saved, dict) or saved.get("format") != FORMAT:
             raise ValueError(
                 f"{path} is not a glassgrad model file (expected a JSON object with "
                 f"\"format\": \"{FORMAT}\")"
             )
-        if saved.get("version") != VERSION:
-            raise ValueError(
-                f"{path} has format version {saved.get('version')!r}; this glassgrad reads version {VERSION}"
-            )
+        version = saved.get("version")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ValueError(f"{path} is not a glassgrad model file (\"version\" should be an "
+                             f"integer, got {_shown(version)})")
+        if version != VERSION:
+            raise ValueError(f"{path} has format version {version}; this glassgrad reads version {VERSION}")
         state = saved.get("parameters")
         if not isinstance(state, dict):
             raise ValueError(f"{path} is damaged: \"parameters\" should be an object of name -> number")
+        origin = saved.get("model")
+        origin = origin if isinstance(origin, str) else "an unnamed model"
         try:
             self.load_state_dict(state)
         except ValueError as error:
-            raise ValueError(f"{path} (saved from {saved.get('model', 'an unnamed model')!s}): {error}") from None
+            raise ValueError(f"{path} (saved from {origin}): {error}") from None
+
+
+class _HugeInteger(str):
+    """An integer in a JSON file with more digits than any float holds (Python's int() would
+    also refuse one past 4300 digits); kept as its text so the error can say what it was."""
+
+    def __repr__(self) -> str:
+        return f"an integer of {len(self.lstrip('-'))} digits"
+
+
+def _parse_int(text: str) -> int | _HugeInteger:
+    return _HugeInteger(text) if len(text.lstrip("-")) > 309 else int(text)
+
+
+def _shown(thing: Any) -> str:
+    """A short description of a bad entry for an error message (never a 5,000-digit repr)."""
+    if isinstance(thing, int) and not isinstance(thing, bool) and thing.bit_length() > 1000:
+        return f"an integer of about {int(thing.bit_length() * math.log10(2)) + 1} digits"
+    text = repr(thing)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _few(names: list[str]) -> str:

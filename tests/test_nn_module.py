@@ -147,3 +147,65 @@ def test_a_shared_module_moves_once_per_step():
         p.grad = 2.0
     nn.SGD(seq.parameters(), lr=0.1).step()
     assert w.data == pytest.approx(start - 0.1 * 2.0, abs=1e-15)
+
+
+def saved_with(tmp_path, text_of_first_entry):
+    """A model file whose first parameter is written as `text_of_first_entry` (raw JSON)."""
+    m = model(0)
+    path = m.save(tmp_path / "m.json")
+    first = next(iter(m.state_dict()))
+    saved = json.loads(path.read_text())
+    saved["parameters"][first] = "HERE"
+    path.write_text(json.dumps(saved).replace('"HERE"', text_of_first_entry))
+    return path, first
+
+
+@pytest.mark.parametrize("number, message", [
+    ("NaN", "is nan"), ("Infinity", "is inf"), ("-Infinity", "is -inf"), ("1e400", "is inf"),
+    (str(10**400), "should be one real number.*401 digits"),
+    ("9" * 5000, "should be one real number.*5000 digits"),
+])
+def test_non_finite_or_huge_numbers_in_a_file_are_refused(tmp_path, number, message):
+    path, first = saved_with(tmp_path, number)
+    m = model(1)
+    before = m.state_dict()
+    with pytest.raises(ValueError, match=message) as caught:
+        m.load(path)
+    assert str(path) in str(caught.value) and repr(first) in str(caught.value)
+    assert m.state_dict() == before
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[" * 100000, "nested too deeply"),
+    ('{"format": "glassgrad.state_dict", "version": ' + "7" * 5000 + ', "parameters": {}}',
+     "not a glassgrad model file"),
+    ('{"format": "glassgrad.state_dict", "version": 2, "parameters": {}}', "format version 2"),
+    ('{"format": "glassgrad.state_dict", "version": 1, "model": ' + "7" * 5000
+     + ', "parameters": {"x": 1}}', "unexpected 'x'"),
+])
+def test_deep_or_long_json_gives_a_clear_error_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    m = model(0)
+    before = m.state_dict()
+    with pytest.raises(ValueError, match=message) as caught:
+        m.load(path)
+    assert str(path) in str(caught.value)
+    assert m.state_dict() == before
+
+
+def test_load_state_dict_refuses_non_finite_and_takes_numpy_scalars():
+    m = model(0)
+    before = m.state_dict()
+    first = next(iter(before))
+    for bad in (float("nan"), float("inf"), np.float64("-inf"), 10**400):
+        state = dict(before, **{first: bad})
+        with pytest.raises(ValueError, match=repr(first)):
+            m.load_state_dict(state)
+        assert m.state_dict() == before
+    state = {name: np.float32(0.5) for name in before}
+    state[first] = np.int64(3)
+    m.load_state_dict(state)
+    assert m.state_dict() == dict({name: 0.5 for name in before}, **{first: 3.0})
+    with pytest.raises(ValueError, match="should be one real number"):
+        m.load_state_dict(dict(before, **{first: np.bool_(True)}))
