@@ -178,6 +178,10 @@ class Module:
         handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
+                # mkstemp makes the file private (0600); give it the mode open() would give
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(temporary, 0o666 & ~umask)
                 file.write(text)
                 file.flush()
                 os.fsync(file.fileno())

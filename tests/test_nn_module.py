@@ -209,3 +209,16 @@ def test_load_state_dict_refuses_non_finite_and_takes_numpy_scalars():
     assert m.state_dict() == dict({name: 0.5 for name in before}, **{first: 3.0})
     with pytest.raises(ValueError, match="should be one real number"):
         m.load_state_dict(dict(before, **{first: np.bool_(True)}))
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_save_honours_the_umask_like_open_does(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        path = model(0).save(tmp_path / "m.json")
+        with open(tmp_path / "plain.txt", "w") as file:
+            file.write("x")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert path.stat().st_mode & 0o777 == (tmp_path / "plain.txt").stat().st_mode & 0o777
