@@ -21,7 +21,7 @@ import pytest
 
 import autograd
 from autograd import Value
-from autograd.draw import GraphvizNotFound
+from autograd.draw import NOT_COMPUTED, GraphvizNotFound
 from demos.neuron import network_221
 
 CHROMIUM = "/usr/bin/chromium"
@@ -209,6 +209,54 @@ def test_the_current_node_is_highlighted_in_the_drawing(open_page, tmp_path):
     flow = page.page.eval_on_selector_all("svg .flow", "es => es.map(e => e.id)")
     assert sorted(flow) == [f"op{node}-in0", f"op{node}-in1", f"op{node}-out"]
     assert page.page.inner_text("#player-rows tr.current .name") == walk.nodes[node].name
+
+
+def fills(page) -> dict[str, str]:
+    """The fill of each drawn Value's grad cell: the polygon just before its third text."""
+    return dict(page.page.eval_on_selector_all(
+        "svg g.node.value", "gs => gs.map(g => { var t = g.querySelectorAll('text')[2];"
+        " var p = t && t.previousElementSibling;"
+        " return [g.id, p && p.tagName === 'polygon' ? p.getAttribute('fill') : null]; })"))
+
+
+def hue(fill: str) -> str:
+    """"blue", "red", "white" or "grey" for a #rrggbb fill."""
+    r, g, b = (int(fill[k:k + 2], 16) for k in (1, 3, 5))
+    if r == g == b:
+        return "white" if r == 255 else "grey"
+    return "blue" if b > r else "red"
+
+
+def test_grad_cells_are_coloured_by_sign_as_the_steps_fill_them(open_page, tmp_path):
+    x, w, z = Value(2.0, "x"), Value(-3.0, "w"), Value(-1.0, "z")
+    a = x * w
+    t = a.tanh()
+    u = z * 2.0
+    a.label, t.label, u.label = "a", "t", "u"
+    out = -t + u.relu()  # ∂/∂t = -1, ∂/∂a = -tanh'(a) < 0, ∂/∂u = relu'(-2) = 0
+    out.backward()  # drawn after backward(): no grad cell is drawn "not computed"
+    walk = autograd.backprop_steps(out)  # a second pass: the leaves add to what they hold
+    page = open_page(autograd.player(walk).save(tmp_path / "p.html"))
+    ids = {v.label: f"v{i}" for i, v in enumerate(autograd.topological_order(out)) if v.label}
+    inner = ["a", "t", "u"]
+    start = fills(page)
+    assert [start[ids[n]] for n in inner] == [NOT_COMPUTED] * 3  # not computed at step 0
+    assert [hue(start[ids[n]]) for n in "xw"] == ["blue", "red"]  # held: w.grad < 0 < x.grad
+    assert w.grad < 0 < x.grad  # -tanh'(a)·w and -tanh'(a)·x, by the engine
+    slide_to(page, walk.first_backward)  # the seed: every other grad starts at 0
+    assert [hue(fills(page)[ids[n]]) for n in inner] == ["white"] * 3
+    page.page.click("#player-end")
+    end = fills(page)
+    assert a.grad < 0 and t.grad == -1 and u.grad == 0  # (the signs, by the engine)
+    assert [hue(end[ids[n]]) for n in inner + ["x", "w"]] == ["red", "red", "white", "blue",
+                                                              "red"]
+    page.page.keyboard.press("Home")
+    assert fills(page) == start
+
+
+def slide_to(page, k: int) -> None:
+    page.page.eval_on_selector(
+        "#player-slider", "(s, k) => { s.value = k; s.dispatchEvent(new Event('input')); }", k)
 
 
 def test_play_runs_to_the_end_at_the_chosen_speed(open_page, tmp_path):

@@ -20,7 +20,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from ..draw import NOT_COMPUTED, GraphvizNotFound, draw
+from ..draw import NAN_COLOR, NEGATIVE, NOT_COMPUTED, POSITIVE, GraphvizNotFound, draw
 from ..steps import Steps, fmt
 from ..value import Value
 from . import as_steps
@@ -92,7 +92,8 @@ class Player:
             })
         return {
             "title": self.title,
-            "notComputedFill": NOT_COMPUTED,
+            "gradFills": {"notComputed": NOT_COMPUTED, "positive": _tint(POSITIVE),
+                          "negative": _tint(NEGATIVE), "zero": "#ffffff", "nan": NAN_COLOR},
             "nodes": nodes,
             "initial": {"data": [_number(x) for x in walk.initial.data],
                         "grad": [_number(x) for x in walk.initial.grad]},
@@ -118,6 +119,11 @@ def player(root: Value | Steps, title: str | None = None) -> Player:
 def _number(x: float | None) -> list[str] | None:
     """A number for the page: [as shown, exactly] (the repr round-trips); None: not computed."""
     return None if x is None else [fmt(x), repr(x)]
+
+
+def _tint(color: tuple[int, int, int], strength: float = 0.25) -> str:
+    """A light shade of one of the drawing's grad colours, under which black text reads."""
+    return "#" + "".join(f"{round(255 + (c - 255) * strength):02x}" for c in color)
 
 
 def _default_title(walk: Steps) -> str:

@@ -18,6 +18,8 @@
   }
 
   // ---- the drawing: each drawn Value's texts are label, data, grad (see autograd.draw) ----
+  // Graphviz draws a table cell's background as a <polygon> just before the cell's <text>,
+  // so the grad cell is the polygon right before the grad text (none: a cell without fill).
   var graph = $("player-graph").querySelector("svg");
   var drawn = nodes.map(function (n) {
     var box = graph && n.box ? graph.querySelector("#" + CSS.escape(n.box)) : null;
@@ -25,12 +27,8 @@
     var own = box && n.box === n.id;  // false when the drawing collapsed it into a group
     var texts = own ? box.querySelectorAll("text") : [];
     var hasCells = own && n.kind !== "constant" && texts.length >= 3;
-    var gradCell = null;
-    if (hasCells) {
-      box.querySelectorAll("polygon").forEach(function (p) {
-        if ((p.getAttribute("fill") || "").toLowerCase() === data.notComputedFill) gradCell = p;
-      });
-    }
+    var before = hasCells ? texts[2].previousElementSibling : null;
+    var gradCell = before && before.tagName.toLowerCase() === "polygon" ? before : null;
     return {
       box: box, opBox: opBox,
       dataText: hasCells ? texts[1] : null,
@@ -71,11 +69,12 @@
 
   function shown(x) { return x === null ? "—" : x[0]; }
 
+  // The grad cell's fill by the grad's sign, in the hues of autograd.draw's legend.
   function gradFill(x) {
-    if (x === null) return data.notComputedFill;
+    var f = data.gradFills;
+    if (x === null) return f.notComputed;
     var v = Number(x[1]);
-    if (isNaN(v)) return "#f4c430";
-    return v > 0 ? "#d1e5f0" : v < 0 ? "#fddbc7" : "#ffffff";
+    return isNaN(v) ? f.nan : v > 0 ? f.positive : v < 0 ? f.negative : f.zero;
   }
 
   function setCell(cell, x, requiresGrad) {
