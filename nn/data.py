@@ -13,7 +13,10 @@ Everything comes back as numpy arrays: X of shape (samples, features), y of labe
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import struct
+import zlib
 from pathlib import Path
 from typing import Iterator
 
@@ -132,35 +135,62 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     The format: two zero bytes, a type code (0x08 unsigned byte ... 0x0E double), the number of
     dimensions, each dimension as a big-endian 4-byte int, then the data. A wrong magic number,
-    a truncated file or trailing bytes raise `ValueError` saying what was found.
+    a truncated file, trailing bytes or damaged gzip data raise `ValueError` naming the file and
+    what was found. The header's sizes are checked before the data is read: a plain file against
+    its size on disk, a gzipped one by decompressing at most the declared size plus one byte, so
+    a lying header or a gzip bomb cannot fill the memory.
     """
     path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise ValueError(f"{path}: damaged gzip data ({error})") from None
-    if len(raw) < 4:
-        raise ValueError(f"{path}: too short for an IDX file ({len(raw)} bytes, the header alone is 4+)")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES or raw[3] == 0:
-        raise ValueError(
-            f"{path}: not an IDX file (magic number {raw[:4].hex()}; expected 0000 then a type "
-            f"code in {[hex(t) for t in IDX_TYPES]} and a dimension count >= 1, e.g. 00000803 "
-            "for MNIST images)"
-        )
-    dtype, ndim = np.dtype(IDX_TYPES[raw[2]]), raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated header ({len(raw)} bytes, {header} needed for {ndim} dimensions)")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) != expected:
-        what = "truncated" if len(raw) < expected else "has trailing bytes"
-        raise ValueError(
-            f"{path}: {what}: shape {shape} of {dtype.name} needs {expected} bytes, the file has {len(raw)}"
-        )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    with path.open("rb") as plain:
+        zipped = plain.read(2) == b"\x1f\x8b"
+    try:
+        with (gzip.open(path, "rb") if zipped else path.open("rb")) as file:
+            head = file.read(4)
+            if len(head) < 4:
+                raise ValueError(f"{path}: too short for an IDX file ({len(head)} bytes, the "
+                                 "header alone is 4+)")
+            if head[0] != 0 or head[1] != 0 or head[2] not in IDX_TYPES or head[3] == 0:
+                raise ValueError(
+                    f"{path}: not an IDX file (magic number {head.hex()}; expected 0000 then a "
+                    f"type code in {[hex(t) for t in IDX_TYPES]} and a dimension count >= 1, "
+                    "e.g. 00000803 for MNIST images)"
+                )
+            dtype, ndim = np.dtype(IDX_TYPES[head[2]]), head[3]
+            header = 4 + 4 * ndim
+            dims = file.read(4 * ndim)
+            if len(dims) < 4 * ndim:
+                raise ValueError(f"{path}: truncated header ({4 + len(dims)} bytes, {header} "
+                                 f"needed for {ndim} dimensions)")
+            shape = struct.unpack(f">{ndim}I", dims)
+            expected = header + math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+            if zipped:
+                data = _read_at_most(file, expected - header + 1)
+                size, where = header + len(data), "decompressed, "
+            else:
+                size, where = path.stat().st_size, ""
+                data = file.read() if size == expected else b""
+    except (OSError, EOFError, zlib.error) as error:
+        if not zipped:
+            raise
+        raise ValueError(f"{path}: damaged gzip data ({error})") from None
+    if size != expected:
+        what = "truncated" if size < expected else "has trailing bytes"
+        more = " or more" if zipped and size > expected else ""
+        raise ValueError(f"{path}: {what}: shape {shape} of {dtype.name} needs {expected} bytes, "
+                         f"the file has {where}{size}{more}")
+    return np.frombuffer(data, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _read_at_most(file, limit: int, chunk: int = 1 << 20) -> bytes:
+    """Up to `limit` bytes from `file`, read in chunks (never one allocation of `limit`)."""
+    parts, total = [], 0
+    while total < limit:
+        part = file.read(min(chunk, limit - total))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return b"".join(parts)
 
 
 MNIST_FILES = {

@@ -1,6 +1,7 @@
 """Datasets, the IDX reader (on small files written here) and mini-batches."""
 import gzip
 import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -119,3 +120,45 @@ def test_batches_cover_every_sample_once_and_repeat_with_a_seed():
         list(nn.batches(X, y, 0))
     with pytest.raises(ValueError, match="10 samples but 9 targets"):
         list(nn.batches(X, y[:9], 2))
+
+
+def test_read_idx_damaged_deflate_data_names_the_file(tmp_path):
+    raw = bytearray(gzip.compress(idx_bytes(np.arange(200, dtype=np.uint8) % 7, 0x08), mtime=0))
+    raw[10] ^= 0xFF  # the first byte of the deflate stream, after the 10-byte gzip header
+    with pytest.raises(zlib.error):  # what gzip itself raises: not an OSError
+        gzip.decompress(bytes(raw))
+    path = tmp_path / "labels.gz"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="labels.gz: damaged gzip data"):
+        nn.read_idx(path)
+
+
+def test_read_idx_sizes_do_not_wrap_around(tmp_path):
+    # 2^31 * 2^31 * 4 = 2^64: an int64 product wraps to 0, which an empty data part would match
+    header = bytes([0, 0, 0x08, 3]) + struct.pack(">III", 2**31, 2**31, 4)
+    for name, raw in (("plain", header), ("zipped.gz", gzip.compress(header))):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        with pytest.raises(ValueError, match=f"truncated: shape \\(2147483648, 2147483648, 4\\) "
+                                             f"of uint8 needs {16 + 2**64} bytes"):
+            nn.read_idx(path)
+
+
+def test_read_idx_reads_no_more_than_the_header_declares(tmp_path, monkeypatch):
+    # a gzip bomb: a 1-byte image whose file decompresses to 50 MB
+    bomb = gzip.compress(idx_bytes(np.zeros(1, dtype=np.uint8), 0x08) + bytes(50_000_000))
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(bomb)
+    asked = []
+    real_read = gzip.GzipFile.read
+
+    def counting_read(self, size=-1):
+        asked.append(size)
+        return real_read(self, size)
+
+    monkeypatch.setattr(gzip.GzipFile, "read", counting_read)
+    with pytest.raises(ValueError, match="has trailing bytes.*needs 9 bytes, the file has "
+                                         "decompressed, 10 or more"):
+        nn.read_idx(path)
+    assert all(0 <= size <= 4 for size in asked)  # 4 (magic), 4 (one dim), then 1 + 1
+
