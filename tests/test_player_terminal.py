@@ -15,6 +15,7 @@ from autograd.players.terminal import screen, step
 
 B = "6.8813735870195432"
 COMMAND = ["-m", "autograd", "step", "tanh(x*w + b)", "x=2", "w=-3", f"b={B}"]
+WAIT = 60  # seconds, for anything that waits on a subprocess: generous for a loaded 2-core CI
 
 
 def short(x: float) -> str:
@@ -31,7 +32,7 @@ def expected_grads():
 
 def test_through_a_pipe_every_step_is_printed():
     run = subprocess.run([sys.executable, *COMMAND], stdin=subprocess.DEVNULL,
-                         capture_output=True, text=True, timeout=60, check=True)
+                         capture_output=True, text=True, timeout=WAIT, check=True)
     out = run.stdout
     for k in range(9):  # 3 forward steps, the seed, 3 backward steps, start and done
         assert f"step {k} / 8" in out
@@ -56,7 +57,7 @@ def test_step_in_code_prints_every_step_when_output_is_not_a_terminal():
 def spawn():
     env = dict(os.environ, TERM="xterm-256color", COLUMNS="140", LINES="40")  # as the pty
     child = pexpect.spawn(sys.executable, COMMAND, env=env, dimensions=(40, 140),
-                          encoding="utf-8", timeout=30)
+                          encoding="utf-8", timeout=WAIT)
     child.expect("step 0 / 8")
     return child
 
@@ -109,7 +110,7 @@ def test_misuse_is_a_clear_error():
     with pytest.raises(TypeError, match="step\\(\\) needs a Value.*got str"):
         step("tanh(x)")
     run = subprocess.run([sys.executable, "-m", "autograd", "step", "x ** y", "x=2"],
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, timeout=WAIT)
     assert run.returncode == 2 and "no value for 'y'" in run.stderr
 
 
@@ -145,7 +146,7 @@ def test_hostile_labels_stay_text_on_the_interactive_screen():
     transcript = io.StringIO()
     env = dict(os.environ, TERM="xterm-256color", COLUMNS="160", LINES="50")
     child = pexpect.spawn(sys.executable, ["-c", script], env=env, dimensions=(50, 160),
-                          encoding="utf-8", timeout=60)
+                          encoding="utf-8", timeout=WAIT)
     child.logfile_read = transcript
     child.expect_exact("step 0 / 16")  # start, 7 forward steps, the seed, 7 backward, done
     child.send("e")
