@@ -24,7 +24,8 @@ from autograd import Value
 from autograd.draw import NOT_COMPUTED, GraphvizNotFound
 from demos.neuron import network_221
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; else whichever `chromium` is on PATH
+WAIT_MS = 60_000  # for anything that waits on the browser: generous for a loaded 2-core CI
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -36,11 +37,26 @@ def short(x: float) -> str:
     return "0" if x == 0 else f"{x:.6g}"
 
 
+def find_chromium() -> str | None:
+    """The Chromium to launch: Debian's, else the one on PATH; None when there is none."""
+    return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+
+
+def test_the_chromium_on_path_is_the_one_launched(monkeypatch):
+    monkeypatch.setattr(os.path, "exists", lambda path: False)
+    monkeypatch.setattr(shutil, "which", lambda name: f"/opt/{name}/bin/{name}")
+    assert find_chromium() == "/opt/chromium/bin/chromium"
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert find_chromium() is None
+
+
 @pytest.fixture(scope="module")
 def browser():
     problem = None
-    if not (shutil.which("chromium") or os.path.exists(CHROMIUM)):
-        problem = f"Chromium is not installed ({CHROMIUM}): sudo apt-get install chromium"
+    executable = find_chromium()
+    if executable is None:
+        problem = (f"Chromium is not installed (neither {CHROMIUM} nor `chromium` on PATH): "
+                   "sudo apt-get install chromium")
     else:
         try:
             from playwright.sync_api import sync_playwright
@@ -51,7 +67,8 @@ def browser():
             pytest.fail(f"CI runs the browser tests, but: {problem}")
         pytest.skip(problem)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = playwright.chromium.launch(executable_path=executable, args=ARGS,
+                                              timeout=WAIT_MS)
         yield chromium
         chromium.close()
 
@@ -62,6 +79,7 @@ class Page:
     def __init__(self, browser, path: Path):
         self.url = path.resolve().as_uri()
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(WAIT_MS)  # clicks, waits and page loads
         self.requests, self.errors, self.dialogs = [], [], []
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
@@ -178,14 +196,13 @@ def test_back_forward_and_slider_agree_with_the_recorded_steps(open_page, tmp_pa
         assert page.counter() == f"{k} / {last}"
         by_prev[k] = page.table()
     for k in range(last + 1):
-        page.page.eval_on_selector(
-            "#player-slider", "(s, k) => { s.value = k; s.dispatchEvent(new Event('input')); }",
-            k)
+        slide_to(page, k)
         assert page.counter() == f"{k} / {last}"
         assert page.table() == by_next[k] == by_prev[k] == expected_table(walk, k)
         title = page.page.inner_text("#player-step-title")
         assert title == walk[k].title
-        lines = page.page.eval_on_selector_all("#player-lines .line", "ls => ls.map(l => l.textContent)")
+        lines = page.page.eval_on_selector_all("#player-lines .line",
+                                               "ls => ls.map(l => l.textContent)")
         assert lines == list(walk[k].lines)
     # The chain-rule line at the multiplication by x, in numbers: upstream · local.
     t = math.tanh(2.0 * -3.0 + 6.8813735870195432)
@@ -268,9 +285,9 @@ def test_play_runs_to_the_end_at_the_chosen_speed(open_page, tmp_path):
     assert page.page.inner_text("#player-play") == "⏸ Pause"
     page.page.wait_for_function(
         f"() => document.getElementById('player-counter').textContent === '{last} / {last}'",
-        timeout=30_000)
+        timeout=WAIT_MS)
     page.page.wait_for_function(
-        "() => document.getElementById('player-play').textContent === '▶ Play'", timeout=5_000)
+        "() => document.getElementById('player-play').textContent === '▶ Play'", timeout=WAIT_MS)
 
 
 def test_a_hostile_label_stays_text(open_page, tmp_path):
@@ -325,8 +342,7 @@ def test_the_readme_screenshot(open_page, tmp_path):
         tmp_path / "seed001.html"))
     page.page.set_viewport_size({"width": 1280, "height": 760})
     k = next(s.index for s in walk if s.kind == "backward" and walk.nodes[s.node].name == "h2")
-    page.page.eval_on_selector(
-        "#player-slider", "(s, k) => { s.value = k; s.dispatchEvent(new Event('input')); }", k)
+    slide_to(page, k)
     shot = tmp_path / "backprop-player.png"
     page.page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
