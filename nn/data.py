@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import numbers
 import os
 import struct
 import zlib
@@ -23,6 +24,7 @@ from typing import Iterator
 import numpy as np
 
 from .init import generator
+from .shapes import positive_int
 
 # ---- seed 001: weight (lb) - 135 and height (in) - 66; female = 1, male = 0 ----------------
 # The article's text defines male = 1, but its loss example (y_true = [1, 0, 0, 1]) and its
@@ -80,6 +82,8 @@ def letters() -> tuple[list[str], np.ndarray, np.ndarray]:
 def noisy(pixels: np.ndarray, flips: int, seed: int | None = None) -> np.ndarray:
     """A copy of `pixels` (values 0/1) with `flips` distinct pixels flipped, chosen by `seed`."""
     pixels = np.asarray(pixels, dtype=float)
+    if isinstance(flips, bool) or not isinstance(flips, numbers.Integral):
+        raise TypeError(f"noisy() flips a whole number of pixels, got {flips!r} ({type(flips).__name__})")
     if not 0 <= flips <= pixels.size:
         raise ValueError(f"noisy() can flip 0..{pixels.size} pixels, got {flips}")
     out = pixels.copy()
@@ -91,10 +95,14 @@ def noisy(pixels: np.ndarray, flips: int, seed: int | None = None) -> np.ndarray
 # ---- toy problems ------------------------------------------------------------------------------
 def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles: X of shape (n, 2), y in {0, 1}, Gaussian `noise`, shuffled."""
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
+        raise TypeError(f"make_moons() needs an int n_samples, got {n_samples!r} ({type(n_samples).__name__})")
+    if n_samples < 2:
         raise ValueError(f"make_moons() needs n_samples >= 2, got {n_samples!r}")
-    if not noise >= 0:
-        raise ValueError(f"make_moons() needs noise >= 0, got {noise!r}")
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
+        raise TypeError(f"make_moons() needs a number for noise, got {noise!r} ({type(noise).__name__})")
+    if not (noise >= 0 and math.isfinite(noise)):
+        raise ValueError(f"make_moons() needs a finite noise >= 0, got {noise!r}")
     rng = generator(seed)
     n_outer = n_samples // 2
     n_inner = n_samples - n_outer
@@ -236,8 +244,7 @@ def batches(X, y, batch_size: int, *, shuffle: bool = True,
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"batches() got {len(X)} samples but {len(y)} targets")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size should be a positive int, got {batch_size!r}")
+    batch_size = positive_int(batch_size, "batch_size")
     order = generator(seed).permutation(len(X)) if shuffle else np.arange(len(X))
     for start in range(0, len(X), batch_size):
         picked = order[start:start + batch_size]

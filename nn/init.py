@@ -40,6 +40,9 @@ def resolve(init: str | Initializer) -> Initializer:
     """An initializer from its name ("uniform", "xavier", "he") or a callable."""
     if callable(init):
         return init
+    if not isinstance(init, str):
+        raise TypeError(f"init should be a name, one of {sorted(INITIALIZERS)}, or a function; "
+                        f"got {init!r}")
     if init not in INITIALIZERS:
         raise ValueError(f"unknown initializer {init!r}; expected one of {sorted(INITIALIZERS)} or a function")
     return INITIALIZERS[init]

@@ -21,20 +21,17 @@ from autograd import Value
 
 from . import init as initializers
 from .module import Module
+from .shapes import positive_int
 
 ACTIVATIONS = {"tanh": Value.tanh, "relu": Value.relu, "sigmoid": Value.sigmoid, "linear": None}
 
 
 def _activation(name: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"activation should be a name, one of {list(ACTIVATIONS)}, got {name!r}")
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; expected one of {list(ACTIVATIONS)}")
     return name
-
-
-def _size(n, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{what} should be a positive int, got {n!r}")
-    return int(n)
 
 
 def as_inputs(x, nin: int, who: str) -> list[Value]:
@@ -70,7 +67,7 @@ class Neuron(Module):
         init: str | initializers.Initializer = "uniform",
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        self.nin = _size(nin, "Neuron(nin)")
+        self.nin = positive_int(nin, "Neuron(nin)")
         self.activation = _activation(activation)
         if weights is None:
             weights = initializers.resolve(init)(self.nin, 1, initializers.generator(seed))[0]
@@ -106,7 +103,7 @@ class Layer(Module):
         init: str | initializers.Initializer = "uniform",
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        nin, nout = _size(nin, "Layer(nin)"), _size(nout, "Layer(nout)")
+        nin, nout = positive_int(nin, "Layer(nin)"), positive_int(nout, "Layer(nout)")
         weights = initializers.resolve(init)(nin, nout, initializers.generator(seed))
         if np.shape(weights) != (nout, nin):
             raise ValueError(f"init gave weights of shape {np.shape(weights)}, expected ({nout}, {nin})")
@@ -147,10 +144,12 @@ class MLP(Module):
         init: str | initializers.Initializer = "uniform",
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        self.nin = _size(nin, "MLP(nin)")
-        if isinstance(sizes, (int, np.integer)) or not isinstance(sizes, Sequence) or not sizes:
-            raise ValueError(f"MLP(nin, sizes) needs a non-empty list of layer sizes, got {sizes!r}")
-        self.sizes = [_size(n, "each MLP layer size") for n in sizes]
+        self.nin = positive_int(nin, "MLP(nin)")
+        if isinstance(sizes, str) or not isinstance(sizes, Sequence):
+            raise TypeError(f"MLP(nin, sizes) needs a list of layer sizes, got {sizes!r}")
+        if not sizes:
+            raise ValueError("MLP(nin, sizes) needs at least one layer size, got []")
+        self.sizes = [positive_int(n, "each MLP layer size") for n in sizes]
         self.activation, self.output_activation = _activation(activation), _activation(output_activation)
         rng = initializers.generator(seed)
         fans = [self.nin] + self.sizes

@@ -73,7 +73,7 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Value], lr: float | Schedule, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
-        if not isinstance(momentum, numbers.Real) or not 0.0 <= momentum < 1.0:
+        if not 0.0 <= _real(momentum, "SGD momentum should be a number in [0, 1)") < 1.0:
             raise ValueError(f"SGD momentum should be a number in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
         self.velocity = [0.0] * len(self.params)
@@ -104,10 +104,12 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, lr)
-        if (not isinstance(betas, (tuple, list)) or len(betas) != 2
-                or not all(isinstance(b, numbers.Real) and 0.0 <= b < 1.0 for b in betas)):
-            raise ValueError(f"Adam betas should be two numbers in [0, 1), got {betas!r}")
-        if not isinstance(eps, numbers.Real) or not eps > 0:
+        what = "Adam betas should be two numbers in [0, 1)"
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"{what}, got {betas!r} ({type(betas).__name__})")
+        if len(betas) != 2 or not all(0.0 <= _real(b, what) < 1.0 for b in betas):
+            raise ValueError(f"{what}, got {betas!r}")
+        if not _real(eps, "Adam eps should be a positive number") > 0:
             raise ValueError(f"Adam eps should be a positive number, got {eps!r}")
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = float(eps)
@@ -129,7 +131,15 @@ class Adam(Optimizer):
             p.data -= lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps)
 
 
+def _real(x, what: str) -> float:
+    """`x` as a float, or a TypeError saying `what` was expected (bools are not numbers)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what}, got {x!r} ({type(x).__name__})")
+    return float(x)
+
+
 def _rate(lr, what: str) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr < 0:
-        raise ValueError(f"{what} should be a finite number >= 0, got {lr!r}")
+    what = f"{what} should be a finite number >= 0"
+    if not (math.isfinite(_real(lr, what)) and lr >= 0):
+        raise ValueError(f"{what}, got {lr!r}")
     return float(lr)

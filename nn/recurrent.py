@@ -21,9 +21,8 @@ import autograd
 from autograd import Value
 
 from . import init as initializers
-from .conv import _positive
 from .module import Module
-from .shapes import as_values, named
+from .shapes import as_values, named, positive_int
 
 SEQUENCE_AXES = ("steps", "features")
 
@@ -46,8 +45,8 @@ class RNN(Module):
         init: str | initializers.Initializer = "xavier",
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        self.input_size = _positive(input_size, "RNN(input_size)")
-        self.hidden_size = _positive(hidden_size, "RNN(hidden_size)")
+        self.input_size = positive_int(input_size, "RNN(input_size)")
+        self.hidden_size = positive_int(hidden_size, "RNN(hidden_size)")
         fan_in = self.input_size + self.hidden_size
         weights = np.asarray(initializers.resolve(init)(fan_in, self.hidden_size,
                                                         initializers.generator(seed)), dtype=float)

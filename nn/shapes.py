@@ -4,7 +4,8 @@ Convolutional and recurrent layers take images (channels x height x width) and s
 (steps x features) as nested Python lists, so every number stays a `Value` you can draw and
 step through. This module holds what they share: `shape_of` (which refuses ragged lists),
 `as_values` (checks a shape, names what was expected, turns numbers into constants once),
-`flat`, `mapped` and `reshaped`, and `named`, which gives each Value of a nested parameter its
+`flat`, `mapped` and `reshaped`, `positive_int` (sizes: a TypeError for a wrong type, a
+ValueError for a wrong value), and `named`, which gives each Value of a nested parameter its
 dotted index (`weight.3.0.1.2`) the way `Module` names its parameters.
 """
 from __future__ import annotations
@@ -41,6 +42,16 @@ def shape_of(x: Any) -> tuple[int, ...]:
         if item != inner[0]:
             raise ValueError(f"ragged nested list: item {i} has shape {item}, item 0 has shape {inner[0]}")
     return (len(x),) + inner[0]
+
+
+def positive_int(n: Any, what: str) -> int:
+    """`n` as an int >= 1: a TypeError if it is not an int (bools and floats are not), a
+    ValueError if it is < 1; `what` names it in the message ("Layer(nout)")."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{what} should be a positive int, got {n!r} ({type(n).__name__})")
+    if n < 1:
+        raise ValueError(f"{what} should be a positive int, got {n!r}")
+    return int(n)
 
 
 def describe(shape: Sequence[int | None], axes: Sequence[str]) -> str:

@@ -162,3 +162,18 @@ def test_read_idx_reads_no_more_than_the_header_declares(tmp_path, monkeypatch):
         nn.read_idx(path)
     assert all(0 <= size <= 4 for size in asked)  # 4 (magic), 4 (one dim), then 1 + 1
 
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.make_moons(noise="a"), TypeError, r"number for noise, got 'a' \(str\)"),
+    (lambda: nn.make_moons(noise=-0.1), ValueError, "noise >= 0"),
+    (lambda: nn.make_moons(noise=float("inf")), ValueError, "finite noise"),
+    (lambda: nn.make_moons(10.0), TypeError, r"int n_samples, got 10.0 \(float\)"),
+    (lambda: nn.noisy(np.zeros(30), flips=2.5), TypeError, r"whole number of pixels, got 2.5"),
+    (lambda: nn.noisy(np.zeros(30), flips=-1), ValueError, "can flip 0..30"),
+    (lambda: list(nn.batches(np.zeros((4, 2)), np.zeros(4), 2.0)), TypeError, "batch_size should be a positive int"),
+    (lambda: list(nn.batches(np.zeros((4, 2)), np.zeros(4), 0)), ValueError, "batch_size should be a positive int"),
+])
+def test_wrong_types_are_type_errors_and_wrong_values_value_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

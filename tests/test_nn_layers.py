@@ -131,7 +131,7 @@ def test_clear_errors():
         nn.Neuron(2, "softsign")
     with pytest.raises(ValueError, match="positive int"):
         nn.MLP(0, [2])
-    with pytest.raises(ValueError, match="list of layer sizes"):
+    with pytest.raises(TypeError, match="list of layer sizes"):
         nn.MLP(2, 3)
     with pytest.raises(ValueError, match="unknown initializer"):
         nn.Layer(2, 2, init="zeros")
@@ -143,3 +143,20 @@ def test_clear_errors():
         nn.Layer(2, 2, seed=0)([1, "x"])
     with pytest.raises(TypeError, match="seed should be"):
         nn.MLP(2, [2], seed="abc")
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: nn.MLP("2", [3]), TypeError, r"MLP\(nin\) should be a positive int, got '2' \(str\)"),
+    (lambda: nn.MLP(2, [3.0]), TypeError, r"each MLP layer size should be a positive int, got 3.0"),
+    (lambda: nn.MLP(2, [3, 0]), ValueError, r"each MLP layer size should be a positive int, got 0"),
+    (lambda: nn.MLP(2, []), ValueError, "at least one layer size"),
+    (lambda: nn.MLP(2, "31"), TypeError, "list of layer sizes"),
+    (lambda: nn.Layer(2, True), TypeError, r"Layer\(nout\) should be a positive int, got True"),
+    (lambda: nn.Neuron(-1), ValueError, r"Neuron\(nin\) should be a positive int, got -1"),
+    (lambda: nn.Neuron(2, activation=None), TypeError, "activation should be a name"),
+    (lambda: nn.Layer(2, 2, init=3), TypeError, "init should be a name"),
+])
+def test_wrong_types_are_type_errors_and_wrong_values_value_errors(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+    assert nn.MLP(np.int64(2), [np.int32(3)], seed=0).sizes == [3]  # numpy ints are ints

@@ -95,3 +95,24 @@ def test_duplicate_parameters_and_modules_are_refused():
         nn.Adam(model, lr=0.1)
     with pytest.raises(TypeError, match=r"pass model.parameters\(\)"):
         nn.SGD(nn.Sequential(nn.Layer(1, 1, seed=0)), lr=0.1)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda p: nn.SGD(p, lr="0.1"), TypeError, r"lr should be a finite number >= 0, got '0.1' \(str\)"),
+    (lambda p: nn.SGD(p, lr=float("nan")), ValueError, "lr should be a finite number"),
+    (lambda p: nn.SGD(p, lr=0.1, momentum="0.9"), TypeError, "momentum should be a number"),
+    (lambda p: nn.SGD(p, lr=0.1, momentum=1.0), ValueError, r"momentum should be a number in \[0, 1\)"),
+    (lambda p: nn.Adam(p, betas=0.9), TypeError, "betas should be two numbers"),
+    (lambda p: nn.Adam(p, betas=(0.9, 1.5)), ValueError, r"betas should be two numbers in \[0, 1\)"),
+    (lambda p: nn.Adam(p, eps="1e-8"), TypeError, "eps should be a positive number"),
+    (lambda p: nn.Adam(p, eps=0.0), ValueError, "eps should be a positive number"),
+])
+def test_wrong_types_are_type_errors_and_wrong_values_value_errors(make, error, message):
+    with pytest.raises(error, match=message):
+        make([Value(1.0)])
+
+
+def test_a_schedule_returning_a_string_is_a_type_error():
+    opt = nn.SGD([Value(1.0)], lr=lambda k: "fast")
+    with pytest.raises(TypeError, match="schedule at step 0 should be a finite number"):
+        opt.step()

@@ -135,8 +135,11 @@ def test_wrong_shapes_are_named(xs, h0, message):
         nn.RNN(3, 2)(xs, h0=h0)
 
 
-@pytest.mark.parametrize("args, message", [((0, 5), r"RNN\(input_size\) should be a positive int"),
-                                           ((10, True), r"RNN\(hidden_size\) should be a positive")])
-def test_bad_sizes_are_named(args, message):
-    with pytest.raises(ValueError, match=message):
+@pytest.mark.parametrize("args, error, message", [
+    ((0, 5), ValueError, r"RNN\(input_size\) should be a positive int"),
+    ((10, True), TypeError, r"RNN\(hidden_size\) should be a positive int, got True \(bool\)"),
+    ((10.0, 5), TypeError, r"RNN\(input_size\) should be a positive int, got 10.0 \(float\)"),
+])
+def test_bad_sizes_are_named(args, error, message):
+    with pytest.raises(error, match=message):
         nn.RNN(*args)
