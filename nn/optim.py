@@ -93,7 +93,9 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam: moving averages of the gradient (m) and its square (v), bias-corrected.
 
-    p -= lr · m̂ / (sqrt(v̂) + eps), m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t).
+    p -= lr · m̂ / (sqrt(v̂) + eps), m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t), where t counts
+    the updates of that parameter (`counts`), as PyTorch does: a parameter that no backward pass
+    reached on some steps (grad None) is corrected by its own number of updates.
     """
 
     def __init__(
@@ -115,20 +117,21 @@ class Adam(Optimizer):
         self.eps = float(eps)
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
+        self.counts = [0] * len(self.params)
 
     def _update(self, lr: float) -> None:
         b1, b2 = self.betas
-        t = self.steps + 1
-        c1, c2 = 1.0 - b1**t, 1.0 - b2**t
-        m, v, eps = self.m, self.v, self.eps
+        m, v, counts, eps = self.m, self.v, self.counts, self.eps
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:
                 continue
             g = g.data if isinstance(g, Value) else g
+            counts[i] += 1
+            t = counts[i]
             m[i] = b1 * m[i] + (1.0 - b1) * g
             v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            p.data -= lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps)
+            p.data -= lr * (m[i] / (1.0 - b1**t)) / (math.sqrt(v[i] / (1.0 - b2**t)) + eps)
 
 
 def _real(x, what: str) -> float:

@@ -116,3 +116,21 @@ def test_a_schedule_returning_a_string_is_a_type_error():
     opt = nn.SGD([Value(1.0)], lr=lambda k: "fast")
     with pytest.raises(TypeError, match="schedule at step 0 should be a finite number"):
         opt.step()
+
+
+def test_adam_counts_steps_per_parameter_as_pytorch_does():
+    # p has a grad on every step; q only from the third step on (grad None before).
+    p, q = Value(1.0), Value(1.0)
+    opt = nn.Adam([p, q], lr=0.01, betas=(0.8, 0.99), eps=1e-6)
+    q_ref, m, v, t = 1.0, 0.0, 0.0, 0
+    for step, g in enumerate([0.5, -1.0, 0.25, 2.0]):
+        p.grad = g
+        q.grad = None if step < 2 else g
+        opt.step()
+        if q.grad is not None:
+            t += 1  # q's own count: its first update is bias-corrected with t = 1
+            m = 0.8 * m + 0.2 * g
+            v = 0.99 * v + 0.01 * g * g
+            q_ref -= 0.01 * (m / (1 - 0.8**t)) / (math.sqrt(v / (1 - 0.99**t)) + 1e-6)
+        assert q.data == pytest.approx(q_ref, rel=1e-14)
+    assert opt.counts == [4, 2]
