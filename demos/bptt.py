@@ -47,6 +47,22 @@ def bptt_loss(inputs: int = 2, hidden: int = 3, steps: int = 3, seed: int = 0):
     return model, states, loss
 
 
+def shares(weight: autograd.Value, states) -> list[float]:
+    """What each time step adds to `weight.grad` after `backward()`: the chain rule's term for
+    each use of the weight at step t, the grad of the pre-activation that reads it times that
+    pre-activation's local derivative for it (from the op table: for a dot node, the input the
+    weight multiplies, h_{t-1} for a recurrent weight, and h_{-1} = h0 = 0)."""
+    per_step = []
+    for state in states:
+        total = 0.0
+        for h in state:
+            pre = h.parents[0]  # h = tanh(pre), pre = one dot node
+            partials = pre.op.local_grads(pre.data, *[p.data for p in pre.parents])
+            total += sum(pre.grad * d for p, d in zip(pre.parents, partials) if p is weight)
+        per_step.append(total)
+    return per_step
+
+
 def main(argv: list[str] | None = None) -> list[Path]:
     parser = argparse.ArgumentParser(prog="python -m demos.bptt", description=__doc__.splitlines()[0])
     parser.add_argument("--inputs", type=int, default=2, help="input features (the article: 10)")
@@ -67,15 +83,17 @@ def main(argv: list[str] | None = None) -> list[Path]:
         size = math.sqrt(sum(h.grad ** 2 for h in state))
         print(f"  |dL/dh{t}| = {size:.6f}")
     shared = model.rnn.weight_hh[0][0]  # unit 0 reads unit 0 of the step before
-    parts = []
-    for t, state in enumerate(states):
-        before = states[t - 1][0].data if t else 0.0  # h0 (zeros) before the first step
-        parts.append(state[0].parents[0].grad * before + 0.0)  # d loss/d pre · h_{t-1}; +0: no -0
+    parts = [share + 0.0 for share in shares(shared, states)]  # + 0.0 prints -0.0 as 0.0
     print(f"  {shared.label} is used at every step; its grad is the sum of the steps' shares: "
           + " + ".join(f"{part:.6f}" for part in parts) + f" = {shared.grad:.6f}")
     drawing = autograd.draw(loss, collapse="step", title="The same graph, one box per time step")
-    written.append(drawing.render(folder / "bptt_steps.svg"))
-    print(f"  collapsed by time step: {written[-1]}")
+    try:
+        written.append(drawing.render(folder / "bptt_steps.svg"))
+        print(f"  collapsed by time step: {written[-1]}")
+    except autograd.GraphvizNotFound:
+        written.append(drawing.render(folder / "bptt_steps.dot"))
+        print(f"  collapsed by time step, as DOT text (Graphviz's dot is not installed, so no "
+              f"SVG): {written[-1]}")
     return written
 
 

@@ -59,8 +59,46 @@ def test_bptt_demo_writes_the_player_and_the_collapsed_drawing(tmp_path, capsys)
     printed = capsys.readouterr().out
     shares = re.search(r"sum of the steps' shares: (.*) = (\S+)", printed)
     parts = [float(p) for p in shares.group(1).split(" + ")]
-    assert len(parts) == 3 and parts[0] == 0.0  # h before the first step is 0
+    assert parts == pytest.approx(per_step_shares_by_finite_differences(), abs=2e-6)
     assert sum(parts) == pytest.approx(float(shares.group(2)), abs=2e-6)
+
+
+def per_step_shares_by_finite_differences(eps=1e-6):
+    """dL/dW_hh[0][0] split by time step, from a numpy Elman RNN (written here) in which each
+    step has its own copy of W_hh: the derivative for step t's copy is step t's share."""
+    model, _, _ = bptt.bptt_loss()
+    X, y = rnn.remember_first(1, 3, features=2, seed=0)
+    W_ih = np.array([[w.data for w in row] for row in model.rnn.weight_ih])
+    W_hh = np.array([[w.data for w in row] for row in model.rnn.weight_hh])
+    b = np.array([v.data for v in model.rnn.bias])
+    w_out = np.array([w.data for w in model.fc.neurons[0].w])
+    b_out = model.fc.neurons[0].b.data
+
+    def loss(per_step_W_hh):
+        h = np.zeros(len(b))
+        for x, W in zip(X[0], per_step_W_hh):
+            h = np.tanh(W_ih @ x + W @ h + b)
+        return (y[0] - (w_out @ h + b_out)) ** 2
+
+    shares = []
+    for t in range(3):
+        up, down = [W_hh.copy() for _ in range(3)], [W_hh.copy() for _ in range(3)]
+        up[t][0, 0] += eps
+        down[t][0, 0] -= eps
+        shares.append((loss(up) - loss(down)) / (2 * eps))
+    return shares
+
+
+def test_bptt_demo_without_graphviz_writes_dot_text(tmp_path, capsys, monkeypatch):
+    from demos import players
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    with pytest.raises(autograd.GraphvizNotFound):  # really no dot on this PATH
+        autograd.draw(autograd.Value(1.0)).pipe("svg")
+    page, drawing = bptt.main(["--out", str(tmp_path)])
+    assert drawing.name == "bptt_steps.dot" and drawing.read_text().startswith("digraph")
+    assert "as DOT text (Graphviz's dot is not installed" in capsys.readouterr().out
+    assert "Backprop through time" in page.read_text(encoding="utf-8")
+    assert all(path.stat().st_size > 0 for path in players.main(["--out", str(tmp_path)]))
 
 
 def test_bptt_gradient_of_the_recurrent_weight_matches_finite_differences():
