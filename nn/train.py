@@ -5,12 +5,20 @@ seeded mini-batches, with a tqdm progress bar showing loss and accuracy (shown o
 stderr is a terminal, unless `progress=` says otherwise). It returns the history as lists per
 epoch, so curves can be drawn afterwards. Evaluation runs under `autograd.no_grad()`: no graph
 is built.
+
+`fit(compiled=True)` traces the model *and the loss* of one sample (the target becomes a
+placeholder too; int labels become one-hot rows for `cross_entropy`) and runs forward and
+backward for each batch with numpy (`autograd.compile`); the parameters stay Values whose
+`.grad` holds the batch's mean gradient, so the optimizers are the same. A loss that cannot be
+traced (a Python decision on a target's number) falls back, with a warning, to the model
+compiled and the loss on Values.
 """
 from __future__ import annotations
 
 import math
 import sys
 import time
+import warnings
 from typing import Callable, Sequence
 
 import numpy as np
@@ -105,8 +113,9 @@ def fit(
     The history has, per epoch, "loss" and "accuracy" (averaged over the epoch's batches, as
     they were during training), "seconds", and with `validation=(X_val, y_val)` also
     "val_loss" and "val_accuracy". `on_epoch(epoch, history)` runs after each epoch.
-    With `compiled=True` the model runs as `autograd.compile(model, X[0])`: its traced graph,
-    batch by batch with numpy; the loss and penalty still run on Values. Same results, faster.
+    With `compiled=True` the model and the loss of one sample are traced once and run batch
+    by batch with numpy (validation too); the penalty still runs on Values. Same results as
+    eager training (to rounding), much faster.
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if X.ndim != 2 or len(X) != len(y):
@@ -122,25 +131,35 @@ def fit(
     steps = epochs * math.ceil(len(X) / max(1, min(batch_size, len(X))))
     show = sys.stderr.isatty() if progress is None else bool(progress)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
-    program = autograd.compile(model, X[0]) if compiled else None
+    whole = _CompiledLoss(model, loss, X, y) if compiled else None
+    program = autograd.compile(model, X[0]) if whole is not None and whole.program is None else None
+    targets_of = (lambda labels: labels) if whole is None or whole.program is None else whole.targets
     with tqdm(total=steps, disable=not show, unit="step", leave=False) as bar:
         for epoch in range(epochs):
             start, total, right, seen = time.perf_counter(), 0.0, 0.0, 0
-            for Xb, yb in batches(X, y, batch_size, shuffle=shuffle, seed=rng):
-                if program is None:
-                    outs = [model(x) for x in Xb]
-                else:
-                    outs, pull_back = program.as_values(Xb)
+            for Xb, yb in batches(X, targets_of(y), batch_size, shuffle=shuffle, seed=rng):
                 targets = yb.tolist()
-                value = loss(outs, targets)
-                if penalty is not None:
-                    value = value + penalty()
                 optimizer.zero_grad()
-                value.backward()
-                if program is not None:
-                    pull_back()  # the model's share of the gradient, into its parameters
+                if whole is not None and whole.program is not None:
+                    number, outs = whole.train_step(Xb, yb)
+                    if penalty is not None:
+                        extra = penalty()
+                        extra.backward()
+                        number += extra.data
+                else:
+                    if program is None:
+                        outs = [model(x) for x in Xb]
+                    else:
+                        outs, pull_back = program.as_values(Xb)
+                    value = loss(outs, targets)
+                    if penalty is not None:
+                        value = value + penalty()
+                    value.backward()
+                    if program is not None:
+                        pull_back()  # the model's share of the gradient, into its parameters
+                    number = value.data
                 optimizer.step()
-                total += value.data * len(Xb)
+                total += number * len(Xb)
                 right += accuracy(outs, targets, threshold) * len(Xb)
                 seen += len(Xb)
                 bar.update()
@@ -149,9 +168,73 @@ def fit(
             history["accuracy"].append(right / seen)
             history["seconds"].append(time.perf_counter() - start)
             if validation is not None:
-                scores = evaluate(model, *validation, loss, threshold)
+                if whole is not None and whole.program is not None:
+                    scores = whole.evaluate(*validation, threshold)
+                else:
+                    scores = evaluate(model, *validation, loss, threshold)
                 history.setdefault("val_loss", []).append(scores["loss"])
                 history.setdefault("val_accuracy", []).append(scores["accuracy"])
             if on_epoch is not None:
                 on_epoch(epoch, history)
     return history
+
+
+class _CompiledLoss:
+    """The model and the loss of one sample, traced together: `loss([model(x)], [target])`
+    and the model's outputs, as one compiled program (its `program` is None when the loss
+    cannot be traced, after a warning)."""
+
+    def __init__(self, model: Callable, loss: Loss, X: np.ndarray, y: np.ndarray) -> None:
+        self.loss = loss
+        with autograd.no_grad():
+            first = model(X[0])
+        self.outputs = len(first) if isinstance(first, list) else 1
+        self.one_hot = getattr(loss, "one_hot", False) and np.asarray(y).ndim == 1
+        self.check(y)
+        targets = self.targets(y)
+
+        def sample(x, target):
+            out = model(x)
+            return [loss([out], [target]), *(out if isinstance(out, list) else [out])]
+
+        sample.__name__ = f"{getattr(loss, '__name__', 'loss')} of {type(model).__name__}"
+        try:
+            self.program: autograd.Program | None = autograd.compile(sample, X[0], targets[0])
+        except autograd.TracingError as error:
+            warnings.warn(f"fit(compiled=True): the loss cannot be traced, so it runs on Values "
+                          f"(only the model is compiled): {error}", stacklevel=3)
+            self.program = None
+
+    def check(self, y) -> None:
+        """The loss's own checks of the targets (labels ±1, class numbers in range, ...), run
+        once on every target: a traced loss cannot read its targets' numbers."""
+        zero = Value(0.0, requires_grad=False)
+        outs = [[zero] * self.outputs if self.outputs > 1 else zero] * len(y)
+        with autograd.no_grad():
+            self.loss(outs, np.asarray(y).tolist())
+
+    def targets(self, y) -> np.ndarray:
+        """The targets as the traced loss takes them: int labels as one-hot rows if it wants."""
+        y = np.asarray(y)
+        if self.one_hot:
+            return np.eye(self.outputs)[y.astype(int)]
+        return y.astype(float)
+
+    def train_step(self, Xb: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+        """Forward and backward for a batch: the mean loss's gradient added into the
+        parameters' `.grad`; returns the mean loss and the outputs (one row per sample)."""
+        outputs, pullback = self.program.vjp(Xb, targets)
+        seeds = np.zeros_like(outputs)
+        seeds[:, 0] = 1.0 / len(Xb)
+        self.program.accumulate(pullback(seeds))
+        return math.fsum(outputs[:, 0].tolist()) / len(Xb), outputs[:, 1:]
+
+    def evaluate(self, X, y, threshold: float) -> dict[str, float]:
+        """{"loss": ..., "accuracy": ...} on (X, y), run compiled (as `evaluate` does eagerly)."""
+        X, y = np.asarray(X, dtype=float), np.asarray(y)
+        if len(X) != len(y):
+            raise ValueError(f"evaluate() got {len(X)} samples but {len(y)} targets")
+        self.check(y)
+        outputs = self.program(X, self.targets(y))
+        return {"loss": math.fsum(outputs[:, 0].tolist()) / len(X),
+                "accuracy": accuracy(outputs[:, 1:], y, threshold)}

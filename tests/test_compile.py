@@ -5,6 +5,8 @@ numbers written in the test; the compiled program must match it to 1e-9 on rando
 (`autograd.testing.expressions`), on hand-built MLPs with a softmax cross-entropy written with
 exp/log/sum, and through `nn.fit`. Then the tracing guards, `trace_for`, and the errors.
 """
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -177,30 +179,70 @@ def test_several_outputs_and_vjp():
 
 
 # ---- nn.fit(compiled=True) ------------------------------------------------------------------
-@pytest.mark.parametrize("case", ["moons", "digits"])
-def test_fit_compiled_equals_eager(case):
-    if case == "moons":
+def _data(case):
+    rng = np.random.default_rng(3)
+    if case in ("hinge", "hinge + l2"):
         X, y = nn.make_moons(40, noise=0.1, seed=0)
-        X, y = X, 2 * y - 1
-    else:
-        rng = np.random.default_rng(3)
-        X, y = rng.uniform(0, 1, (40, 12)), rng.integers(0, 5, 40)
+        return X, 2 * y - 1, 1, "linear"
+    X = rng.uniform(0, 1, (40, 12))
+    if case == "cross_entropy":
+        return X, rng.integers(0, 5, 40), 5, "linear"
+    if case == "mse":
+        return X, np.eye(3)[rng.integers(0, 3, 40)], 3, "sigmoid"  # one-hot rows, 3 outputs
+    if case == "binary_cross_entropy":
+        return X, rng.integers(0, 2, 40).astype(float), 1, "sigmoid"
+    return X, rng.uniform(0, 1, 40), 1, "linear"  # with logits: soft targets in [0, 1]
+
+
+@pytest.mark.parametrize("case", ["hinge + l2", "hinge", "cross_entropy", "mse",
+                                  "binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_fit_compiled_equals_eager(case):
+    """fit(compiled=True) traces model and loss together (no fallback warning) and gives the
+    eager losses, accuracies, validation scores and parameters."""
+    X, y, outputs, last = _data(case)
+    loss = nn.hinge if case.startswith("hinge") else getattr(nn, case)
     results = []
     for compiled in (False, True):
-        if case == "moons":
-            model = nn.MLP(2, [8, 8, 1], activation="relu", seed=1)
+        model = nn.MLP(X.shape[1], [8, 8, outputs], activation="relu", output_activation=last,
+                       seed=1)
+        if case == "hinge + l2":
             optimizer = nn.SGD(model.parameters(), lr=lambda k: 1.0 - 0.9 * k / 100)
-            history = nn.fit(model, X, y, nn.hinge, optimizer, epochs=3, batch_size=16,
-                             penalty=lambda: nn.l2(model.parameters(), 1e-4), progress=False,
-                             compiled=compiled)
+            penalty = lambda: nn.l2(model.parameters(), 1e-4)  # noqa: E731
         else:
-            model = nn.MLP(12, [16, 5], activation="relu", seed=1)
-            optimizer = nn.Adam(model.parameters(), lr=0.01)
-            history = nn.fit(model, X, y, nn.cross_entropy, optimizer, epochs=3, batch_size=16,
-                             progress=False, compiled=compiled)
-        results.append((history["loss"], [p.data for p in model.parameters()]))
-    close(results[1][0], results[0][0])
+            optimizer, penalty = nn.Adam(model.parameters(), lr=0.01), None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            history = nn.fit(model, X[:30], y[:30], loss, optimizer, epochs=3, batch_size=16,
+                             penalty=penalty, validation=(X[30:], y[30:]), progress=False,
+                             compiled=compiled)
+        results.append((history, [p.data for p in model.parameters()]))
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        close(results[1][0][key], results[0][0][key])
     close(results[1][1], results[0][1])
+
+
+def test_fit_compiled_checks_targets_and_falls_back_for_a_loss_it_cannot_trace():
+    X, y = nn.make_moons(20, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    with pytest.raises(ValueError, match="labels -1 or \\+1"):  # checked before tracing
+        nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), progress=False,
+               compiled=True)
+
+    def squared_if_positive(outputs, targets):  # a Python decision on the targets' numbers
+        return autograd.sum([(o - t) ** 2 if t > 0 else o * 0.5 for o, t in zip(outputs, targets)])
+
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [4, 1], seed=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = nn.fit(model, X, y, squared_if_positive, nn.SGD(model.parameters(), lr=0.1),
+                             epochs=2, batch_size=8, progress=False, compiled=compiled)
+        runs.append((history["loss"], [p.data for p in model.parameters()]))
+        assert [str(w.message)[:40] for w in caught] == (
+            ["fit(compiled=True): the loss cannot be t"] if compiled else [])
+    close(runs[1][0], runs[0][0])
+    close(runs[1][1], runs[0][1])
 
 
 # ---- tracing limits -------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from demos import neuron
@@ -182,6 +183,14 @@ def test_digits_runs_small(tmp_path):
     assert is_png(result["picture"])
 
 
+def test_digits_trains_the_same_compiled_and_eager(tmp_path):
+    from demos import digits
+    runs = [digits.run(epochs=2, hidden=8, train_samples=64, out=tmp_path, verbose=False,
+                       compiled=compiled)["history"] for compiled in (True, False)]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(runs[0][key], runs[1][key], rtol=1e-9)
+
+
 def test_the_tour_runs_small_and_says_where_pictures_went(tmp_path):
     run = subprocess.run([sys.executable, "-m", "demos", "--small", "--out", str(tmp_path)],
                          capture_output=True, text=True, timeout=600)
@@ -195,6 +204,7 @@ def test_the_tour_runs_small_and_says_where_pictures_went(tmp_path):
     ("numpy_net", []), ("gender", ["--epochs", "20"]), ("letters", ["--epochs", "2", "--quiet"]),
     ("moons", ["--steps", "2"]), ("torch_snippets", ["--steps", "3"]),
     ("digits", ["--epochs", "1", "--hidden", "4", "--train-samples", "32"]),
+    ("digits", ["--epochs", "1", "--hidden", "4", "--train-samples", "32", "--eager"]),
 ])
 def test_each_demo_runs_from_the_command_line(tmp_path, name, args):
     env = dict(os.environ, GLASSGRAD_OUT=str(tmp_path))
