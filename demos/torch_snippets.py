@@ -4,7 +4,14 @@ The snippet trains `fc1 -> ReLU -> fc2` with `nn.MSELoss` and `optim.SGD(lr=0.01
 steps; each step draws a fresh random input (`torch.randn(1, 10)`) and asks for the target 1.0,
 printing the loss every 100 steps. The same loop here, line for line: zero_grad, forward,
 loss, backward, step. The network can only learn to answer 1.0 whatever the input, which it
-does: the loss falls towards 0. Random inputs come from a seeded numpy generator.
+does: the loss falls towards 0.
+
+Where this differs from the snippet: random inputs come from a seeded numpy generator, not
+`torch.randn`, and the weights start from a seeded Xavier (Glorot) uniform draw where
+`torch.nn.Linear` uses Kaiming uniform with its own biases, so the printed losses differ from a
+PyTorch run; the loop, the loss, the optimizer and the learning rate are the snippet's. The
+snippet prints the loss of one random step every 100 steps, which jumps about; the last line
+here also averages over the first and last tenth of the steps.
 
     python -m demos.torch_snippets [--steps N]
 """
@@ -44,6 +51,8 @@ def main(argv: list[str] | None = None) -> dict:
     window = max(1, len(losses) // 10)
     print(f"  mean loss over the first {window} steps {np.mean(losses[:window]):.4f}, "
           f"over the last {window} {np.mean(losses[-window:]):.4f}")
+    print("  (inputs from numpy, not torch.randn, and a Xavier start, so the losses differ from a "
+          "PyTorch run; the loop is the snippet's)")
     return result
 
 
