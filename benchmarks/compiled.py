@@ -10,7 +10,7 @@ Run: `python -m benchmarks.compiled` (add `--quick` for a short run). Two worklo
 then digits trained with the compiled program until the test accuracy reaches 97%.
 
 Engines: `eager` is `nn.fit` (one Value per multiply); `compiled fit` is
-`nn.fit(compiled=True)` (the model compiled, loss and optimizer on Values); `compiled` runs the
+`nn.fit(compiled=True)` (model and loss compiled, the optimizer on Values); `compiled` runs the
 compiled per-sample loss with the parameters as one vector and the optimizer on that vector
 (`Program.value_and_grad`), which is how PyTorch and numpy are run here too; `torch` is PyTorch
 tensors (only when it is installed); `numpy` is the network written by hand. Every engine starts
