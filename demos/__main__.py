@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     def section() -> None:
         print("\n" + "-" * 78)
 
-    neuron.main()
+    neuron.main([])
     section()
     numpy_net.main([])
     section()

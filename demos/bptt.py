@@ -13,12 +13,12 @@ a drawing collapsed by time step (`autograd.draw(loss, collapse="step")`) is sav
 """
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
 import autograd
 import nn
+from demos import cli
 from demos.output import output_dir
 from demos.rnn import SeedRNN, remember_first
 
@@ -64,11 +64,11 @@ def shares(weight: autograd.Value, states) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
-    parser = argparse.ArgumentParser(prog="python -m demos.bptt", description=__doc__.splitlines()[0])
+    """Write the player and the collapsed drawing, print the per-step gradients; the paths."""
+    parser = cli.parser("bptt", __doc__, writes_files=True)
     parser.add_argument("--inputs", type=int, default=2, help="input features (the article: 10)")
     parser.add_argument("--hidden", type=int, default=3, help="hidden units (the article: 5)")
     parser.add_argument("--steps", type=int, default=3, help="length of the sequence")
-    parser.add_argument("--out", help="the folder for the page (default $GLASSGRAD_OUT or out/)")
     args = parser.parse_args(argv)
     folder = output_dir(args.out)
     model, states, loss = bptt_loss(args.inputs, args.hidden, args.steps)

@@ -13,17 +13,20 @@ seed. Here the weights start from a seeded Xavier draw, so training takes anothe
 Emily's and Frank's numbers differ from the article's 0.951 and 0.039 while telling the same
 story: Emily female, Frank male, both confidently.
 
-    python -m demos.gender [--epochs N]
+    python -m demos.gender [--epochs N] [--out DIR]
 """
 from __future__ import annotations
 
-import argparse
-
 import nn
 from autograd import Value
+from demos import cli
 
 
 def run(epochs: int = 1000, seed: int = 0, verbose: bool = True) -> dict:
+    """Train the 2-2-1 network on the four people and predict Emily and Frank.
+
+    Returns {"model", "history", "names", "probabilities" (of female), "truth", "train_mse"}.
+    """
     names, X, y = nn.people()
     model = nn.MLP(2, [2, 1], activation="sigmoid", output_activation="sigmoid", init="xavier", seed=seed)
     every = max(1, epochs // 10)
@@ -41,7 +44,8 @@ def run(epochs: int = 1000, seed: int = 0, verbose: bool = True) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """The command line: train, print the predictions beside the article's; `run()`'s result."""
+    parser = cli.parser("gender", __doc__, writes_files=False)
     parser.add_argument("--epochs", type=int, default=1000)
     args = parser.parse_args(argv)
     print("Seed 001: sex from weight and height (female = 1), 2-2-1 sigmoid network, SGD")

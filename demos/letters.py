@@ -16,20 +16,26 @@ fast. Its weights start from `np.random.randn` without a seed; ours from a seede
 so the epoch at which 100% is reached differs (the article's output: epoch 51). The article
 predicts one clean letter ("Predicted Letter: A"); here a B with two pixels flipped.
 
-    python -m demos.letters [--epochs N] [--out DIR]
+    python -m demos.letters [--epochs N] [--quiet] [--out DIR]
 """
 from __future__ import annotations
 
-import argparse
+import os
 
 import numpy as np
 from matplotlib.figure import Figure
 
 import nn
+from demos import cli
 from demos.output import curves, output_dir, save
 
 
-def run(epochs: int = 100, seed: int = 1, out=None, verbose: bool = True) -> dict:
+def run(epochs: int = 100, seed: int = 1, out: str | os.PathLike | None = None,
+        verbose: bool = True) -> dict:
+    """Train the 30-5-3 network on A, B, C, classify a noisy B and save two pictures to `out`.
+
+    Returns {"model", "history", "noisy", "scores", "predicted", "pictures", "final_accuracy"}.
+    """
     names, X, y = nn.letters()
     model = nn.MLP(30, [5, 3], activation="sigmoid", output_activation="sigmoid", seed=seed)
 
@@ -58,9 +64,9 @@ def run(epochs: int = 100, seed: int = 1, out=None, verbose: bool = True) -> dic
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """The command line: train, print accuracy and the noisy B's prediction; `run()`'s result."""
+    parser = cli.parser("letters", __doc__, writes_files=True)
     parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--out", help="folder for the pictures (default $GLASSGRAD_OUT or out/)")
     parser.add_argument("--quiet", action="store_true", help="do not print every epoch")
     args = parser.parse_args(argv)
     print("Seed 004: letters A, B, C on a 30-5-3 sigmoid network")

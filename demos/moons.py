@@ -10,17 +10,22 @@ is saved as PNG.
 """
 from __future__ import annotations
 
-import argparse
+import os
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
 import nn
+from demos import cli
 from demos.output import output_dir, save
 
 
-def run(steps: int = 100, samples: int = 100, grid: int = 80, seed: int = 0, out=None,
-        verbose: bool = True) -> dict:
+def run(steps: int = 100, samples: int = 100, grid: int = 80, seed: int = 0,
+        out: str | os.PathLike | None = None, verbose: bool = True) -> dict:
+    """Train MLP(2, [16, 16, 1]) on `samples` moons for `steps` SGD steps and save the decision
+    boundary (on a `grid` x `grid` mesh) to `out`. Returns {"model", "history", "accuracy",
+    "picture"}."""
     X, labels = nn.make_moons(samples, noise=0.1, seed=seed)
     y = 2 * labels - 1
     model = nn.MLP(2, [16, 16, 1], activation="relu", seed=seed)
@@ -39,7 +44,7 @@ def run(steps: int = 100, samples: int = 100, grid: int = 80, seed: int = 0, out
     return {"model": model, "history": history, "accuracy": final, "picture": picture}
 
 
-def boundary(model: nn.MLP, X: np.ndarray, y: np.ndarray, grid: int, folder) -> object:
+def boundary(model: nn.MLP, X: np.ndarray, y: np.ndarray, grid: int, folder: Path) -> Path:
     """The model's score over a grid around the data, its zero line, and the points."""
     xs = np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, grid)
     ys = np.linspace(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5, grid)
@@ -55,9 +60,9 @@ def boundary(model: nn.MLP, X: np.ndarray, y: np.ndarray, grid: int, folder) -> 
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """The command line: train, print the accuracy, save the picture; `run()`'s result."""
+    parser = cli.parser("moons", __doc__, writes_files=True)
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--out", help="folder for the pictures (default $GLASSGRAD_OUT or out/)")
     args = parser.parse_args(argv)
     print("micrograd's moons: MLP(2, [16, 16, 1]), hinge loss + L2, SGD with decaying rate")
     result = run(args.steps, out=args.out)

@@ -5,12 +5,13 @@ The article computes `sigmoid(w·x + b)` with numpy: w = [0, 1], b = 4, x = [2, 
 0.7216325609518421. Here the same numbers come out of Values, and `backward()` adds what the
 article cannot show: how the output moves with every weight, bias and input.
 
-    python -m demos.neuron
+    python -m demos.neuron [--out DIR]
 """
 from __future__ import annotations
 
 import autograd
 from autograd import Value
+from demos import cli
 
 NEURON_OUTPUT = 0.9990889488055994  # printed in seed 001
 NETWORK_OUTPUT = 0.7216325609518421  # printed in seed 001
@@ -57,7 +58,9 @@ def report(title: str, out: Value, leaves: list[Value], expected: float) -> None
         print(f"  d{out.label}/d{leaf.label:<6} = {leaf.grad: .12f}   ({leaf.label} = {leaf.data:g})")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The command line: both of the article's examples with every gradient."""
+    cli.parser("neuron", __doc__, writes_files=False).parse_args(argv)
     report("Seed 001, one neuron: sigmoid(w·x + b)", *single_neuron(), NEURON_OUTPUT)
     print()
     report("Seed 001, the 2-2-1 network (every neuron w = [0, 1], b = 0)", *network_221(),

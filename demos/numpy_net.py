@@ -14,16 +14,15 @@ Two things the article's code does not say:
   one entry), so the numpy side sums delta over the samples, as the weight gradient
   `a.T @ delta` already does.
 
-    python -m demos.numpy_net
+    python -m demos.numpy_net [--out DIR]
 """
 from __future__ import annotations
-
-import argparse
 
 import numpy as np
 
 import autograd
 import nn
+from demos import cli
 
 X = np.array([[1.0, 2.0], [3.0, 4.0]])
 Y = np.array([[1.0], [0.0]])
@@ -39,14 +38,18 @@ def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
-def numpy_forward(X, weights, biases):
+def numpy_forward(X: np.ndarray, weights: list[np.ndarray], biases: list[np.ndarray]) -> np.ndarray:
+    """The article's `feedforward`: a = sigmoid(a @ w + b), layer after layer."""
     a = X
     for w, b in zip(weights, biases):
         a = _sigmoid(np.dot(a, w) + b)
     return a
 
 
-def numpy_backprop(X, y, weights, biases):
+def numpy_backprop(X: np.ndarray, y: np.ndarray, weights: list[np.ndarray],
+                   biases: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The article's backpropagation, from delta = a - y at the output: the weight and bias
+    gradients of every layer (the bias gradient summed over the samples)."""
     activations, zs, a = [X], [], X
     for w, b in zip(weights, biases):
         z = np.dot(a, w) + b
@@ -142,7 +145,8 @@ def _gap(a, b) -> float:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    """The command line: print every number beside numpy's; `run()`'s result."""
+    cli.parser("numpy_net", __doc__, writes_files=False).parse_args(argv)
     ours, theirs = run(), numpy_reference()
     print("Seed 000: the 2-2-1 sigmoid network, engine vs the article's numpy")
     print(f"  forward  engine {ours['output'].ravel().tolist()}")

@@ -12,11 +12,11 @@ Writes two self-contained pages (open them in a browser; no network needed):
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import autograd
 import nn
+from demos import cli
 from demos.neuron import network_221
 from demos.output import output_dir
 
@@ -41,10 +41,8 @@ def mlp_step(seed: int = 0, lr: float = 0.1):
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
-    parser = argparse.ArgumentParser(prog="python -m demos.players", description=__doc__.split(
-        "\n")[0])
-    parser.add_argument("--out", help="the folder for the pages (default: out/)")
-    folder = output_dir(parser.parse_args(argv).out)
+    """Write both pages, take the MLP's step and print the loss before and after; the paths."""
+    folder = output_dir(cli.parser("players", __doc__, writes_files=True).parse_args(argv).out)
 
     print("Step through backprop in your browser:")
     written = [seed001_player().save(folder / "backprop_seed001.html")]

@@ -14,13 +14,14 @@ across the steps. Plain SGD on mini-batches of 10, on Values (eager: a sequence 
 """
 from __future__ import annotations
 
-import argparse
+import os
 import time
 
 import numpy as np
 
 import autograd
 import nn
+from demos import cli
 from demos.output import curves, output_dir
 
 
@@ -35,7 +36,8 @@ class SeedRNN(nn.Module):
         self.rnn = nn.RNN(input_size, hidden_size, seed=rng)
         self.fc = nn.Layer(hidden_size, output_size, activation="linear", seed=rng)
 
-    def __call__(self, xs):
+    def __call__(self, xs) -> autograd.Value | list[autograd.Value]:
+        """The linear layer's output(s) on the last hidden state of the sequence `xs`."""
         with autograd.scope("rnn", kind="layer"):
             states = self.rnn(xs)
         with autograd.scope("fc", kind="layer"):
@@ -43,7 +45,8 @@ class SeedRNN(nn.Module):
         return out[0] if len(out) == 1 else out
 
 
-def remember_first(samples: int, steps: int, features: int = 10, seed: int = 0):
+def remember_first(samples: int, steps: int, features: int = 10,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """X of shape (samples, steps, features) and y = X[:, 0, 0], the number to remember."""
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, size=(samples, steps, features))
@@ -51,13 +54,11 @@ def remember_first(samples: int, steps: int, features: int = 10, seed: int = 0):
     return X, X[:, 0, 0].copy()
 
 
-def mse_of(model, X, y) -> float:
-    with autograd.no_grad():
-        return nn.mse([model(x) for x in X], y.tolist()).data
-
-
 def run(epochs: int = 40, steps: int = 5, samples: int = 200, lr: float = 0.05, seed: int = 0,
-        out=None, verbose: bool = True) -> dict:
+        out: str | os.PathLike | None = None, verbose: bool = True) -> dict:
+    """Train `SeedRNN` with SGD on `samples` sequences of `steps` for `epochs`, test on 100 more,
+    save the curves to `out`. Returns {"model", "history", "forgetting_mse", "test_mse",
+    "seconds", "picture", "examples" (three (target, recalled) pairs)}."""
     X, y = remember_first(samples, steps, seed=seed)
     X_test, y_test = remember_first(100, steps, seed=seed + 1)
     model = SeedRNN(seed=seed)
@@ -92,12 +93,12 @@ def run(epochs: int = 40, steps: int = 5, samples: int = 200, lr: float = 0.05, 
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m demos.rnn", description=__doc__.splitlines()[0])
+    """The command line: train, print the test MSE beside forgetting's; `run()`'s result."""
+    parser = cli.parser("rnn", __doc__, writes_files=True)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--steps", type=int, default=5, help="length of each sequence")
     parser.add_argument("--samples", type=int, default=200, help="training sequences")
     parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--out", help="folder for the pictures (default $GLASSGRAD_OUT or out/)")
     args = parser.parse_args(argv)
     print(f"Seed 003: RNN(10, 5) + linear, MSE, SGD: remember the first number of {args.steps} steps")
     result = run(args.epochs, args.steps, args.samples, args.lr, out=args.out)
