@@ -4,13 +4,18 @@
 
 Each demo also runs on its own, at full size: `python -m demos.NAME` (see the README).
 Pictures and pages go to `--out`, $GLASSGRAD_OUT, or `out/`. `--small` makes every step quick
-(the tests use it).
+(the tests use it): it says so at the start and the end, since its numbers are those of barely
+trained models.
 """
 import argparse
 
 from demos import (bptt, cnn, digits, gender, letters, moons, neuron, numpy_net, players, rnn,
                    torch_snippets)
 from demos.output import output_dir
+
+SMALL = ("(--small: small sizes for a quick run, so the trained models' numbers are not meaningful:\n"
+         " their accuracies, losses and predictions are those of barely trained models. The\n"
+         " articles' exact numbers (neuron, numpy_net) are the real ones. Run without --small.)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,6 +24,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--small", action="store_true", help="tiny sizes, for a quick check")
     args = parser.parse_args(argv)
     out, small = str(output_dir(args.out)), args.small
+    if small:
+        print(SMALL)
 
     def section() -> None:
         print("\n" + "-" * 78)
@@ -51,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     bptt.main(["--out", out])
     section()
     print(f"Pictures and pages are in {out}/")
+    if small:
+        print(SMALL)
 
 
 if __name__ == "__main__":
