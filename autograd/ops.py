@@ -25,7 +25,7 @@ import operator
 from dataclasses import dataclass
 from functools import reduce
 from itertools import chain
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -75,6 +75,16 @@ class Op:
             with np.errstate(all="ignore"):
                 grads = self.partials(np.float64(out), *map(np.float64, inputs))
             return tuple(map(float, grads))
+
+    def input_names(self, count: int) -> list[str]:
+        """What the formulas call each of `count` inputs: `a`, `b` (`n` for pow's constant
+        exponent), `a1..an` for n-ary ops, `w1..wn, x1..xn, b` for dot."""
+        if self.name == "dot":
+            w, x, bias = split_dot(range(1, count + 1))
+            return [f"w{i}" for i in w] + [f"x{i - len(w)}" for i in x] + ["b"] * len(bias)
+        if self.arity is None:
+            return [f"a{i + 1}" for i in range(count)]
+        return ["a", "n" if self.name == "pow" else "b"][:count]
 
     def expression(self, *names: str) -> str:
         """How the op reads with its inputs named: `a * b`, `tanh(a)`, `Σ(a, b, c)`."""
@@ -152,21 +162,27 @@ def _fsum(*terms: float) -> float:
     return math.fsum(terms)
 
 
-def _dot(*args: float) -> float:
-    # args are w_1..w_n, x_1..x_n and, when there is a bias, b (so an odd count).
+def split_dot(args: Sequence) -> tuple[Sequence, Sequence, Sequence]:
+    """A dot node's inputs are w_1..w_n, x_1..x_n and, with a bias, b (an odd count):
+    `(weights, inputs, bias)`, the bias part empty or of length one."""
     n = len(args) // 2
-    return math.fsum(chain(map(operator.mul, args[:n], args[n : 2 * n]), args[2 * n :]))
+    return args[:n], args[n : 2 * n], args[2 * n :]
+
+
+def _dot(*args: float) -> float:
+    w, x, bias = split_dot(args)
+    return math.fsum(chain(map(operator.mul, w, x), bias))
 
 
 def _np_dot(*args):
-    n = len(args) // 2
-    return reduce(np.add, chain(map(np.multiply, args[:n], args[n : 2 * n]), args[2 * n :]))
+    w, x, bias = split_dot(args)
+    return reduce(np.add, chain(map(np.multiply, w, x), bias))
 
 
 def _dot_partials(out, *args) -> tuple:
     # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
-    n = len(args) // 2
-    return args[n : 2 * n] + args[:n] + (1.0,) * (len(args) - 2 * n)
+    w, x, bias = split_dot(args)
+    return x + w + (1.0,) * len(bias)
 
 
 def _max(*xs: float) -> float:

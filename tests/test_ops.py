@@ -190,3 +190,15 @@ def test_domains_and_kinks_are_declared():
     for op in OPS.values():
         assert op.formula and op.symbol and op.name
         assert op.expression(*"abcde"[: op.arity or 3])
+
+
+def test_input_names_and_the_dot_layout():
+    """One place says what each input is called and how dot's inputs are laid out."""
+    assert OPS["dot"].input_names(5) == ["w1", "w2", "x1", "x2", "b"]
+    assert OPS["dot"].input_names(4) == ["w1", "w2", "x1", "x2"]
+    assert OPS["pow"].input_names(2) == ["a", "n"] and OPS["div"].input_names(2) == ["a", "b"]
+    assert OPS["sum"].input_names(3) == ["a1", "a2", "a3"] and OPS["exp"].input_names(1) == ["a"]
+    from autograd.ops import split_dot
+
+    assert split_dot((1, 2, 3, 4, 5)) == ((1, 2), (3, 4), (5,))
+    assert split_dot([1, 2, 3, 4]) == ([1, 2], [3, 4], [])
