@@ -71,16 +71,17 @@ def test_paused_gc_nests_restores_on_error_and_is_shared_by_threads(collector_st
     def other():
         with autograd.paused_gc():
             inside.set()
-            release.wait(5)
+            release.wait(30)
 
     t = threading.Thread(target=other)
     t.start()
-    inside.wait(5)
+    assert inside.wait(30), "the other thread did not enter paused_gc() within 30 s"
     with autograd.paused_gc():
         pass
     assert not gc.isenabled()  # the other thread's block is still open
     release.set()
-    t.join()
+    t.join(30)
+    assert not t.is_alive(), "the other thread did not leave paused_gc() within 30 s"
     assert gc.isenabled()
 
 
