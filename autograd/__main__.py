@@ -24,6 +24,11 @@ class UsageError(Exception):
     """A mistake on the command line: printed as one line, exit status 2."""
 
 
+def cannot_write(path: Path, error: OSError) -> UsageError:
+    """The usage error for an output file that cannot be written (no such folder, no right)."""
+    return UsageError(f"cannot write {str(path)!r}: {error.strerror or error}")
+
+
 def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments every graph subcommand shares: the expression and `name=value` bindings."""
     parser.add_argument(
@@ -87,6 +92,8 @@ def run_draw(args: argparse.Namespace) -> int:
             drawing.render(args.output)
         except ValueError as error:
             raise UsageError(str(error)) from None
+        except OSError as error:
+            raise cannot_write(args.output, error) from None
         print(f"wrote {args.output}", file=sys.stderr)
     elif args.dot:
         sys.stdout.write(drawing.source)
@@ -149,7 +156,7 @@ def run_html(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UsageError(str(error)) from None
     except OSError as error:
-        raise UsageError(f"cannot write {str(args.output)!r}: {error.strerror or error}") from None
+        raise cannot_write(args.output, error) from None
     print(f"wrote {path}: open it in a browser", file=sys.stderr)
     return 0
 

@@ -203,3 +203,14 @@ def test_the_module_runs_as_a_program(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autograd"], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2 and "draw" in done.stderr
+
+
+@pytest.mark.parametrize("command, name", [
+    ("draw", "g.dot"),
+    pytest.param("draw", "g.svg", marks=needs_dot),
+    pytest.param("html", "g.html", marks=needs_dot),
+])
+def test_an_unwritable_output_is_one_line_exit_2(tmp_path, command, name, capsys):
+    path = tmp_path / "no-such-folder" / name
+    status, _, err = run(command, *NEURON, "-o", str(path), capsys=capsys)
+    assert status == 2 and "cannot write" in err and str(path) in err and "Traceback" not in err
