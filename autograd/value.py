@@ -256,7 +256,10 @@ def max(values: Iterable[Value | float]) -> Value:
 def dot(
     weights: Sequence[Value | float], inputs: Sequence[Value | float], bias: Value | float | None = None
 ) -> Value:
-    """w·x (+ b) as one node: a neuron's pre-activation. Numbers become constants."""
+    """w·x (+ b) as one node: a neuron's pre-activation. Numbers become constants.
+
+    `weights` and `inputs` may be any iterables (lists, generators, 1-D numpy arrays)."""
+    weights, inputs = _items(weights, "dot() weights"), _items(inputs, "dot() inputs")
     if len(weights) != len(inputs):
         raise ValueError(
             f"dot() needs as many weights as inputs, got {len(weights)} weights and "
@@ -396,6 +399,20 @@ def _as_value(x, where: str) -> Value:
     if constant is None:
         raise TypeError(f"{where} needs Values or real numbers, got {_show(x)}")
     return constant
+
+
+def _items(xs, where: str) -> list:
+    """An iterable of numbers or Values as a list; a numpy array must be 1-D."""
+    if isinstance(xs, np.ndarray):
+        if xs.ndim != 1:
+            raise ValueError(f"{where} needs a 1-D sequence, got a numpy array of shape {xs.shape}")
+        return xs.tolist()
+    try:
+        return list(xs)
+    except TypeError:
+        raise TypeError(
+            f"{where} needs a sequence of Values or numbers, got {_show(xs)}"
+        ) from None
 
 
 def _data_of(x) -> float:

@@ -140,3 +140,23 @@ def test_scope_tags_new_nodes():
     with pytest.raises(TypeError, match="non-empty string"):
         with autograd.scope(""):
             pass
+
+
+def test_dot_takes_1d_arrays_and_iterables():
+    w, x = Value(0.5, "w"), Value(-2.0, "x")
+    # numpy arrays and generators are read as sequences; numbers become constants
+    out = autograd.dot(np.array([1.0, 2.0]), (v for v in [w, x]), bias=np.float64(0.25))
+    assert out.data == 1.0 * 0.5 + 2.0 * -2.0 + 0.25
+    out.backward()
+    assert (w.grad, x.grad) == (1.0, 2.0)
+    assert autograd.dot(iter([3.0]), range(2, 3)).data == 6.0
+
+
+def test_dot_refuses_arrays_that_are_not_1d():
+    with pytest.raises(ValueError, match=r"dot\(\) weights .*1-D.*shape \(2, 2\)"):
+        autograd.dot(np.ones((2, 2)), [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"dot\(\) inputs .*1-D.*shape \(\)"):
+        autograd.dot([1.0], np.array(3.0))
+    with pytest.raises(TypeError, match=r"dot\(\) weights .*sequence.*got a float"):
+        autograd.dot(1.0, [2.0])
+
