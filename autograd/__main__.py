@@ -39,10 +39,6 @@ def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "bindings", nargs="*", metavar="name=value", help="a number for every name, such as x=2"
     )
-    parser.add_argument(
-        "--no-backward", dest="backward", action="store_false",
-        help="build the graph only: gradients stay 'not computed'",
-    )
 
 
 def load(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
@@ -65,6 +61,10 @@ def add_draw(subparsers) -> None:
         "the nodes (--dot prints the Graphviz DOT text instead).",
     )
     add_expression_arguments(parser)
+    parser.add_argument(
+        "--no-backward", dest="backward", action="store_false",
+        help="build the graph only: gradients stay 'not computed'",
+    )
     parser.add_argument(
         "-o", "--output", type=Path,
         help="write the drawing here; the format comes from the suffix: .svg .png .pdf, "

@@ -214,3 +214,11 @@ def test_an_unwritable_output_is_one_line_exit_2(tmp_path, command, name, capsys
     path = tmp_path / "no-such-folder" / name
     status, _, err = run(command, *NEURON, "-o", str(path), capsys=capsys)
     assert status == 2 and "cannot write" in err and str(path) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["step", "html"])
+def test_only_draw_takes_no_backward(command, tmp_path, capsys):
+    # The players show the backward pass themselves: the option would do nothing there.
+    output = ["-o", str(tmp_path / "b.html")] if command == "html" else []
+    status, _, err = run(command, *NEURON, *output, "--no-backward", capsys=capsys)
+    assert status == 2 and "--no-backward" in err
