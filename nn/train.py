@@ -30,6 +30,7 @@ from autograd import Value
 from .data import batches
 from .init import generator
 from .optim import Optimizer
+from .shapes import positive_int
 
 Loss = Callable[..., Value]
 
@@ -121,14 +122,20 @@ def fit(
     if X.ndim != 2 or len(X) != len(y):
         raise ValueError(f"fit() needs X of shape (samples, features) and one target per sample, "
                          f"got X of shape {X.shape} and {len(y)} targets")
+    if not len(X):
+        raise ValueError(f"fit() needs at least one sample, got X of shape {X.shape}")
+    if not callable(loss):
+        raise TypeError(f"fit(): loss should be a function of (outputs, targets) such as "
+                        f"nn.mse, got {loss!r}")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit() needs an nn optimizer (SGD, Adam), got {optimizer!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs should be a positive int, got {epochs!r}")
-    batch_size = len(X) if batch_size is None else batch_size
+    epochs = positive_int(epochs, "epochs")
+    batch_size = len(X) if batch_size is None else positive_int(batch_size, "batch_size")
+    if validation is not None:
+        validation = _validation_set(validation, X)
     threshold = getattr(loss, "threshold", 0.5) if threshold is None else threshold
     rng = generator(seed)
-    steps = epochs * math.ceil(len(X) / max(1, min(batch_size, len(X))))
+    steps = epochs * math.ceil(len(X) / min(batch_size, len(X)))
     show = sys.stderr.isatty() if progress is None else bool(progress)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
     whole = _CompiledLoss(model, loss, X, y) if compiled else None
@@ -177,6 +184,22 @@ def fit(
             if on_epoch is not None:
                 on_epoch(epoch, history)
     return history
+
+
+def _validation_set(validation, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`validation` checked against the training samples X: (X_val, y_val) as arrays."""
+    if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+        raise TypeError(f"fit(): validation should be a pair (X_val, y_val), got {validation!r}")
+    X_val, y_val = np.asarray(validation[0], dtype=float), np.asarray(validation[1])
+    if X_val.ndim == 0 or y_val.ndim == 0 or len(X_val) != len(y_val):
+        raise ValueError(f"fit(): validation got {len(X_val) if X_val.ndim else 'no'} samples but "
+                         f"{len(y_val) if y_val.ndim else 'no'} targets; it needs one target per sample")
+    if not len(X_val):
+        raise ValueError("fit(): validation needs at least one sample")
+    if X_val.shape[1:] != X.shape[1:]:
+        raise ValueError(f"fit(): validation samples of shape {X_val.shape[1:]} do not match the "
+                         f"training samples of shape {X.shape[1:]}")
+    return X_val, y_val
 
 
 class _CompiledLoss:

@@ -108,3 +108,36 @@ def test_readme_example_runs(tmp_path, monkeypatch, capsys):
     assert np.array_equal(nn.predict(names["copy"], X), nn.predict(names["model"], X))
     assert names["history"]["accuracy"][-1] > 0.8
     assert "'accuracy'" in capsys.readouterr().out
+
+
+def test_fit_refuses_misuse_with_clear_errors():
+    model = nn.MLP(2, [2, 1], seed=0)
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    X, y = [[1.0, 2.0], [0.0, 1.0]], [1, 0]
+    with pytest.raises(ValueError, match="at least one sample"):
+        nn.fit(model, np.zeros((0, 2)), [], nn.mse, opt)
+    with pytest.raises(TypeError, match=r"batch_size should be a positive int, got '4' \(str\)"):
+        nn.fit(model, X, y, nn.mse, opt, batch_size="4")
+    with pytest.raises(ValueError, match="batch_size should be a positive int, got 0"):
+        nn.fit(model, X, y, nn.mse, opt, batch_size=0)
+    with pytest.raises(TypeError, match="epochs should be a positive int, got 2.0"):
+        nn.fit(model, X, y, nn.mse, opt, epochs=2.0)
+    with pytest.raises(TypeError, match=r"validation should be a pair \(X_val, y_val\)"):
+        nn.fit(model, X, y, nn.mse, opt, validation=(np.zeros((2, 2)),))
+    with pytest.raises(ValueError, match="validation got 2 samples but 1 targets"):
+        nn.fit(model, X, y, nn.mse, opt, validation=(np.zeros((2, 2)), [1]))
+    with pytest.raises(ValueError, match=r"validation samples of shape \(3,\)"):
+        nn.fit(model, X, y, nn.mse, opt, validation=(np.zeros((2, 3)), [1, 0]))
+    with pytest.raises(TypeError, match="loss should be a function"):
+        nn.fit(model, X, y, "mse", opt)
+    assert all(p.grad is None for p in model.parameters())  # refused before any step
+
+
+def test_fit_takes_numpy_integers_for_sizes():
+    X, y = [[1.0, 2.0], [0.0, 1.0], [0.5, 0.5]], [1.0, 0.0, 1.0]
+    runs = []
+    for epochs, batch_size in [(2, 2), (np.int64(2), np.int32(2))]:
+        model = nn.MLP(2, [2, 1], seed=0)
+        runs.append(nn.fit(model, X, y, nn.mse, nn.SGD(model.parameters(), lr=0.1),
+                           epochs=epochs, batch_size=batch_size, progress=False)["loss"])
+    assert len(runs[1]) == 2 and runs[0] == runs[1]
