@@ -41,16 +41,14 @@ def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
-    """Build the graph of `args.expression` with `args.bindings`, and run backward() on it
-    unless `--no-backward` was given (or the result is a constant that needs no gradient)."""
+def load(args: argparse.Namespace) -> Value:
+    """The graph of `args.expression` with `args.bindings`, before any backward pass; a bad
+    expression or binding is a `UsageError`."""
     try:
-        root, inputs = build(args.expression, args.bindings)
+        root, _ = build(args.expression, args.bindings)
     except ExpressionError as error:
         raise UsageError(str(error)) from None
-    if args.backward and root.requires_grad:
-        root.backward()
-    return root, inputs
+    return root
 
 
 # ---- draw -----------------------------------------------------------------------------------
@@ -82,7 +80,9 @@ def add_draw(subparsers) -> None:
 def run_draw(args: argparse.Namespace) -> int:
     from .draw import draw  # imported here so that the other subcommands never need graphviz
 
-    root, _ = load(args)
+    root = load(args)
+    if args.backward and root.requires_grad:  # a constant expression needs no gradient
+        root.backward()
     try:
         drawing = draw(root, rankdir=args.rankdir, show=args.show, title=args.title)
     except ValueError as error:
@@ -116,16 +116,13 @@ def add_step(subparsers) -> None:
 def run_step(args: argparse.Namespace) -> int:
     from .players.terminal import step
 
-    step(load_unbackpropagated(args))
+    step(load_for_player(args))
     return 0
 
 
-def load_unbackpropagated(args: argparse.Namespace) -> Value:
-    """The graph of `args.expression` before any backward pass: the players show that pass."""
-    try:
-        root, _ = build(args.expression, args.bindings)
-    except ExpressionError as error:
-        raise UsageError(str(error)) from None
+def load_for_player(args: argparse.Namespace) -> Value:
+    """`load(args)` for the players, which show the backward pass: a constant has none."""
+    root = load(args)
     if not root.requires_grad:
         raise UsageError(f"{args.expression!r} has no inputs, so there is no gradient to show: "
                          "use a name such as x and give it a value, x=2")
@@ -149,7 +146,7 @@ def add_html(subparsers) -> None:
 def run_html(args: argparse.Namespace) -> int:
     from .players.html import player
 
-    root = load_unbackpropagated(args)
+    root = load_for_player(args)
     title = args.title if args.title is not None else f"Backprop step by step: {args.expression}"
     try:
         path = player(root, title=title).save(args.output)

@@ -222,3 +222,21 @@ def test_only_draw_takes_no_backward(command, tmp_path, capsys):
     output = ["-o", str(tmp_path / "b.html")] if command == "html" else []
     status, _, err = run(command, *NEURON, *output, "--no-backward", capsys=capsys)
     assert status == 2 and "--no-backward" in err
+
+
+@pytest.mark.parametrize("command", ["draw", "step", "html"])
+@pytest.mark.parametrize("argv, words", [
+    (["x.y", "x=1"], "attribute access"), (["x*w", "x=1"], "no value for 'w'"),
+])
+def test_every_subcommand_refuses_a_bad_expression_the_same_way(command, argv, words, tmp_path,
+                                                               capsys):
+    output = [] if command == "step" else ["-o", str(tmp_path / "out.svg")]
+    status, _, err = run(command, *argv, *output, capsys=capsys)
+    assert status == 2 and words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["step", "html"])
+def test_the_players_refuse_a_constant_expression(command, tmp_path, capsys):
+    output = ["-o", str(tmp_path / "b.html")] if command == "html" else []
+    status, _, err = run(command, "2 * 3", *output, capsys=capsys)
+    assert status == 2 and "no inputs" in err and not (tmp_path / "b.html").exists()
