@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -228,9 +229,12 @@ def _power(base, exponent):
 def _constant(x) -> Value | None:
     """A Python or numpy real number as a constant node; None for anything else."""
     if (x.__class__ is float or x.__class__ is int) and not _state.special:
-        return _node(None, (), float(x), False)  # the common case, without Value()'s checks
+        try:
+            return _node(None, (), float(x), False)  # the common case, without Value()'s checks
+        except OverflowError:
+            raise _too_large(x, "a number used as a constant") from None
     if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
-        return Value(float(x), requires_grad=False)
+        return Value(_to_float(x, "a number used as a constant"), requires_grad=False)
     return None
 
 
@@ -388,8 +392,31 @@ def _as_float(x, where: str) -> float:
             "for a constant copy"
         )
     if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
-        return float(x)
+        return _to_float(x, where)
     raise TypeError(f"{where} needs a real number, got {_show(x)}")
+
+
+def _to_float(x: numbers.Real, where: str) -> float:
+    try:
+        return float(x)
+    except OverflowError:
+        raise _too_large(x, where) from None
+
+
+def _too_large(x: numbers.Real, where: str) -> OverflowError:
+    """Python's own error for float(10**400), with the number and the limit named.
+
+    OverflowError, as `float()` and numpy raise for it: the type is right (a real number),
+    its size is what a float cannot hold, and code that catches float()'s error still does."""
+    if isinstance(x, int):
+        sign = "-" if x < 0 else ""
+        shown = f"an int of about {sign}1e+{int(math.log10(abs(x)))}"
+    else:
+        shown = f"a {type(x).__name__}"
+    return OverflowError(
+        f"{where}: {shown} is too large for a float (the largest is about "
+        f"{sys.float_info.max:.1e}); scale it down first"
+    )
 
 
 def _as_value(x, where: str) -> Value:

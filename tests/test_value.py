@@ -160,3 +160,25 @@ def test_dot_refuses_arrays_that_are_not_1d():
     with pytest.raises(TypeError, match=r"dot\(\) weights .*sequence.*got a float"):
         autograd.dot(1.0, [2.0])
 
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Value(10**400),
+    lambda: Value(-(10**400)),
+    lambda: Value(2.0) ** (10**400),
+    lambda: (10**400) ** Value(2.0),
+    lambda: Value(2.0) + 10**400,
+    lambda: 10**400 * Value(2.0),
+    lambda: autograd.sum([Value(1.0), 10**400]),
+    lambda: autograd.dot([10**400], [Value(1.0)]),
+    lambda: Value(1.0).backward(10**400),
+])
+def test_ints_too_large_for_a_float_are_named(make):
+    with pytest.raises(OverflowError, match=r"an int of about -?1e\+400 is too large for a float"):
+        make()
+
+
+def test_int_overflow_message_names_where_under_no_grad():
+    # the checked path (no_grad) goes through Value() for constants
+    with autograd.no_grad(), pytest.raises(OverflowError, match=r"a number used as a constant: an int of about 1e\+400"):
+        Value(1.0) * 10**400
