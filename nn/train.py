@@ -29,6 +29,7 @@ from autograd import Value
 
 from .data import batches
 from .init import generator
+from .module import Module
 from .optim import Optimizer
 from .shapes import positive_int
 
@@ -129,6 +130,8 @@ def fit(
                         f"nn.mse, got {loss!r}")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit() needs an nn optimizer (SGD, Adam), got {optimizer!r}")
+    if isinstance(model, Module):
+        _check_optimizer_trains(model, optimizer)
     epochs = positive_int(epochs, "epochs")
     batch_size = len(X) if batch_size is None else positive_int(batch_size, "batch_size")
     if validation is not None:
@@ -184,6 +187,18 @@ def fit(
             if on_epoch is not None:
                 on_epoch(epoch, history)
     return history
+
+
+def _check_optimizer_trains(model: Module, optimizer: Optimizer) -> None:
+    """Refuse an optimizer whose parameters are not the model's (built for another model, or
+    for a copy): training would step Values that the model never reads, silently."""
+    own = {id(p) for p in model.parameters()}
+    strangers = [p for p in optimizer.params if id(p) not in own]
+    if strangers:
+        raise ValueError(
+            f"fit(): {len(strangers)} of the optimizer's {len(optimizer.params)} parameters are not "
+            f"model.parameters() (the first: {strangers[0].label or strangers[0]!r}); build the "
+            f"optimizer from this model, e.g. nn.Adam(model.parameters(), lr=...)")
 
 
 def _validation_set(validation, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -141,3 +141,17 @@ def test_fit_takes_numpy_integers_for_sizes():
         runs.append(nn.fit(model, X, y, nn.mse, nn.SGD(model.parameters(), lr=0.1),
                            epochs=epochs, batch_size=batch_size, progress=False)["loss"])
     assert len(runs[1]) == 2 and runs[0] == runs[1]
+
+
+def test_fit_refuses_an_optimizer_built_for_another_model():
+    model, other = nn.MLP(2, [2, 1], seed=0), nn.MLP(2, [2, 1], seed=0)
+    X, y = [[1.0, 2.0], [0.0, 1.0]], [1.0, 0.0]
+    with pytest.raises(ValueError, match=r"9 of the optimizer's 9 parameters are not model.parameters\(\)"):
+        nn.fit(model, X, y, nn.mse, nn.SGD(other.parameters(), lr=0.1), progress=False)
+    # a part of the model (only its last layer, say) is fine
+    last = model.layers[-1].parameters()
+    before = [p.data for p in last]
+    nn.fit(model, X, y, nn.mse, nn.SGD(last, lr=0.1), progress=False)
+    assert [p.data for p in last] != before
+    # a plain function is not a Module: nothing to compare with
+    nn.fit(lambda x: model(x), X, y, nn.mse, nn.SGD(model.parameters(), lr=0.1), progress=False)
