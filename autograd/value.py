@@ -59,10 +59,23 @@ class Value:
         return _power(base, self)
 
     # ---- comparisons read .data and return a bool --------------------------------------------
-    def __lt__(self, other): return self.data < _data_of(other)
-    def __le__(self, other): return self.data <= _data_of(other)
-    def __gt__(self, other): return self.data > _data_of(other)
-    def __ge__(self, other): return self.data >= _data_of(other)
+    # Against anything but a Value or a real number they return NotImplemented, so Python's
+    # TypeError names both types ("'<' not supported between instances of 'Value' and 'str'").
+    def __lt__(self, other):
+        other = _data_of(other)
+        return NotImplemented if other is NotImplemented else self.data < other
+
+    def __le__(self, other):
+        other = _data_of(other)
+        return NotImplemented if other is NotImplemented else self.data <= other
+
+    def __gt__(self, other):
+        other = _data_of(other)
+        return NotImplemented if other is NotImplemented else self.data > other
+
+    def __ge__(self, other):
+        other = _data_of(other)
+        return NotImplemented if other is NotImplemented else self.data >= other
 
     def __eq__(self, other):
         # Against a number: compare the numbers. Two Values are equal only if they are the
@@ -379,6 +392,12 @@ def backward(root: Value, grad: float | Value = 1.0, create_graph: bool = False)
 
 def zero_grad(values: Iterable[Value]) -> None:
     """Set `.grad` of each Value to 0.0 (before the next backward pass accumulates)."""
+    if isinstance(values, Value):
+        raise TypeError("zero_grad() needs an iterable of Values, got a Value; use zero_grad([v])")
+    try:
+        values = iter(values)
+    except TypeError:
+        raise TypeError(f"zero_grad() needs an iterable of Values, got {_show(values)}") from None
     for v in values:
         if not isinstance(v, Value):
             raise TypeError(f"zero_grad() needs Values, got {_show(v)}")
@@ -442,8 +461,11 @@ def _items(xs, where: str) -> list:
         ) from None
 
 
-def _data_of(x) -> float:
-    return x.data if isinstance(x, Value) else x
+def _data_of(x):
+    """A Value's or a real number's number; NotImplemented for anything else."""
+    if isinstance(x, Value):
+        return x.data
+    return x if isinstance(x, numbers.Real) else NotImplemented
 
 
 def _show(x) -> str:

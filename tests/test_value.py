@@ -182,3 +182,28 @@ def test_int_overflow_message_names_where_under_no_grad():
     # the checked path (no_grad) goes through Value() for constants
     with autograd.no_grad(), pytest.raises(OverflowError, match=r"a number used as a constant: an int of about 1e\+400"):
         Value(1.0) * 10**400
+
+
+def test_zero_grad_needs_an_iterable_of_values():
+    v = Value(1.0)
+    with pytest.raises(TypeError, match=r"zero_grad\(\) needs an iterable of Values, got a Value; "
+                                        r"use zero_grad\(\[v\]\)"):
+        autograd.zero_grad(v)
+    with pytest.raises(TypeError, match=r"zero_grad\(\) needs an iterable of Values, got a float"):
+        autograd.zero_grad(1.0)
+    autograd.zero_grad(x for x in [v])
+    assert v.grad == 0.0
+
+
+@pytest.mark.parametrize("compare", [
+    lambda v: v < "a", lambda v: v <= "a", lambda v: v > "a", lambda v: v >= "a",
+    lambda v: "a" < v, lambda v: v < None, lambda v: v > [1.0],
+])
+def test_comparing_with_a_non_number_names_both_types(compare):
+    with pytest.raises(TypeError, match=r"not supported between instances of '(Value|str|NoneType|list)' "
+                                        r"and '(Value|str|NoneType|list)'"):
+        compare(Value(1.0))
+
+
+def test_comparisons_with_numpy_numbers_still_work():
+    assert Value(1.0) < np.float64(2.0) and Value(3.0) >= np.int64(3) and not Value(1.0) > 1
