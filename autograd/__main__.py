@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .draw import MAX_NODES, GraphTooLarge, draw, table
 from .expr import FUNCTIONS, ExpressionError, build
 from .value import Value
 
@@ -71,20 +72,45 @@ def add_draw(subparsers) -> None:
     parser.add_argument("--dot", action="store_true", help="print the DOT text")
     parser.add_argument("--rankdir", default="LR", choices=["LR", "RL", "TB", "BT"])
     parser.add_argument(
-        "--show", default="data+grad", help="which numbers each node shows: data+grad, data, grad"
+        "--show", default="data+grad", choices=["data+grad", "data", "grad"],
+        help="which numbers each box shows",
     )
     parser.add_argument("--title", help="a title above the drawing")
+    parser.add_argument(
+        "--max-nodes", type=positive_int, default=MAX_NODES, metavar="N",
+        help=f"refuse to draw more boxes than this (default {MAX_NODES}); the table has no limit",
+    )
     parser.set_defaults(run=run_draw)
 
 
-def run_draw(args: argparse.Namespace) -> int:
-    from .draw import draw  # imported here so that the other subcommands never need graphviz
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return number
 
+
+def run_draw(args: argparse.Namespace) -> int:
     root = load(args)
     if args.backward and root.requires_grad:  # a constant expression needs no gradient
         root.backward()
+    if args.output is None and not args.dot:
+        print(table(root))  # no Graphviz, so no --max-nodes
+        return 0
     try:
-        drawing = draw(root, rankdir=args.rankdir, show=args.show, title=args.title)
+        drawing = draw(root, rankdir=args.rankdir, show=args.show, title=args.title,
+                       max_nodes=args.max_nodes)
+    except GraphTooLarge as error:  # its message is advice for Python code: word it for here
+        raise UsageError(
+            f"the graph has {error.values} values, more than --max-nodes {error.max_nodes}. "
+            "An expression has no neurons or layers to collapse by: add --max-nodes "
+            f"{error.values} (Graphviz may take minutes), draw a smaller expression, or leave "
+            "out -o and --dot for the table, which has no limit"
+        ) from None
     except ValueError as error:
         raise UsageError(str(error)) from None
     if args.output is not None:
@@ -95,10 +121,8 @@ def run_draw(args: argparse.Namespace) -> int:
         except OSError as error:
             raise cannot_write(args.output, error) from None
         print(f"wrote {args.output}", file=sys.stderr)
-    elif args.dot:
-        sys.stdout.write(drawing.source)
     else:
-        print(drawing.text())
+        sys.stdout.write(drawing.source)
     return 0
 
 

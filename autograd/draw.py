@@ -3,7 +3,8 @@
 `draw(root)` lays the graph out left to right with Graphviz: one box per Value showing
 `label | data | grad`, and a small oval per op between a Value and its parents. It returns a
 `Drawing`: `.source` is the DOT text (no program needed), `.render("g.svg")` and `.pipe("png")`
-run Graphviz's `dot`, Jupyter displays it inline, and `.text()` is a table for the terminal.
+run Graphviz's `dot`, Jupyter displays it inline, and `.text()` is a table for the terminal
+(`table(root)` makes that table without drawing, so with no size limit).
 
 What the drawing shows (the legend under the title says the same):
 
@@ -51,6 +52,7 @@ COLLAPSE_KINDS = ("neuron", "step", "layer")  # finest first: how draw() collaps
 FORMATS = ("svg", "png", "pdf")
 SHOW_FIELDS = ("data", "grad")
 MAX_LABEL = 32  # characters of a label shown before it is shortened with "…"
+MAX_NODES = 500  # draw()'s default limit on boxes: Graphviz gets slow and the picture unreadable
 
 INSTALL_HINT = (
     "Graphviz's 'dot' program is needed to render drawings and was not found on PATH. "
@@ -73,6 +75,32 @@ FONT = "Helvetica"
 
 class GraphvizNotFound(RuntimeError):
     """Rendering needs Graphviz's `dot` program, which is not installed (the message says how)."""
+
+
+class GraphTooLarge(ValueError):
+    """More boxes than `max_nodes`, even collapsed; the message says how to draw it anyway.
+
+    `values` is the graph's size, `max_nodes` the limit, and `boxes` the number of boxes
+    collapsed by each kind (`{"neuron": ..., "step": ..., "layer": ...}`), or None when the graph
+    has no scopes to collapse by. The command line words its own advice from these.
+    """
+
+    def __init__(self, values: int, max_nodes: int, boxes: dict[str, int] | None) -> None:
+        self.values, self.max_nodes, self.boxes = values, max_nodes, boxes
+        if boxes is None:
+            how = (
+                "It has no neuron, step or layer scopes to collapse by: make it under "
+                "autograd.scope(name, kind='layer') (nn models do), draw a smaller part of it, "
+                f"or pass max_nodes={values} (Graphviz may take minutes). For a table instead "
+                "(no Graphviz, no limit): from autograd.draw import table; print(table(root))"
+            )
+        else:
+            how = (
+                f"Collapsed by neuron it has {boxes['neuron']} boxes, by step {boxes['step']}, "
+                f"by layer {boxes['layer']}: pass collapse='neuron', 'step' or 'layer' with a "
+                "larger max_nodes, or draw a smaller part"
+            )
+        super().__init__(f"the graph has {values} values, more than max_nodes={max_nodes}. {how}.")
 
 
 def node_ids(root: Value) -> list[tuple[Value, str, str | None]]:
@@ -99,6 +127,7 @@ class Drawing:
     ids: dict[str, str]
     collapsed: str | None
     nodes: list[Value] = field(repr=False)
+    params: set[int] | None = field(default=None, repr=False)  # ids of the `params=` leaves
 
     def pipe(self, format: str = "svg") -> bytes:
         """The drawing rendered by Graphviz's `dot` as bytes (`format`: svg, png or pdf)."""
@@ -129,20 +158,8 @@ class Drawing:
         return path
 
     def text(self) -> str:
-        """A table of the graph's nodes for the terminal: id, label, how it was computed, data,
-        grad. Nodes come in topological order, parents first, whatever the drawing collapsed."""
-        index = {id(v): i for i, v in enumerate(self.nodes)}
-        rows = [("id", "label", "computed as", "data", "grad")]
-        for i, v in enumerate(self.nodes):
-            if v.op is None:
-                how = _kind(v, self.nodes[-1], None)
-            else:
-                how = v.op.expression(*[p.label or f"v{index[id(p)]}" for p in v.parents])
-            rows.append((f"v{i}", _plain(v.label), _shorten(_plain(how), 40), _number(v.data),
-                         _grad_text(v)))
-        widths = [max(len(row[c]) for row in rows) for c in range(5)]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-        return "\n".join(lines)
+        """The graph's `table` for the terminal, whatever the drawing collapsed."""
+        return _table(self.nodes, self.params)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         """Jupyter: the SVG, or, without Graphviz, the DOT text with a hint on installing it."""
@@ -168,7 +185,7 @@ def draw(
     show: str = "data+grad",
     color: str | None = "grad",
     collapse: str | None = None,
-    max_nodes: int = 500,
+    max_nodes: int = MAX_NODES,
     title: str | None = None,
     params: Iterable[Value] | None = None,
     legend: bool = True,
@@ -181,7 +198,8 @@ def draw(
     collapse: None, "neuron", "step" or "layer": draw each nn neuron / RNN time step / layer
         as one box.
     max_nodes: more boxes than this and the drawing collapses by itself (by neuron, then by
-        step, then by layer) or, when that is not enough, raises ValueError saying how to draw it.
+        step, then by layer) or, when that is not enough, raises `GraphTooLarge` (a ValueError)
+        saying how to draw it. `table(root)` has no limit.
     title: text above the drawing. params: the leaves to mark as parameters (default: leaves
         with dotted names). legend: show the colour key under the title.
     """
@@ -209,9 +227,33 @@ def draw(
         collapse = _collapse_to_fit(nodes, max_nodes, marked)
     groups = _groups(nodes, collapse, marked) if collapse else [None] * len(nodes)
     if collapse and _box_count(nodes, collapse, marked) > max_nodes:
-        raise ValueError(_too_large(nodes, max_nodes, marked))
+        raise _too_large(nodes, max_nodes, marked)
     style = _Style(show.split("+"), color, _largest_grad(nodes))
     return _build(nodes, groups, collapse, style, marked, rankdir, title, legend)
+
+
+def table(root: Value, *, params: Iterable[Value] | None = None) -> str:
+    """A table of the graph's nodes for the terminal: id, label, how it was computed, data,
+    grad, in topological order (parents first). It runs no Graphviz, so it has no `max_nodes`:
+    it is how to look at a graph too large to draw. `params` as in `draw`."""
+    if not isinstance(root, Value):
+        raise TypeError(f"table() needs a Value, got {type(root).__name__}")
+    return _table(topological_order(root), None if params is None else {id(p) for p in params})
+
+
+def _table(nodes: list[Value], marked: set[int] | None) -> str:
+    index = {id(v): i for i, v in enumerate(nodes)}
+    rows = [("id", "label", "computed as", "data", "grad")]
+    for i, v in enumerate(nodes):
+        if v.op is None:
+            how = _kind(v, nodes[-1], marked)
+        else:
+            how = v.op.expression(*[p.label or f"v{index[id(p)]}" for p in v.parents])
+        rows.append((f"v{i}", _plain(v.label), _shorten(_plain(how), 40), _number(v.data),
+                     _grad_text(v)))
+    widths = [max(len(row[c]) for row in rows) for c in range(5)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
 
 
 # ---- laying out -------------------------------------------------------------------------------
@@ -277,7 +319,7 @@ def _build(nodes, groups, collapse, style, marked, rankdir, title, legend) -> Dr
             elif source != target and (source, target) not in seen:
                 seen.add((source, target))
                 dot.edge(source, target)
-    return Drawing(dot.source, ids, collapse, nodes)
+    return Drawing(dot.source, ids, collapse, nodes, marked)
 
 
 def _group_node(dot, box, indices, nodes, groups, index, collapse, style) -> None:
@@ -471,24 +513,13 @@ def _collapse_to_fit(nodes: list[Value], max_nodes: int, marked: set[int] | None
     for kind in COLLAPSE_KINDS:
         if _box_count(nodes, kind, marked) <= max_nodes:
             return kind
-    raise ValueError(_too_large(nodes, max_nodes, marked))
+    raise _too_large(nodes, max_nodes, marked)
 
 
-def _too_large(nodes: list[Value], max_nodes: int, marked: set[int] | None) -> str:
+def _too_large(nodes: list[Value], max_nodes: int, marked: set[int] | None) -> GraphTooLarge:
     counts = {kind: _box_count(nodes, kind, marked) for kind in COLLAPSE_KINDS}
-    if all(count == len(nodes) for count in counts.values()):
-        how = (
-            "It has no neuron, step or layer scopes to collapse by: make it under "
-            "autograd.scope(name, kind='layer') (nn models do), draw a smaller part of it, "
-            f"or pass max_nodes={len(nodes)} (Graphviz may take minutes)"
-        )
-    else:
-        how = (
-            f"Collapsed by neuron it has {counts['neuron']} boxes, by step {counts['step']}, by "
-            f"layer {counts['layer']}: pass collapse='neuron', 'step' or 'layer' with a larger "
-            "max_nodes, or draw a smaller part"
-        )
-    return f"the graph has {len(nodes)} values, more than max_nodes={max_nodes}. {how}."
+    scoped = any(count != len(nodes) for count in counts.values())
+    return GraphTooLarge(len(nodes), max_nodes, counts if scoped else None)
 
 
 # ---- text -----------------------------------------------------------------------------------

@@ -240,3 +240,28 @@ def test_the_players_refuse_a_constant_expression(command, tmp_path, capsys):
     output = ["-o", str(tmp_path / "b.html")] if command == "html" else []
     status, _, err = run(command, "2 * 3", *output, capsys=capsys)
     assert status == 2 and "no inputs" in err and not (tmp_path / "b.html").exists()
+
+
+LONG = "x" + "+x" * 1001  # 1002 values: more than draw's default max_nodes (500)
+
+
+def test_the_table_of_a_large_graph_has_no_limit(capsys):
+    # The terminal table never runs Graphviz: it prints however many values there are.
+    status, out, _ = run("draw", LONG, "x=2", capsys=capsys)
+    lines = out.splitlines()
+    assert status == 0 and len(lines) == 1 + 1002
+    assert float(lines[-1].split()[-2]) == 2 * 1002 and float(lines[1].split()[-1]) == 1002
+
+
+def test_a_large_drawing_is_refused_with_advice_for_the_command_line(capsys):
+    status, _, err = run("draw", LONG, "x=2", "--dot", capsys=capsys)
+    assert status == 2 and "1002 values" in err and "--max-nodes 1002" in err
+    assert "max_nodes=" not in err and "autograd.scope" not in err  # advice for Python code
+    status, out, _ = run("draw", LONG, "x=2", "--dot", "--max-nodes", "1002", capsys=capsys)
+    assert status == 0 and out.startswith("digraph") and "v1001" in out
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_max_nodes_must_be_a_positive_integer(value, capsys):
+    status, _, err = run("draw", "x*2", "x=1", "--dot", "--max-nodes", value, capsys=capsys)
+    assert status == 2 and "--max-nodes" in err and repr(value) in err

@@ -15,7 +15,7 @@ import pytest
 
 import autograd
 from autograd import Value
-from autograd.draw import GraphvizNotFound, draw, node_ids
+from autograd.draw import GraphvizNotFound, draw, node_ids, table
 
 GOLDEN = Path(__file__).parent / "golden"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -250,7 +250,20 @@ def test_ten_thousand_nodes_without_scopes_are_refused_with_advice():
         out = out + 1.0
     with pytest.raises(ValueError, match="more than max_nodes=500") as error:
         draw(out)
-    assert "autograd.scope" in str(error.value) and "max_nodes=" in str(error.value)
+    assert "autograd.scope" in str(error.value) and "max_nodes=20001" in str(error.value)  # x, 10,000 ones and sums
+    assert "table(root)" in str(error.value)
+    # The table for the terminal runs no Graphviz and has no limit.
+    out.backward()
+    lines = table(out).splitlines()
+    assert len(lines) == 1 + 20_001 and lines[-1].split()[-2:] == ["1e+04", "1"]
+
+
+def test_the_table_is_the_drawings_text():
+    out, _ = neuron()
+    out.backward()
+    assert table(out) == draw(out).text() == draw(out, collapse="neuron").text()
+    with pytest.raises(TypeError, match="needs a Value, got list"):
+        table([out])
 
 
 @needs_dot
