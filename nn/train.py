@@ -16,6 +16,7 @@ compiled and the loss on Values.
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 import time
 import warnings
@@ -40,35 +41,84 @@ def _number(x) -> float:
     return x.data if isinstance(x, Value) else float(x)
 
 
-def _class_of(output, threshold: float):
-    if isinstance(output, (list, tuple, np.ndarray)) and len(output) > 1:
-        numbers = [_number(o) for o in output]
-        return int(np.argmax(numbers))
-    if isinstance(output, (list, tuple, np.ndarray)):
-        output = output[0]
-    return _number(output) > threshold
+def _row(x) -> list | None:
+    """One sample's output or target as a list when it is a row (list, tuple, array), else None."""
+    if isinstance(x, np.ndarray):
+        return x.tolist() if x.ndim else None
+    return list(x) if isinstance(x, (list, tuple)) else None
 
 
-def accuracy(outputs: Sequence, targets: Sequence, threshold: float = 0.5) -> float:
+def _threshold(threshold: float | None, loss: Loss | None, targets: list) -> float:
+    """Where one output per sample turns positive: `threshold` if given, else the loss's
+    (`loss.threshold`), else read from the targets: labels -1/+1 mean scores (0.0), anything
+    else probabilities (0.5)."""
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+            raise TypeError(f"threshold should be a number, got {threshold!r}")
+        return float(threshold)
+    if loss is not None:
+        if not callable(loss):
+            raise TypeError(f"loss should be a function such as nn.hinge, got {loss!r}")
+        if hasattr(loss, "threshold"):
+            return loss.threshold
+    singles = []
+    for want in targets:
+        row = _row(want)
+        singles.append(row[0] if row is not None and len(row) == 1 else want)
+    labels = {_number(want) for want in singles if not isinstance(want, (list, tuple))}
+    return 0.0 if -1.0 in labels and labels <= {-1.0, 1.0} else 0.5
+
+
+def _label(want, classes: int) -> int:
+    """A class label checked against the number of classes: an int (or a whole float) in range."""
+    if isinstance(want, bool) or not isinstance(want, numbers.Real) or not float(want).is_integer():
+        raise TypeError(f"accuracy() needs int class labels, got {want!r}")
+    if not 0 <= want < classes:
+        raise ValueError(f"accuracy() needs labels in 0..{classes - 1} for {classes} outputs per "
+                         f"sample, got {int(want)}")
+    return int(want)
+
+
+def _right(out, want, threshold: float) -> bool:
+    """Whether one sample's output picks its target's class."""
+    outs, wants = _row(out), _row(want)
+    if outs is not None and len(outs) > 1:  # several outputs: the largest is the class
+        if wants is None:
+            return int(np.argmax([_number(o) for o in outs])) == _label(want, len(outs))
+        if len(wants) != len(outs):
+            raise ValueError(f"accuracy() needs one-hot target rows of {len(outs)} (one per output), "
+                             f"got a row of {len(wants)}: {want!r}")
+        return int(np.argmax([_number(o) for o in outs])) == int(np.argmax([_number(w) for w in wants]))
+    if wants is not None and len(wants) != 1:
+        raise ValueError(f"accuracy() got one output per sample but targets in rows; it needs one "
+                         f"target per output, got a row of {len(wants)}: {want!r}")
+    score = _number(outs[0] if outs is not None else out)
+    return (score > threshold) == (_number(wants[0] if wants is not None else want) > threshold)
+
+
+def accuracy(outputs: Sequence, targets: Sequence, threshold: float | None = None, *,
+             loss: Loss | None = None) -> float:
     """The fraction of samples whose output picks the target's class.
 
-    Several outputs per sample: the largest one is the class (the target is an int label or a
-    one-hot row). One output per sample: "positive" means above `threshold` (0.5 for
-    probabilities, 0.0 for scores and for labels -1/+1), for outputs and targets alike.
+    Several outputs per sample: the largest one is the class; the target is an int label in
+    0..outputs-1 or a one-hot row as wide as the outputs (anything else is a ValueError).
+    One output per sample: "positive" means above a threshold, for outputs and targets alike.
+    The threshold is `threshold` if given, else the one `loss` says its outputs need
+    (`nn.hinge` and `nn.binary_cross_entropy_with_logits`: 0.0, for scores; `nn.mse` and
+    `nn.binary_cross_entropy`: 0.5, for probabilities), else it is read from the targets:
+    labels -1/+1 mean scores (0.0), labels 0/1 probabilities (0.5). So for logits against
+    labels 0/1 pass `loss=nn.binary_cross_entropy_with_logits` (or `threshold=0.0`).
+
+        >>> accuracy([Value(0.3), Value(-0.3)], [1, -1])
+        1.0
     """
     outputs, targets = list(outputs), list(np.asarray(targets).tolist())
     if len(outputs) != len(targets):
         raise ValueError(f"accuracy() got {len(outputs)} outputs but {len(targets)} targets")
     if not outputs:
         raise ValueError("accuracy() needs at least one sample")
-    right = 0
-    for out, want in zip(outputs, targets):
-        got = _class_of(out, threshold)
-        if isinstance(got, bool):
-            right += got == (_number(want[0] if isinstance(want, list) else want) > threshold)
-        else:
-            right += got == (int(np.argmax(want)) if isinstance(want, list) else int(want))
-    return right / len(outputs)
+    threshold = _threshold(threshold, loss, targets)
+    return sum(_right(out, want, threshold) for out, want in zip(outputs, targets)) / len(outputs)
 
 
 def predict(model: Callable, X) -> np.ndarray:
@@ -80,10 +130,10 @@ def predict(model: Callable, X) -> np.ndarray:
 
 def evaluate(model: Callable, X, y, loss: Loss, threshold: float | None = None) -> dict[str, float]:
     """{"loss": ..., "accuracy": ...} on (X, y), without building a graph."""
-    threshold = getattr(loss, "threshold", 0.5) if threshold is None else threshold
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"evaluate() got {len(X)} samples but {len(y)} targets")
+    threshold = _threshold(threshold, loss, y.tolist())
     with autograd.no_grad():
         outs = [model(x) for x in X]
         return {"loss": loss(outs, y.tolist()).data, "accuracy": accuracy(outs, y, threshold)}
@@ -136,7 +186,7 @@ def fit(
     batch_size = len(X) if batch_size is None else positive_int(batch_size, "batch_size")
     if validation is not None:
         validation = _validation_set(validation, X)
-    threshold = getattr(loss, "threshold", 0.5) if threshold is None else threshold
+    threshold = _threshold(threshold, loss, y.tolist())
     rng = generator(seed)
     steps = epochs * math.ceil(len(X) / min(batch_size, len(X)))
     show = sys.stderr.isatty() if progress is None else bool(progress)

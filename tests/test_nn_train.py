@@ -155,3 +155,33 @@ def test_fit_refuses_an_optimizer_built_for_another_model():
     assert [p.data for p in last] != before
     # a plain function is not a Module: nothing to compare with
     nn.fit(lambda x: model(x), X, y, nn.mse, nn.SGD(model.parameters(), lr=0.1), progress=False)
+
+
+def test_accuracy_threshold_is_right_without_being_told():
+    # scores against labels -1/+1: positive means above 0, as for hinge
+    assert nn.accuracy([Value(0.3), Value(-0.3)], [1, -1]) == 1.0
+    assert nn.accuracy([Value(0.3), Value(-0.3), Value(0.7)], [-1, -1, 1]) == pytest.approx(2 / 3)
+    # probabilities against labels 0/1: above 0.5
+    assert nn.accuracy([Value(0.3), Value(0.7)], [0, 1]) == 1.0
+    # a loss says how its outputs read: logits against 0/1 are positive above 0
+    logits = [Value(0.3), Value(-0.3)]
+    assert nn.accuracy(logits, [1, 0], loss=nn.binary_cross_entropy_with_logits) == 1.0
+    assert nn.accuracy(logits, [1, 0]) == 0.5  # read as probabilities: 0.3 is not above 0.5
+    assert nn.accuracy(logits, [1, 0], threshold=0.4, loss=nn.binary_cross_entropy_with_logits) == 0.5  # threshold wins
+    with pytest.raises(TypeError, match="loss should be a function"):
+        nn.accuracy(logits, [1, 0], loss="hinge")
+
+
+def test_accuracy_checks_classes_against_the_outputs():
+    two = [[Value(0.9), Value(0.1)], [Value(0.2), Value(0.8)]]
+    assert nn.accuracy(two, [0, 1]) == 1.0
+    with pytest.raises(ValueError, match="rows of 2 .* got a row of 3"):
+        nn.accuracy(two, [[1, 0, 0], [0, 1, 0]])
+    with pytest.raises(ValueError, match=r"labels in 0\.\.1 for 2 outputs per sample, got 5"):
+        nn.accuracy(two, [0, 5])
+    with pytest.raises(ValueError, match=r"labels in 0\.\.1 for 2 outputs per sample, got -1"):
+        nn.accuracy(two, [0, -1])
+    with pytest.raises(TypeError, match="int class labels, got 0.5"):
+        nn.accuracy(two, [0.5, 1])
+    with pytest.raises(ValueError, match="one output per sample .* got a row of 2"):
+        nn.accuracy([Value(0.9), Value(0.1)], [[1, 0], [0, 1]])
