@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .ops import Op
-from .tracing import Placeholder, Trace, check_same_graph, trace
+from .tracing import Placeholder, Trace, check_parameters_not_read, check_same_graph, trace
 from .value import Value, _show
 
 _BATCHED, _SHARED = "batched", "shared"
@@ -53,6 +53,13 @@ def compile(
     `check_inputs` (a list of argument tuples) or on seeded standard-normal inputs, and any
     difference between the graphs raises `TracingError`.
 
+    Only the parameters (leaves that need a gradient) are read afresh on every call. A constant
+    is copied into the program once, when it is compiled, so a constant computed from a
+    parameter's number (`w.detach()`, `Value(w.data)`, a result made under `no_grad()`) would
+    keep its compile-time number while the parameter trains. `check_trace` also traces `fn`
+    with the parameters nudged (restoring them afterwards) and raises `TracingError` naming such
+    a constant; with `check_trace=False` it is the caller's choice and stays frozen.
+
         >>> import autograd
         >>> w = autograd.Value(2.0, "w")
         >>> program = autograd.compile(lambda x: (w * x).tanh(), 0.5)
@@ -71,6 +78,7 @@ def compile(
                     f"{len(example_args)} arguments like the example, got {_show(args)}"
                 )
             check_same_graph(traced, trace(fn, args))
+        check_parameters_not_read(fn, traced, example_args)
     return Program(traced, getattr(fn, "__name__", "function"))
 
 

@@ -11,7 +11,10 @@ run for every sample. Two guards catch what they can:
   raises `TracingError`, since whatever is decided from it would be frozen;
 - the check (on by default, like `torch.jit.trace(check_trace=True)`) traces the function a
   second time with other inputs and raises `TracingError` if the graphs differ: another op, other
-  wiring, or a constant that changed because it was computed from the inputs' numbers.
+  wiring, or a constant that changed because it was computed from the inputs' numbers. It then
+  traces once more with the parameters nudged: a constant computed from a parameter's number
+  (`w.detach()`, `Value(w.data)`, a result made under `no_grad()`) would be copied into the
+  program once and stop following the parameter as it trains, so it is refused too.
 
 A decision on an intermediate result (`if h.data > 0` with h computed from x) cannot be seen as
 it happens; the check finds it when the other inputs take the other branch.
@@ -170,13 +173,62 @@ def trace(fn: Callable[..., Any], example_args: Sequence[Any]) -> Trace:
 
 
 def check_same_graph(first: Trace, second: Trace) -> None:
-    """Raise `TracingError` unless two traces of one function recorded the same graph."""
+    """Raise `TracingError` unless two traces of one function, on other inputs, recorded the
+    same graph."""
+    _compare(first, second, _INPUTS)
+
+
+def check_parameters_not_read(fn: Callable[..., Any], first: Trace, example_args: Sequence[Any]) -> None:
+    """Raise `TracingError` if the graph depends on the parameters' numbers, not only on them.
+
+    A leaf that needs no gradient is a constant: a compiled program copies its number once.
+    When it was computed from a parameter (`w.detach()`, `Value(w.data)`, a result made under
+    `no_grad()`), eager code would recompute it after every optimizer step and the program would
+    not. So `fn` is traced again with every parameter nudged (and put back afterwards, also when
+    `fn` raises): a constant that moves, or a graph that changes, depended on their numbers.
+    """
+    params = [n for n in first.order if n.op is None and n.requires_grad and not isinstance(n, Placeholder)]
+    if not params:
+        return
+    numbers = [_DATA.__get__(p, Value) for p in params]
+    nudges = np.random.default_rng(0).uniform(1e-3, 2e-3, len(params))
+    try:
+        for param, number, nudge in zip(params, numbers, nudges.tolist()):
+            param.data = number + nudge * (1.0 + abs(number))
+        second = trace(fn, example_args)
+    finally:
+        for param, number in zip(params, numbers):
+            param.data = number
+    _compare(first, second, _PARAMETERS)
+
+
+_INPUTS = dict(
+    trial="tracing with other inputs",
+    decision="the function takes a Python decision on its inputs' numbers (an if, a loop or "
+    "max over .data), which a compiled program would freeze. ",
+    constant="with the example inputs and {y!r} with others: it was computed from the inputs' "
+    "numbers (.data), so a compiled program would use the example's number for every sample. ",
+    advice="Write the decision with ops (relu, abs, sigmoid, a one-hot mask), or pass "
+    "check_trace=False if it truly does not depend on the inputs.",
+)
+_PARAMETERS = dict(
+    trial="tracing with the parameters nudged",
+    decision="the function takes a Python decision on a parameter's number (.data), which a "
+    "compiled program would freeze at the compile-time number. ",
+    constant="and {y!r} with the parameters nudged: it was computed from a parameter's number "
+    "(w.detach(), Value(w.data), or made under no_grad()), and a compiled program copies it "
+    "once, at compile time, so it would not follow the parameter when an optimizer changes it "
+    "(eager code would). ",
+    advice="Compute it from the parameter with ops, run the function eagerly, or pass "
+    "check_trace=False to accept the compile-time number.",
+)
+
+
+def _compare(first: Trace, second: Trace, words: dict[str, str]) -> None:
     if len(first.order) != len(second.order):
         raise TracingError(
-            f"tracing with other inputs recorded {len(second.order)} nodes instead of "
-            f"{len(first.order)}: the function takes a Python decision on its inputs' numbers "
-            "(an if, a loop or max over .data), which a compiled program would freeze. "
-            + _ADVICE
+            f"{words['trial']} recorded {len(second.order)} nodes instead of "
+            f"{len(first.order)}, a different graph: {words['decision']}" + words["advice"]
         )
     position_1 = {id(node): i for i, node in enumerate(first.order)}
     position_2 = {id(node): i for i, node in enumerate(second.order)}
@@ -194,24 +246,24 @@ def check_same_graph(first: Trace, second: Trace) -> None:
                 x, y = _DATA.__get__(a, Value), _DATA.__get__(b, Value)
                 if not (x == y or (math.isnan(x) and math.isnan(y))):
                     raise TracingError(
-                        f"a constant of the traced function{_where(a)} was {x!r} with the "
-                        f"example inputs and {y!r} with others: it was computed from the inputs' "
-                        "numbers (.data), so a compiled program would use the example's number "
-                        "for every sample. " + _ADVICE
+                        f"a constant of the traced function{_where(a)} was {x!r} "
+                        + words["constant"].format(y=y) + words["advice"]
                     )
+        if not same and a.op is None and a.requires_grad and b.requires_grad \
+                and not isinstance(a, Placeholder):
+            raise TracingError(
+                f"the traced function makes a new parameter{_where(a)} each time it is called "
+                "(a Value that needs a gradient, made inside it): a compiled program would "
+                "send its gradient to the Value made while compiling, which nothing trains. "
+                "Make parameters once, outside the function (or requires_grad=False for a "
+                "constant)."
+            )
         if not same:
             raise TracingError(
-                f"tracing with other inputs recorded a different graph at node {i}: "
-                f"{_describe(a)} the first time, {_describe(b)} the second. The function takes "
-                "a Python decision on its inputs' numbers, which a compiled program would "
-                "freeze. " + _ADVICE
+                f"{words['trial']} recorded a different graph at node {i}: "
+                f"{_describe(a)} the first time, {_describe(b)} the second. "
+                + words["decision"][0].upper() + words["decision"][1:] + words["advice"]
             )
-
-
-_ADVICE = (
-    "Write the decision with ops (relu, abs, sigmoid, a one-hot mask), or pass "
-    "check_trace=False if it truly does not depend on the inputs."
-)
 
 
 def _describe(node: Value) -> str:
