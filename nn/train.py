@@ -162,6 +162,8 @@ def fit(
     Each step: outputs for a batch, `loss(outputs, targets)` (+ `penalty()`, e.g.
     `lambda: nn.l2(model.parameters(), 1e-4)`), zero_grad, backward, `optimizer.step()`.
     `batch_size=None` uses the whole set per step; batches are shuffled with `seed`.
+    X holds the samples along its first axis: rows of features for an MLP, or any nested
+    sample the model takes (a `steps x features` sequence for an `nn.RNN`, an image).
     The history has, per epoch, "loss" and "accuracy" (averaged over the epoch's batches, as
     they were during training), "seconds", and with `validation=(X_val, y_val)` also
     "val_loss" and "val_accuracy". `on_epoch(epoch, history)` runs after each epoch.
@@ -170,9 +172,10 @@ def fit(
     eager training (to rounding), much faster.
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y)
-    if X.ndim != 2 or len(X) != len(y):
-        raise ValueError(f"fit() needs X of shape (samples, features) and one target per sample, "
-                         f"got X of shape {X.shape} and {len(y)} targets")
+    if X.ndim < 2 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(f"fit() needs X with the samples along the first axis, such as (samples, "
+                         f"features) or (samples, steps, features), and one target per sample, "
+                         f"got X of shape {X.shape} and {len(y) if y.ndim else 'no'} targets")
     if not len(X):
         raise ValueError(f"fit() needs at least one sample, got X of shape {X.shape}")
     if not callable(loss):

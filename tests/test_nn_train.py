@@ -185,3 +185,51 @@ def test_accuracy_checks_classes_against_the_outputs():
         nn.accuracy(two, [0.5, 1])
     with pytest.raises(ValueError, match="one output per sample .* got a row of 2"):
         nn.accuracy([Value(0.9), Value(0.1)], [[1, 0], [0, 1]])
+
+
+class _LastState(nn.Module):
+    """An RNN read at its last step by a linear layer: one output per sequence."""
+
+    def __init__(self, seed: int) -> None:
+        rng = nn.init.generator(seed)
+        self.rnn = nn.RNN(3, 4, seed=rng)
+        self.fc = nn.Layer(4, 1, activation="linear", seed=rng)
+
+    def __call__(self, xs):
+        return self.fc(self.rnn(xs)[-1])[0]
+
+
+def _sequences(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n sequences of 4 steps x 3 features; the target is the first step's feature 0."""
+    X = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n, 4, 3))
+    return X, X[:, 0, 0].copy()
+
+
+def test_fit_trains_a_model_on_sequences():
+    X, y = _sequences(12, seed=0)
+    a, b = _LastState(seed=1), _LastState(seed=1)
+    nn.fit(a, X, y, nn.mse, nn.SGD(a.parameters(), lr=0.3), epochs=1, shuffle=False, progress=False)
+    loss = nn.mse([b(x) for x in X], y.tolist())  # the same step written by hand
+    loss.backward()
+    for p in b.parameters():
+        p.data -= 0.3 * p.grad
+    assert a.state_dict() == b.state_dict()
+    with pytest.raises(ValueError, match=r"samples along the first axis.*shape \(3,\)"):
+        nn.fit(a, X[0, 0], y[:3], nn.mse, nn.SGD(a.parameters(), lr=0.3))
+    with pytest.raises(ValueError, match=r"validation samples of shape \(4, 2\)"):
+        nn.fit(a, X, y, nn.mse, nn.SGD(a.parameters(), lr=0.3), validation=(X[:, :, :2], y))
+
+
+def test_fit_on_sequences_compiled_equals_eager():
+    X, y = _sequences(40, seed=2)
+    runs = []
+    for compiled in (False, True):
+        model = _LastState(seed=3)
+        history = nn.fit(model, X, y, nn.mse, nn.Adam(model.parameters(), lr=0.05), epochs=3,
+                         batch_size=8, validation=(X[:10], y[:10]), progress=False, compiled=compiled)
+        runs.append((history, [p.data for p in model.parameters()]))
+    (eager, eager_params), (fast, fast_params) = runs
+    assert fast["loss"] == pytest.approx(eager["loss"], abs=1e-9)
+    assert fast["val_loss"] == pytest.approx(eager["val_loss"], abs=1e-9)
+    assert fast_params == pytest.approx(eager_params, abs=1e-9)
+    assert eager["loss"][-1] < eager["loss"][0]
