@@ -550,7 +550,11 @@ def _grad_text(v: Value) -> str:
 
 
 def _tooltip(v: Value, kind: str) -> str:
-    label = _shorten(_plain(v.label), 80) or "(no label)"
+    """The text shown on hover. Graphviz reads a tooltip's backslashes twice (`\\N` would
+    become the node's name) and passes `&...;` through to the SVG as an entity, so the label is
+    escaped as in HTML-like labels and its doubled backslashes are doubled again by
+    `graphviz.escape`."""
+    label = _escape(v.label, 80) or "(no label)"
     return graphviz.escape(f"{label} ({kind}): data = {v.data!r}, grad = {_grad_text_full(v)}")
 
 

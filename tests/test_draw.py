@@ -165,7 +165,8 @@ def test_show_selects_the_numbers():
 
 # ---- hostile labels -------------------------------------------------------------------------
 HOSTILE = ['<script>alert(1)</script>', '{a|b}', '"', '\\', 'line\nbreak', ']]>', '&amp;',
-           '<b>bold</b>', '\\N', 'x" onload="alert(1)', '<img src=x onerror=alert(1)>', '\x00']
+           '<b>bold</b>', '\\N', 'x" onload="alert(1)', '<img src=x onerror=alert(1)>', '\x00',
+           'a\\Nb', 'x&amp;y', '&lt;', '\\\\', '\\"', 'end\\']
 
 
 def hostile_graph():
@@ -199,9 +200,13 @@ def test_hostile_labels_stay_text_in_the_svg():
         for name in element.attrib:
             assert not name.lower().startswith("on"), f"event attribute {name} on {tag}"
     shown = {"".join(t.itertext()) for t in root.iter(SVG + "text")}
-    for label in ['<script>alert(1)</script>', '{a|b}', '"', '\\', 'line\\nbreak', ']]>',
-                  '&amp;', '<b>bold</b>', '\\N', '\\x00', '<<TABLE>>', '</TABLE><script>']:
-        assert label in shown, f"{label!r} is not shown as text"
+    # On hover, each value's tooltip starts with its label too.
+    tooltips = [a.get("{http://www.w3.org/1999/xlink}title") for a in root.iter(SVG + "a")]
+    for label in HOSTILE + ["<<TABLE>>"]:
+        written = label.replace("\n", "\\n").replace("\x00", "\\x00")  # one visible line
+        assert written in shown, f"{label!r} is not shown as text"
+        assert any(t.startswith(f"{written} (") for t in tooltips), f"{label!r} not in a tooltip"
+    assert "</TABLE><script>" in shown  # the title
 
 
 # ---- collapsing and large graphs ------------------------------------------------------------
@@ -307,7 +312,9 @@ def test_without_dot_the_source_still_works_and_render_says_how_to_install(tmp_p
     bundle = drawing._repr_mimebundle_()
     assert "image/svg+xml" not in bundle
     assert "Install Graphviz" in bundle["text/plain"] and "digraph" in bundle["text/plain"]
-    assert "<script>" not in bundle["text/html"] and "&lt;script&gt;" in bundle["text/html"]
+    # The page shows the DOT text as written (there the label reads &lt;script&gt;).
+    assert "<script>" not in bundle["text/html"]
+    assert "&amp;lt;script&amp;gt;" in bundle["text/html"]
 
 
 def test_text_table():
