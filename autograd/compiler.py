@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .ops import Op
+from .ops import Op, split_dot
 from .tracing import Placeholder, Trace, check_parameters_not_read, check_same_graph, trace
 from .value import Value, _show
 
@@ -420,9 +420,9 @@ class _MatMul(_Step):
     batched: a matrix product. When every node reads the same batched rows (a dense layer) it
     is `W @ X`; otherwise an `einsum` over the gathered rows."""
 
-    def __init__(self, key, nodes, out, rows, shared_half: int, n: int) -> None:
+    def __init__(self, key, nodes, out, rows, shared_half: int) -> None:
         super().__init__(key, nodes, out)
-        halves = (range(0, n), range(n, 2 * n))
+        halves = split_dot(range(len(self.kinds)))  # positions of w_1..w_n, x_1..x_n, b
         w_positions, x_positions = halves[shared_half], halves[1 - shared_half]
         self.w = _Scatter(np.array([[rows[_SHARED][id(m.parents[j])] for j in w_positions] for m in nodes]))
         x = np.array([[rows[_BATCHED][id(m.parents[j])] for j in x_positions] for m in nodes])
@@ -431,7 +431,7 @@ class _MatMul(_Step):
         self.w_wanted = any(m.parents[j].requires_grad for m in nodes for j in w_positions)
         self.x_wanted = any(m.parents[j].requires_grad for m in nodes for j in x_positions)
         self.bias = None
-        if len(self.kinds) == 2 * n + 1:
+        if halves[2]:
             kind = self.kinds[-1]
             self.bias = (kind, _Scatter(np.array([rows[kind][id(m.parents[-1])] for m in nodes])))
             self.bias_wanted = any(m.parents[-1].requires_grad for m in nodes)
@@ -468,9 +468,8 @@ def _make_step(key: tuple, nodes: list[Value], out: slice, rows: dict) -> _Step:
     if name == "sum":
         return _Sum(key, nodes, out, rows)
     if name == "dot" and kind == _BATCHED:
-        n = len(kinds) // 2
+        halves = split_dot(kinds)
         for shared_half in (0, 1):
-            halves = (kinds[:n], kinds[n : 2 * n])
             if set(halves[shared_half]) == {_SHARED} and set(halves[1 - shared_half]) == {_BATCHED}:
-                return _MatMul(key, nodes, out, rows, shared_half, n)
+                return _MatMul(key, nodes, out, rows, shared_half)
     return _Elementwise(key, nodes, out, rows)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from .graph import topological_order
-from .ops import Op
+from .ops import Op, split_dot
 from .value import Value, _as_float
 
 _ELIDE = 6  # n-ary nodes with more inputs than this are written with "…" in expressions
@@ -235,7 +235,7 @@ def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], index: dict[in
     upstream = grads[node.index]
     parents = v.parents
     locals_ = op.local_grads(v.data, *[p.data for p in parents])
-    wrts = _input_names(op, len(parents))
+    wrts = op.input_names(len(parents))
     names = [nodes[p].name for p in node.parents]
     formulas = _formulas(op, names)
     terms, changes = [], []
@@ -349,8 +349,8 @@ def _describe_nodes(order: list[Value], index: dict[int, int]) -> tuple[Node, ..
 def _expression(op: Op, names: list[str]) -> str:
     """How a node reads in its parents' names (or numbers); long n-ary nodes are elided."""
     if op.name == "dot":
-        n = len(names) // 2
-        terms = [f"{w}·{x}" for w, x in zip(names[:n], names[n: 2 * n])] + names[2 * n:]
+        weights, inputs, bias = split_dot(names)
+        terms = [f"{w}·{x}" for w, x in zip(weights, inputs)] + list(bias)
         return " + ".join(_elide(terms))
     if op.arity is None:
         return op.expression(*_elide(names))
@@ -364,31 +364,19 @@ def _elide(items: list[str]) -> list[str]:
     return items[:3] + ["…"] + items[-2:]
 
 
-def _input_names(op: Op, count: int) -> list[str]:
-    """What the op table's formulas call each input: a, b (n for pow's exponent), w_i, x_i."""
-    if op.name == "dot":
-        n = count // 2
-        return ([f"w{i + 1}" for i in range(n)] + [f"x{i + 1}" for i in range(n)]
-                + ["b"] * (count - 2 * n))
-    if op.arity is None:
-        return [f"a{i + 1}" for i in range(count)]
-    return ["a", "n" if op.name == "pow" else "b"][:count]
-
-
 def _formulas(op: Op, names: list[str]) -> list[str]:
     """The op table's formula for each input, with dot's x_i/w_i named after the actual inputs."""
-    count = len(names)
-    if op.name == "dot":
-        n = count // 2
-        return names[n: 2 * n] + names[:n] + [op.formula[2]] * (count - 2 * n)
+    if op.name == "dot":  # ∂/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1
+        weights, inputs, bias = split_dot(names)
+        return list(inputs) + list(weights) + [op.formula[2]] * len(bias)
     if op.arity is None:
-        return [op.formula[0]] * count
-    return list(op.formula) + [""] * (count - len(op.formula))
+        return [op.formula[0]] * len(names)
+    return list(op.formula) + [""] * (len(names) - len(op.formula))
 
 
 def _distinct(op: Op, wrts: list[str]) -> list[tuple[str, str]]:
     """The n-ary partials in a line: Σ's "1" once, dot's x_i / w_i / 1 once each."""
     if op.name == "dot":
         pairs = [("w_i", op.formula[0]), ("x_i", op.formula[1])]
-        return pairs + ([("b", op.formula[2])] if len(wrts) % 2 else [])
+        return pairs + ([("b", op.formula[2])] if split_dot(wrts)[2] else [])
     return [("each input", op.formula[0])]

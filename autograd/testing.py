@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 import autograd
 
 from . import value as _value
-from .ops import OPS, Op
+from .ops import OPS, Op, split_dot
 from .value import Value, _show
 
 MARGIN = 0.05  # how far from a kink or the edge of a domain an op is applied
@@ -53,8 +53,8 @@ _WRITTEN: dict[str, Callable] = {
 
 
 def _dot(args: Sequence) -> Value:
-    n = len(args) // 2
-    return _value.dot(args[:n], args[n : 2 * n], args[2 * n] if len(args) % 2 else None)
+    weights, inputs, bias = split_dot(args)
+    return _value.dot(weights, inputs, bias[0] if bias else None)
 
 
 # ---- numbers --------------------------------------------------------------------------------
@@ -131,9 +131,8 @@ class Step:
         if name in ("sum", "max"):
             return f"{name}([{', '.join(args)}])"
         if name == "dot":
-            n = len(args) // 2
-            bias = f", {args[-1]}" if len(args) % 2 else ""
-            return f"dot([{', '.join(args[:n])}], [{', '.join(args[n:2 * n])}]{bias})"
+            weights, inputs, bias = split_dot(args)
+            return f"dot([{', '.join(weights)}], [{', '.join(inputs)}]{''.join(', ' + b for b in bias)})"
         if self.op.function:
             return f"{name}({args[0]})"
         return self.op.expression(*args)
