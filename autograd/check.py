@@ -23,6 +23,8 @@ import random
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import numpy as np
+
 from .functional import gradients
 from .value import Value, _show
 
@@ -95,7 +97,7 @@ def gradcheck(
     """Check the backward pass of `f` at `inputs` against central differences.
 
     `f` takes one Value per input and returns a Value, or a list of Values (one row per
-    output). `inputs` are numbers or Values; only their `.data` is read, and every evaluation
+    output). `inputs` are numbers or Values (a list, a 1-D numpy array, or just one); only their `.data` is read, and every evaluation
     builds fresh leaves, so the caller's Values and grads are left alone. Also checks that a
     second build gives bit-identical gradients. Returns True when every gradient passes;
     otherwise raises `GradcheckError` (or returns False with `raise_exception=False`).
@@ -144,13 +146,14 @@ def gradgradcheck(
 
 # ---- the comparison ---------------------------------------------------------------------------
 def _run(check, f, inputs, name_row, eps, atol, rtol, fast_mode, seed, raise_exception) -> bool:
-    point = _points(inputs, check)
+    items = _items(inputs, check)
+    point = _points(items, check)
     eps, atol, rtol = _tolerance(eps, "eps", check, positive=True), \
         _tolerance(atol, "atol", check), _tolerance(rtol, "rtol", check)
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"{check}(seed=...) needs an int, got {_show(seed)}")
-    labels = [x.label if isinstance(x, Value) and x.label else f"x{j}"
-              for j, x in enumerate(inputs if isinstance(inputs, (list, tuple)) else [inputs])]
+    seed = int(seed)
+    labels = [x.label if isinstance(x, Value) and x.label else f"x{j}" for j, x in enumerate(items)]
     n = len(point)
 
     def evaluate(at: list[float]) -> list[float]:
@@ -289,8 +292,19 @@ def _rows(out, check: str) -> list[Value]:
     return rows
 
 
-def _points(inputs, check: str) -> list[float]:
-    items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+def _items(inputs, check: str) -> list:
+    """The inputs as a list: a list or tuple, a 1-D numpy array, or one number or Value."""
+    if isinstance(inputs, np.ndarray):
+        if inputs.ndim > 1:
+            raise ValueError(
+                f"{check} needs a 1-D array of inputs (one number per input), got a numpy array "
+                f"of shape {inputs.shape}: pass .ravel() and reshape inside f"
+            )
+        return [inputs.item()] if inputs.ndim == 0 else inputs.tolist()
+    return list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+
+
+def _points(items: list, check: str) -> list[float]:
     if not items:
         raise ValueError(f"{check} needs at least one input, got an empty sequence")
     point = []

@@ -248,3 +248,37 @@ def test_op_table_is_the_one_being_checked():
     with swapped_partials(OPS["exp"], lambda out, a: (2 * out,)):
         assert not gradcheck(autograd.exp, [0.1], raise_exception=False)
     assert gradcheck(autograd.exp, [0.1])
+
+
+def test_a_1d_numpy_array_is_a_list_of_inputs():
+    import numpy as np
+
+    assert gradcheck(lambda x, y: (x * y).tanh(), np.array([0.5, -1.5]))
+    assert gradcheck(autograd.exp, np.array(0.5))  # a 0-d array is one number
+    with swapped_partials("mul", lambda out, a, b: (b, 2 * a)):  # d/dy wrong: 2x, not x
+        with pytest.raises(GradcheckError) as caught:
+            gradcheck(lambda x, y: x * y, np.array([0.5, -1.5]))
+    [failure] = caught.value.report.failures
+    assert (failure.input, failure.x, failure.analytical) == (1, -1.5, 2 * 0.5)
+
+
+def test_a_2d_numpy_array_is_refused_clearly():
+    import numpy as np
+
+    with pytest.raises(ValueError, match=re.escape(
+            "gradcheck needs a 1-D array of inputs (one number per input), got a numpy "
+            "array of shape (2, 2)")):
+        gradcheck(lambda *xs: autograd.sum(xs), np.ones((2, 2)))
+
+
+def test_any_integral_seed_is_accepted():
+    import numpy as np
+
+    f = lambda x, y: x * y  # noqa: E731
+    with swapped_partials("mul", lambda out, a, b: (b, 2 * a)):
+        reports = []
+        for seed in (3, np.int64(3)):
+            with pytest.raises(GradcheckError) as caught:
+                gradcheck(f, [0.5, -1.5], fast_mode=True, seed=seed)
+            reports.append(caught.value.report)
+    assert reports[0] == reports[1] and reports[1].seed == 3 and type(reports[1].seed) is int
