@@ -305,8 +305,11 @@ def _build(nodes, groups, collapse, style, marked, rankdir, title, legend) -> Dr
                      height="0.3", _attributes={"class": f"op op-{v.op.name}"})
             dot.edge(f"op{i}", f"v{i}", id=f"op{i}-out")
 
+    # A group box shows the values used outside it: one pass over the edges finds them.
+    used_outside = {index[id(p)] for i, v in enumerate(nodes) for p in v.parents
+                    if drawn_as[index[id(p)]] != drawn_as[i]}
     for box, indices in members.items():
-        _group_node(dot, box, indices, nodes, groups, index, collapse, style)
+        _group_node(dot, box, indices, nodes, groups, used_outside, collapse, style)
 
     seen: set[tuple[str, str]] = set()
     for i, v in enumerate(nodes):
@@ -322,15 +325,12 @@ def _build(nodes, groups, collapse, style, marked, rankdir, title, legend) -> Dr
     return Drawing(dot.source, ids, collapse, nodes, marked)
 
 
-def _group_node(dot, box, indices, nodes, groups, index, collapse, style) -> None:
-    """One box for all the Values of a neuron or layer: its name, its size, and its output."""
-    inside = set(indices)
+def _group_node(dot, box, indices, nodes, groups, used_outside, collapse, style) -> None:
+    """One box for all the Values of a neuron or layer: its name, its size, and its output
+    (a value used outside the box, or the root)."""
     group = groups[indices[0]]
-    used_outside = set()
-    for i, v in enumerate(nodes):
-        if i not in inside:
-            used_outside.update(index[id(p)] for p in v.parents if index[id(p)] in inside)
-    outputs = sorted(used_outside | ({len(nodes) - 1} & inside))
+    root = len(nodes) - 1
+    outputs = [i for i in indices if i in used_outside or i == root]
     leaves = sum(1 for i in indices if nodes[i].op is None and nodes[i].requires_grad)
     rows = [
         f'<TR><TD COLSPAN="2"><B>{_escape(group.path, 48)}</B></TD></TR>',
@@ -342,7 +342,7 @@ def _group_node(dot, box, indices, nodes, groups, index, collapse, style) -> Non
         rows.append(f"<TR>{_cells(out, style)}</TR>")
     else:
         rows.append(f'<TR><TD COLSPAN="2">{len(outputs)} outputs</TD></TR>')
-    border = "3" if len(nodes) - 1 in inside else "1"
+    border = "3" if root in indices else "1"
     table = (
         f'<TABLE BORDER="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
         f'STYLE="rounded" BGCOLOR="#f7f7ff">{"".join(rows)}</TABLE>'

@@ -240,6 +240,22 @@ def test_collapse_by_neuron_and_by_layer():
     assert by_neuron.ids[f"v{x0}"] == f"v{x0}"  # an input stays visible
 
 
+def test_a_box_shows_its_output_or_how_many_it_has():
+    out = layered_graph(layers=2, width=3, fan_in=2)
+    out.backward()
+    by_layer = draw(out, collapse="layer").source
+    boxes = re.findall(r'^\t(g\d+) \[label=<(.*)> id=', by_layer, re.M)
+    assert len(boxes) == 2 and all("3 outputs" in label for _, label in boxes)
+    # A neuron box shows its one output (the tanh, used by the next layer or the sum).
+    order = autograd.topological_order(out)
+    by_neuron = draw(out, collapse="neuron")
+    for i, v in enumerate(order):
+        if v.op is not None and v.op.name == "tanh":
+            label = re.search(rf'^\t{by_neuron.ids[f"v{i}"]} \[label=<(.*)> id=', by_neuron.source,
+                              re.M).group(1)
+            assert f"<TD>{v.data:.4g}</TD>" in label and "outputs" not in label
+
+
 def test_ten_thousand_nodes_collapse_by_themselves():
     out = layered_graph(layers=4, width=50, fan_in=50)  # 4 * 50 neurons of 52 values
     out.backward()
