@@ -29,6 +29,7 @@ import numpy as np
 
 import autograd
 from autograd import Value
+from autograd.tracing import Placeholder
 
 
 def _flat(items, what: str) -> list:
@@ -90,10 +91,17 @@ def _unit(y, name: str) -> None:
 
 
 def binary_cross_entropy(outputs, targets) -> Value:
-    """-mean(y·log p + (1 - y)·log(1 - p)) for probabilities p (after a sigmoid), y in [0, 1]."""
+    """-mean(y·log p + (1 - y)·log(1 - p)) for probabilities p (after a sigmoid), y in [0, 1].
+
+    A p outside [0, 1] (a raw score) is a ValueError: its loss would be meaningless, even
+    negative. (A traced function's placeholder is not read: its number is not known yet.)
+    """
     terms = []
     for p, y in _pairs(outputs, targets, "binary_cross_entropy"):
         _unit(y, "binary_cross_entropy")
+        if not isinstance(p, Placeholder) and not 0.0 <= p.data <= 1.0:
+            raise ValueError(f"binary_cross_entropy() needs probabilities in [0, 1] (apply "
+                             f"sigmoid, or use binary_cross_entropy_with_logits), got {p.data!r}")
         terms.append(-(y * _log(p) + (1.0 - y) * _log(1 - p)))  # both clamped: never 0·inf
     return _mean(terms)
 

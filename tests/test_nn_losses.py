@@ -223,3 +223,15 @@ def test_gradcheck_passes_on_mlp_parameters_for_each_loss(name):
 
     assert autograd.gradcheck(f, model.parameters(), fast_mode=True)
     assert autograd.gradcheck(f, model.parameters(), fast_mode=True, seed=1)
+
+
+def test_binary_cross_entropy_refuses_outputs_that_are_not_probabilities():
+    for p in (1.5, -0.2, math.nan):
+        with pytest.raises(ValueError, match=r"needs probabilities in \[0, 1\] \(apply sigmoid, or "
+                                             r"use binary_cross_entropy_with_logits\), got"):
+            nn.binary_cross_entropy([Value(0.5), Value(p)], [1, 1])
+    # the ends are probabilities (clamped logs); a traced placeholder is not read
+    assert nn.binary_cross_entropy([Value(1.0), Value(0.0)], [1, 0]).data == 0.0
+    program = autograd.compile(lambda p, y: nn.binary_cross_entropy([p], [y]), 0.25, 1.0)
+    assert program([0.25], [1.0]).tolist() == pytest.approx([-math.log(0.25)], rel=1e-15)
+
