@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 import autograd
 from autograd import Value
 from autograd.tracing import Placeholder
+
+from .module import Module
 
 
 def _flat(items, what: str) -> list:
@@ -197,7 +199,10 @@ def cross_entropy(outputs, labels) -> Value:
             total = logsumexp(scores)
             terms.append(autograd.dot(_probabilities(label, len(scores)), [total - s for s in scores]))
             continue
-        if not isinstance(label, numbers.Integral) or not 0 <= label < len(scores):
+        if isinstance(label, bool) or not isinstance(label, numbers.Integral):
+            raise TypeError(f"cross_entropy() needs int labels, or rows of {len(scores)} class "
+                            f"probabilities, got {label!r} ({type(label).__name__})")
+        if not 0 <= label < len(scores):
             raise ValueError(f"cross_entropy() needs int labels in 0..{len(scores) - 1} or rows of "
                              f"{len(scores)} class probabilities, got {label!r}")
         terms.append(logsumexp(scores) - scores[int(label)])
@@ -219,9 +224,22 @@ def _probabilities(row: Sequence, classes: int) -> list:
 cross_entropy.one_hot = True  # nn.fit(compiled=True) gives it one-hot rows for int labels
 
 
-def l2(parameters: Sequence[Value], alpha: float) -> Value:
-    """alpha · Σ p² (weight decay as a loss term), as one dot node: Σ p·p."""
+def l2(parameters: Iterable[Value], alpha: float) -> Value:
+    """alpha · Σ p² (weight decay as a loss term), as one dot node: Σ p·p.
+
+    `parameters` is a list of Values (`model.parameters()`), `alpha` a number.
+    """
+    if isinstance(parameters, Module):
+        raise TypeError(f"l2() needs a list of Values, got the module {parameters!r}: "
+                        "pass model.parameters()")
+    if isinstance(parameters, (Value, str)) or not isinstance(parameters, Iterable):
+        raise TypeError(f"l2() needs a list of Values (model.parameters()), got {parameters!r}")
     parameters = list(parameters)
     if not parameters:
         raise ValueError("l2() needs at least one parameter")
+    for p in parameters:
+        if not isinstance(p, Value):
+            raise TypeError(f"l2() needs Values (model.parameters()), got {p!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+        raise TypeError(f"l2(): alpha should be a number, got {alpha!r}")
     return alpha * autograd.dot(parameters, parameters)

@@ -173,7 +173,7 @@ def test_clear_errors():
         nn.binary_cross_entropy(values([0.5]), [2])
     with pytest.raises(ValueError, match="int labels in 0..2"):
         nn.cross_entropy([values([1, 2, 3])], [3])
-    with pytest.raises(ValueError, match="int labels"):
+    with pytest.raises(TypeError, match=r"int labels, or rows of 3 class probabilities, got 0.5 \(float\)"):
         nn.cross_entropy([values([1, 2, 3])], [0.5])
     with pytest.raises(ValueError, match="at least one parameter"):
         nn.l2([], 0.1)
@@ -235,3 +235,18 @@ def test_binary_cross_entropy_refuses_outputs_that_are_not_probabilities():
     program = autograd.compile(lambda p, y: nn.binary_cross_entropy([p], [y]), 0.25, 1.0)
     assert program([0.25], [1.0]).tolist() == pytest.approx([-math.log(0.25)], rel=1e-15)
 
+
+def test_l2_and_cross_entropy_refuse_misuse_clearly():
+    model = nn.MLP(2, [2, 1], seed=0)
+    with pytest.raises(TypeError, match=r"pass model.parameters\(\)"):
+        nn.l2(model, 1e-4)
+    with pytest.raises(TypeError, match="alpha should be a number, got 'a'"):
+        nn.l2(model.parameters(), "a")
+    with pytest.raises(TypeError, match="alpha should be a number, got True"):
+        nn.l2(model.parameters(), True)
+    with pytest.raises(TypeError, match="l2\\(\\) needs Values .* got 0.5"):
+        nn.l2([0.5, Value(1.0)], 0.1)
+    with pytest.raises(TypeError, match=r"int labels, or rows of 3 class probabilities, got True \(bool\)"):
+        nn.cross_entropy([values([1, 2, 3])], [True])
+    with pytest.raises(TypeError, match=r"got False \(bool\)"):
+        nn.cross_entropy([values([1, 2])], np.array([False]))
