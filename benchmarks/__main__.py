@@ -22,8 +22,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from .engines import ENGINES, torch_available
-from .workloads import UNITS, memory_units, time_units
+from .engines import DEEP_LIMIT, ENGINES, torch_available
+from .workloads import DIGITS_IMAGES, UNITS, dataset, memory_units, time_units
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +51,16 @@ def _names(allowed, what: str):
     return parse
 
 
+PEERS = ("micrograd", "micrograd-deep", "torch")
+"""The slow engines: they may run fewer training steps or images (see --peer-moons)."""
+DEEP_ONLY = ("chain", "wide")
+"""Where `micrograd-deep` runs by default: elsewhere the graphs are shallow and it is micrograd."""
+TRACE_DEPTH_MAX = 10**4
+"""The deepest graph whose recursive backward (micrograd's) is traced for memory: tracemalloc
+walks the whole Python stack on every allocation, so tracing a recursion n deep costs n^2
+(10^4: a few seconds; 10^5: minutes; 10^6: hours)."""
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
@@ -58,23 +68,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--workloads", type=_names(list(UNITS), "workload"), default=list(UNITS))
     parser.add_argument("--engines", type=_names(list(ENGINES), "engine"), default=None,
-                        help="default: all (torch only when installed)")
+                        help="default: all (torch only when installed; micrograd-deep only on "
+                             "chain and wide)")
     for name, (unit, _, default, _) in UNITS.items():
         what = {"moons": "SGD steps", "digits": "images in the epoch"}.get(name, f"{unit}s")
         parser.add_argument(f"--{name}", type=_sizes, default=None, metavar="N[,N...]",
                             help=f"{what} (default {','.join(map(str, default))})")
-    parser.add_argument("--repeats", type=int, default=3, help="fresh-process runs per cell (median)")
-    parser.add_argument("--budget", type=float, default=60.0,
-                        help="seconds per cell after which no more repeats start (at least one runs)")
+    parser.add_argument("--peer-moons", type=int, default=20, metavar="N",
+                        help="at most N moons steps for %s (compared per step; default 20)"
+                             % ", ".join(PEERS))
+    parser.add_argument("--peer-digits", type=int, default=256, metavar="N",
+                        help="at most N digits images for the same (compared per image; "
+                             "default 256)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed fresh-process runs per cell (median; default 3)")
+    parser.add_argument("--budget", type=float, default=120.0,
+                        help="seconds per cell after which no more timed runs start (at least "
+                             "one runs; default 120)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    for option in ("repeats", "peer_moons", "peer_digits"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1, "
+                         f"got {getattr(args, option)}")
+    args.deep_everywhere = args.engines is not None
     if args.engines is None:
         args.engines = [e for e in ENGINES if e != "torch" or torch_available()]
     elif "torch" in args.engines and not torch_available():
         parser.error("--engines torch: PyTorch is not installed (pip install torch==2.13.0)")
+    if args.digits and max(args.digits) > DIGITS_IMAGES:
+        parser.error(f"--digits: digits has {DIGITS_IMAGES} images, asked for {max(args.digits)}")
     if args.quick:
         args.repeats = 1
     for name, (_, _, default, quick) in UNITS.items():
@@ -83,12 +107,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def run_cell(workload: str, engine: str, size: int) -> dict:
-    """One fresh process: the timings and the memory peak, or what went wrong."""
+def run_cell(mode: str, workload: str, engine: str, size: int, data: str = "") -> dict:
+    """One fresh process: the timings or the memory peak, or what went wrong. `data`: the
+    workload's dataset as JSON (training workloads)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cell", workload, engine, str(size)],
-        capture_output=True, text=True, cwd=ROOT, env=env,
+        [sys.executable, "-m", "benchmarks.cell", mode, workload, engine, str(size)],
+        input=data, capture_output=True, text=True, cwd=ROOT, env=env,
     )
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["exit code %d" % done.returncode])[-1]
@@ -96,21 +121,38 @@ def run_cell(workload: str, engine: str, size: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(workload: str, engine: str, size: int, repeats: int, budget: float) -> dict:
-    """Medians over fresh-process runs: at least one, at most `repeats`, within `budget` s."""
+def traced(workload: str, engine: str, size: int) -> bool:
+    """Whether a memory run is made: not for torch (its memory is C++'s), nor for micrograd's
+    recursive backward deeper than TRACE_DEPTH_MAX (see there)."""
+    if engine == "torch":
+        return False
+    return not (engine.startswith("micrograd") and workload in DEEP_ONLY and size > TRACE_DEPTH_MAX)
+
+
+def measure(workload: str, engine: str, size: int, repeats: int, budget: float,
+            data: str = "") -> dict:
+    """Medians over timed fresh-process runs (at least one, at most `repeats`, started within
+    `budget` s), the spread of their totals, and one memory run in a fresh process."""
     runs, start = [], time.perf_counter()
     while len(runs) < repeats and (not runs or time.perf_counter() - start < budget):
-        runs.append(run_cell(workload, engine, size))
+        runs.append(run_cell("time", workload, engine, size, data))
         if "total" not in runs[-1]:
             break  # a failure repeats itself
     result = {"runs": len(runs)}
-    for key in ("build", "backward", "total", "peak"):
+    for key in ("build", "backward", "total"):
         values = [r[key] for r in runs if key in r]
         if values:
             result[key] = statistics.median(values)
+    totals = [r["total"] for r in runs if "total" in r]
+    if len(totals) > 1:
+        result["spread"] = (max(totals) - min(totals)) / statistics.median(totals)
     errors = [r["error"] for r in runs if "error" in r]
     if errors:
         result["error"] = errors[0]
+    elif traced(workload, engine, size):
+        memory = run_cell("memory", workload, engine, size, data)
+        if "peak" in memory:
+            result["peak"] = memory["peak"]
     return result
 
 
@@ -124,38 +166,72 @@ def _ratio(ours: float | None, theirs: float | None) -> str:
     return f"{theirs / ours:.1f}x"
 
 
+def _per_unit(r: dict, key: str) -> float | None:
+    if key not in r or (key == "total" and r.get("error")):
+        return None
+    units = memory_units if key == "peak" else time_units
+    return r[key] / units(r["workload"], r["run_size"])
+
+
+def reference(results: list[dict], r: dict) -> dict | None:
+    """The micrograd run `r` is compared with: micrograd-deep where it ran, else micrograd;
+    only a run that finished."""
+    for name in ("micrograd-deep", "micrograd"):
+        for m in results:
+            if (m["engine"], m["workload"], m["size"]) == (name, r["workload"], r["size"]) \
+                    and not m.get("error"):
+                return m
+    return None
+
+
+HEADER = ["workload", "size", "engine", "runs", "build µs", "backward µs", "total µs", "spread",
+          "total s", "peak B", "time vs mg", "memory vs mg"]
+
+
 def table(results: list[dict], markdown: bool) -> str:
     """The results as an aligned text (or Markdown) table with ratios against micrograd."""
-    header = ["workload", "size", "engine", "build µs", "backward µs", "total µs", "total s",
-              "peak B", "time vs mg", "memory vs mg"]
     rows = []
     for r in results:
-        t_units, m_units = time_units(r["workload"], r["size"]), memory_units(r["workload"], r["size"])
-        mg = next((m for m in results if m["engine"] == "micrograd" and m["workload"] == r["workload"]
-                   and m["size"] == r["size"]), None)
+        units = time_units(r["workload"], r["run_size"])
         failed = r.get("error")
-        mg_total = mg.get("total") if mg and not mg.get("error") else None
-        time_ratio = _ratio(r.get("total"), mg_total) if not failed else "-"
-        if mg and mg.get("error") and r["engine"] != "micrograd" and not failed:
-            time_ratio = "mg fails"
+        mg = reference(results, r)
+        is_mg = r["engine"].startswith("micrograd")
+        peak = _per_unit(r, "peak")
         rows.append([
-            r["workload"], f"{r['size']:,}", r["engine"],
-            _us(r.get("build"), t_units),
-            failed if failed and "build" in r else _us(r.get("backward"), t_units),
-            "-" if failed else _us(r.get("total"), t_units),
+            r["workload"], f"{r['run_size']:,}", r["engine"], str(r["runs"]),
+            _us(r.get("build"), units),
+            failed if failed and "build" in r else _us(r.get("backward"), units),
+            "-" if failed else _us(r.get("total"), units),
+            f"{r['spread']:.0%}" if "spread" in r else "-",
             "-" if failed else f"{r['total']:.3g}",
-            "-" if "peak" not in r else f"{r['peak'] / m_units:,.0f}",
-            "" if r["engine"] == "micrograd" else time_ratio,
-            "" if r["engine"] == "micrograd" or not mg else _ratio(r.get("peak"), mg.get("peak")),
+            "-" if peak is None else f"{peak:,.0f}",
+            "" if is_mg or not mg else _ratio(_per_unit(r, "total"), _per_unit(mg, "total")),
+            "" if is_mg or not mg else _ratio(peak, _per_unit(mg, "peak")),
         ])
     if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join(lines)
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(HEADER, *rows)]
     fmt = "  ".join(f"{{:<{w}}}" if i < 3 else f"{{:>{w}}}" for i, w in enumerate(widths))
-    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+    return "\n".join([fmt.format(*HEADER), fmt.format(*("-" * w for w in widths))]
                      + [fmt.format(*row) for row in rows])
+
+
+def legend(args: argparse.Namespace) -> str:
+    """What the columns mean, for the sizes and repeats of this run."""
+    return f"""\
+Times: medians over up to {args.repeats} fresh-process runs each ('runs'; fewer when a cell's \
+runs pass {args.budget:g} s), per unit of work: chain per op, wide per term, moons per sample \
+and step (100 samples), digits per image. spread: (slowest - fastest) / median total.
+peak B: tracemalloc's peak of Python allocations during build + backward, in a separate fresh \
+process, per op, term, or sample of one step's (batch's) graph; '-' for torch (C++ memory) and \
+for micrograd's recursive backward deeper than {TRACE_DEPTH_MAX:,} (tracing it costs depth^2).
+micrograd: as installed (recursion limit 1,000); micrograd-deep: the same with \
+sys.setrecursionlimit({DEEP_LIMIT:,}). Peers run at most {args.peer_moons} moons steps and \
+{args.peer_digits} digits images; all compare per unit.
+time vs mg: micrograd's time per unit / this engine's (>1: faster than micrograd); memory vs \
+mg: the same for peak B. 'mg' is micrograd-deep where it ran, else micrograd."""
 
 
 def machine() -> str:
@@ -183,20 +259,23 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {machine()}", flush=True)
     results = []
     for workload in args.workloads:
+        peer_cap = {"moons": args.peer_moons, "digits": args.peer_digits}.get(workload)
+        data = json.dumps(dataset(workload))
         for size in getattr(args, workload):
             for engine in args.engines:
-                print(f"  {workload} {size} {engine} ...", end="", file=sys.stderr, flush=True)
-                result = measure(workload, engine, size, args.repeats, args.budget)
+                if engine == "micrograd-deep" and workload not in DEEP_ONLY \
+                        and not args.deep_everywhere:
+                    continue
+                run_size = min(size, peer_cap) if peer_cap and engine in PEERS else size
+                print(f"  {workload} {run_size} {engine} ...", end="", file=sys.stderr, flush=True)
+                result = measure(workload, engine, run_size, args.repeats, args.budget, data)
                 print(f" {result.get('total', result.get('error'))}", file=sys.stderr, flush=True)
-                results.append(dict(result, workload=workload, engine=engine, size=size))
+                results.append(dict(result, workload=workload, engine=engine, size=size,
+                                    run_size=run_size))
     print()
     print(table(results, args.markdown))
     print()
-    print("Times are medians per unit of work over fresh-process runs: chain per op, wide per "
-          "term, moons per sample and step (100 samples), digits per image.\nPeak B: growth of "
-          "the process's peak resident memory, per op, term, or sample of one step's graph. "
-          "'vs mg': micrograd's number over this engine's (higher is better); 'mg fails': "
-          "micrograd raised RecursionError (its peak is then up to the failure).")
+    print(legend(args))
 
 
 if __name__ == "__main__":

@@ -10,12 +10,19 @@ Each engine then does those things its own natural way:
   weight, Python's `sum` for the losses.
 - `micrograd`: the PyPI package, its own `nn.MLP`. It has no `tanh`, `exp` or `log`; they are
   added below the way micrograd writes its own ops (a closure per node), as its README invites.
+  Its backward sorts the graph with a recursive function, so with Python's default recursion
+  limit (1,000) it raises RecursionError on any graph about 1,000 nodes deep.
+- `micrograd-deep`: the same package in a process whose recursion limit is raised to
+  `DEEP_LIMIT`, so that it finishes deep graphs and can be timed. On CPython 3.11 a call from
+  Python code to Python code does not use the C stack, so the main thread's stack is enough:
+  it finishes a 10^6-deep chain (measured).
 - `torch`: PyTorch on 0-d float64 tensors, building micrograd's graph (only when installed).
 """
 from __future__ import annotations
 
 import math
 import random
+import sys
 from typing import Any, Callable, Sequence
 
 
@@ -227,6 +234,18 @@ class Micrograd(Engine):
             p.grad = 0
 
 
+DEEP_LIMIT = 10**7
+"""The recursion limit `micrograd-deep` runs with: deeper than any graph measured here."""
+
+
+class MicrogradDeep(Micrograd):
+    name = "micrograd-deep"
+
+    def __init__(self) -> None:
+        super().__init__()
+        sys.setrecursionlimit(DEEP_LIMIT)  # this process only: every cell is a fresh process
+
+
 # ---- PyTorch ---------------------------------------------------------------------------------------
 class Torch(Engine):
     name = "torch"
@@ -280,5 +299,6 @@ ENGINES: dict[str, Callable[[], Engine]] = {
     "glassgrad": Glassgrad,
     "glassgrad-mg": GlassgradMG,
     "micrograd": Micrograd,
+    "micrograd-deep": MicrogradDeep,
     "torch": Torch,
 }

@@ -14,36 +14,63 @@ def run(*args):
                           text=True, cwd=ROOT, env=env, timeout=600)
 
 
-def test_quick_run_prints_a_table_with_every_workload_and_micrograds_failure():
-    done = run("--quick", "--engines", "glassgrad,glassgrad-mg,micrograd")
+def rows(stdout: str, workloads) -> dict:
+    """(workload, size, engine) -> the row's cells, from the aligned text table."""
+    header = next(line for line in stdout.splitlines() if line.startswith("workload"))
+    columns = [c for c in header.split("  ") if c.strip()]
+    found = {}
+    for line in stdout.splitlines():
+        cells = line.split()
+        if cells[:1] and cells[0] in workloads:
+            found[tuple(cells[:3])] = dict(zip([c.strip() for c in columns], cells))
+    return found
+
+
+def test_quick_deep_graphs_micrograd_fails_at_its_default_limit_and_finishes_when_raised():
+    done = run("--quick", "--workloads", "chain,wide", "--chain", "20,2000", "--engines",
+               "glassgrad,micrograd,micrograd-deep")
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0].startswith("machine: ") and "Python" in lines[0]
-    header = next(line for line in lines if line.startswith("workload"))
-    for column in ("engine", "build µs", "backward µs", "total µs", "peak B", "time vs mg"):
-        assert column in header
-    rows = [line.split() for line in lines if line.split()[:1] in (["chain"], ["wide"], ["moons"], ["digits"])]
-    assert {(r[0], r[2]) for r in rows} >= {
-        (w, e) for w in ("chain", "wide", "moons", "digits")
-        for e in ("glassgrad", "glassgrad-mg", "micrograd")
-    }
-    # micrograd's recursive backward fails on a 2,000-op chain; ours does not.
-    deep = {r[2]: " ".join(r) for r in rows if r[0] == "chain" and r[1] == "2,000"}
-    assert "RecursionError" in deep["micrograd"]
-    assert "RecursionError" not in deep["glassgrad"] and "mg fails" in deep["glassgrad"]
+    assert done.stdout.startswith("machine: ") and "Python" in done.stdout.splitlines()[0]
+    table = rows(done.stdout, ("chain", "wide"))
+    assert {(w, s, e) for w, s in [("chain", "20"), ("chain", "2,000"), ("wide", "20")]
+            for e in ("glassgrad", "micrograd", "micrograd-deep")} == set(table)
+    # 2,000 deep: micrograd's recursive sort fails at the default limit, not with it raised.
+    deep = {key[2]: row for key, row in table.items() if key[:2] == ("chain", "2,000")}
+    assert deep["micrograd"]["backward µs"] == "RecursionError"
+    assert deep["micrograd"]["total µs"] == "-" and deep["micrograd"]["peak B"] == "-"
+    for engine in ("glassgrad", "micrograd-deep"):
+        assert float(deep[engine]["total µs"]) > 0 and int(deep[engine]["peak B"].replace(",", "")) > 0
+    # glassgrad is compared with micrograd-deep, the run that finished: a ratio, not a failure.
+    assert deep["glassgrad"]["time vs mg"].endswith("x") and deep["glassgrad"]["memory vs mg"].endswith("x")
+    assert "micrograd-deep: the same with sys.setrecursionlimit" in done.stdout
+
+
+def test_quick_training_workloads_per_unit_with_memory_from_tracemalloc():
+    done = run("--quick", "--workloads", "moons,digits", "--engines", "glassgrad,micrograd",
+               "--peer-digits", "2")
+    assert done.returncode == 0, done.stderr
+    table = rows(done.stdout, ("moons", "digits"))
+    assert set(table) == {("moons", "1", "glassgrad"), ("moons", "1", "micrograd"),
+                          ("digits", "4", "glassgrad"), ("digits", "2", "micrograd")}
+    for row in table.values():
+        assert row["runs"] == "1" and int(row["peak B"].replace(",", "")) > 0
+    assert "tracemalloc" in done.stdout
 
 
 def test_markdown_table_and_bad_arguments():
-    done = run("--workloads", "chain", "--chain", "5", "--engines", "glassgrad", "--repeats", "1",
+    done = run("--workloads", "chain", "--chain", "5", "--engines", "glassgrad", "--repeats", "2",
                "--markdown")
     assert done.returncode == 0, done.stderr
-    assert "| workload | size | engine |" in done.stdout and "| chain | 5 | glassgrad |" in done.stdout
+    assert "| workload | size | engine | runs |" in done.stdout
+    assert "| chain | 5 | glassgrad | 2 |" in done.stdout
     for args, message in [
         (("--engines", "nope"), "unknown engine nope"),
         (("--workloads", "chain,other"), "unknown workload other"),
         (("--chain", "0"), "sizes must be positive"),
         (("--wide", "ten"), "sizes are numbers"),
         (("--repeats", "0"), "--repeats must be at least 1"),
+        (("--peer-moons", "0"), "--peer-moons must be at least 1"),
+        (("--digits", "5000"), "digits has 1797 images, asked for 5000"),
     ]:
         bad = run(*args)
         assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
