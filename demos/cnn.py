@@ -11,7 +11,8 @@ That is thousands of nodes per image, too slow to train one Value at a time, so 
 compiled (`nn.fit(compiled=True)`): the traced graph of one image runs for a whole batch with
 numpy, the loss on Values; the test set is scored with the same compiled program. Max pooling
 is one `autograd.max` node per window, a graph that does not depend on the numbers, which is
-what lets the tracer take it. It reaches about 97% test accuracy in 10 epochs of Adam.
+what lets the tracer take it. With the defaults it reaches 98.1% test accuracy after 10
+epochs of Adam (the test accuracy still moves by a few points from one epoch to the next).
 
     python -m demos.cnn [--epochs N] [--channels C1 C2] [--train-samples N] [--out DIR]
 """
@@ -24,6 +25,7 @@ import numpy as np
 
 import autograd
 import nn
+from demos.digits import split
 from demos.output import curves, output_dir
 
 
@@ -46,9 +48,10 @@ def seed_cnn(channels: tuple[int, int] = (8, 16), hidden: int = 32, seed: int = 
 def run(epochs: int = 10, channels: tuple[int, int] = (8, 16), hidden: int = 32,
         lr: float = 0.01, train_samples: int | None = None, seed: int = 0, out=None,
         verbose: bool = True) -> dict:
-    X_train, X_test, y_train, y_test = nn.digits(test_size=0.2, seed=seed)
-    if train_samples is not None:
-        X_train, y_train = X_train[:train_samples], y_train[:train_samples]
+    """Train `seed_cnn` on the digits (`demos.digits.split`), scoring the test set after each
+    epoch, and save the curves to `out`. Returns {"model", "history", "test_accuracy",
+    "seconds", "picture", "train_size", "test_size"}."""
+    X_train, X_test, y_train, y_test = split(train_samples, seed)
     model = seed_cnn(channels, hidden, seed)
     scorer = autograd.compile(model, X_train[0])  # reads the parameters' current numbers
     if verbose:

@@ -19,15 +19,30 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 import nn
+from nn.shapes import positive_int
 from demos.output import curves, output_dir
+
+
+def split(train_samples: int | None = None, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """The digits demos' data: `nn.digits(test_size=0.2, seed=seed)` (1437 to train, 360 to
+    test), the training set cut to its first `train_samples` if given (the test set is whole).
+    Returns X_train, X_test, y_train, y_test."""
+    X_train, X_test, y_train, y_test = nn.digits(test_size=0.2, seed=seed)
+    if train_samples is not None:
+        train_samples = positive_int(train_samples, "train_samples")
+        X_train, y_train = X_train[:train_samples], y_train[:train_samples]
+    return X_train, X_test, y_train, y_test
 
 
 def run(epochs: int = 12, hidden: int = 128, lr: float = 0.01, train_samples: int | None = None,
         seed: int = 0, out=None, verbose: bool = True, compiled: bool = True) -> dict:
-    X_train, X_test, y_train, y_test = nn.digits(test_size=0.2, seed=seed)
-    if train_samples is not None:
-        X_train, y_train = X_train[:train_samples], y_train[:train_samples]
+    """Train seed 002's network on the digits (`split`), print each epoch if `verbose`, save
+    the curves to `out`. Returns {"model", "history", "test_accuracy", "seconds", "picture",
+    "train_size", "test_size"}."""
+    X_train, X_test, y_train, y_test = split(train_samples, seed)
     model = nn.MLP(64, [hidden, 10], activation="relu", init="he", seed=seed)
     steps = epochs * -(-len(X_train) // 32)  # batches of 32, the last one may be smaller
     optimizer = nn.Adam(model.parameters(), lr=lambda k: lr * (1 - k / steps))
