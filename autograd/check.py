@@ -11,6 +11,13 @@ comparing them, and where the slope from the left and the slope from the right d
 jump between them does not shrink with the step, as it would for a smooth curve) it says the
 input sits on a kink, where any subgradient is a convention, not an error.
 
+`eps` is an absolute step, as in `torch.autograd.gradcheck`: it means the same at every input,
+so a kink or the edge of a domain is never stepped over silently. At large inputs (x = 1e8
+with eps = 1e-6) f moves by so little that rounding f swamps the difference. The checker does
+not rescale the step behind the caller's back; when the gap is within what rounding can
+explain, the failure is of kind "precision", and its line says so and suggests an eps for
+that input (about 6e-6·|x|, the usual central-difference step).
+
 `fast_mode` compares along one seeded random unit direction u instead of along every input:
 two evaluations of f instead of 2n, so the parameters of a whole network can be checked. The
 analytical side is then the directional derivative, the dot product of the gradient with u.
@@ -20,6 +27,7 @@ from __future__ import annotations
 import math
 import numbers
 import random
+import sys
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -28,7 +36,7 @@ import numpy as np
 from .functional import gradients
 from .value import Value, _show
 
-KINDS = ("mismatch", "kink", "non-finite", "nondeterministic")
+KINDS = ("mismatch", "kink", "precision", "non-finite", "nondeterministic")
 
 
 @dataclass(frozen=True)
@@ -99,8 +107,9 @@ def gradcheck(
     `f` takes one Value per input and returns a Value, or a list of Values (one row per
     output). `inputs` are numbers or Values (a list, a 1-D numpy array, or just one); only their `.data` is read, and every evaluation
     builds fresh leaves, so the caller's Values and grads are left alone. Also checks that a
-    second build gives bit-identical gradients. Returns True when every gradient passes;
-    otherwise raises `GradcheckError` (or returns False with `raise_exception=False`).
+    second build gives bit-identical gradients. `eps` is an absolute step: at large inputs a
+    failure may be reported as lost precision, with an eps to try. Returns True when every
+    gradient passes; otherwise raises `GradcheckError` (or returns False with `raise_exception=False`).
 
         >>> import autograd
         >>> autograd.gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
@@ -200,6 +209,19 @@ def _run(check, f, inputs, name_row, eps, atol, rtol, fast_mode, seed, raise_exc
             diff = abs(analytical - numerical)
             if diff <= allowed:
                 continue
+            rounding = _rounding(f0[i], f_plus[i], f_minus[i], span)
+            if diff <= rounding:
+                x = abs(point[j]) if j is not None else max(map(abs, point))
+                failures.append(GradcheckFailure(
+                    "precision", i, j, None if j is None else point[j], analytical, numerical,
+                    allowed,
+                    f"{where}: numerical derivative lost precision: |x|={x:.0e} with "
+                    f"eps={eps:g} moves f by so little that rounding f alone can shift the "
+                    f"slope by ~{rounding:.1e} (analytical={analytical:.6g} "
+                    f"numerical={numerical:.6g} |diff|={diff:.1e}); try eps={_step_for(x):g} "
+                    "(about 6e-6·|x|)",
+                ))
+                continue
             slopes = _kink(evaluate, point, u, eps, i, f0[i], f_plus[i], f_minus[i], atol, rtol)
             if slopes is not None:
                 left, right = slopes
@@ -225,6 +247,18 @@ def _run(check, f, inputs, name_row, eps, atol, rtol, fast_mode, seed, raise_exc
     if report.failures and raise_exception:
         raise GradcheckError(report)
     return report.ok
+
+
+def _rounding(f0: float, f_plus: float, f_minus: float, span: float) -> float:
+    """How far rounding alone can move the central difference: each f value is only known to
+    about its last bits (a few machine epsilons of |f|, for a few ops), divided by the step."""
+    return 4 * sys.float_info.epsilon * max(abs(f0), abs(f_plus), abs(f_minus)) / span
+
+
+def _step_for(x: float) -> float:
+    """The usual central-difference step at |x|: cbrt(machine epsilon) · max(1, |x|), which
+    balances rounding against the curvature error; one significant digit."""
+    return float(f"{sys.float_info.epsilon ** (1 / 3) * max(1.0, x):.1g}")
 
 
 def _kink(evaluate, point, u, eps, i, f0, f_plus, f_minus, atol, rtol):

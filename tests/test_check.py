@@ -282,3 +282,26 @@ def test_any_integral_seed_is_accepted():
                 gradcheck(f, [0.5, -1.5], fast_mode=True, seed=seed)
             reports.append(caught.value.report)
     assert reports[0] == reports[1] and reports[1].seed == 3 and type(reports[1].seed) is int
+
+
+def test_a_large_input_is_reported_as_lost_precision_not_a_mismatch():
+    # f = x², f' = 2x. At x = 1e8, f(x±1e-6) ≈ 1e16 differ by 400 while a double near 1e16 is
+    # only good to ±2: the central difference is off by ~0.5%, from rounding alone.
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(lambda x: x * x, [1e8])
+    [failure] = caught.value.report.failures
+    assert failure.kind == "precision" and failure.analytical == 2e8
+    assert "numerical derivative lost precision: |x|=1e+08 with eps=1e-06" in failure.line
+    suggested = float(re.search(r"try eps=(\S+?)[;)\s]", failure.line).group(1))
+    assert gradcheck(lambda x: x * x, [1e8], eps=suggested)  # the advice works
+    # fast mode names the largest input
+    with pytest.raises(GradcheckError, match=r"lost precision: \|x\|=1e\+08"):
+        gradcheck(lambda x, y: x * y, [1e8, 1e8], fast_mode=True)
+
+
+def test_a_wrong_gradient_at_a_large_input_is_still_a_mismatch():
+    # 10% off is far beyond what rounding explains, so it is not excused as lost precision
+    with swapped_partials("mul", lambda out, a, b: (1.1 * b, 1.1 * a)):
+        with pytest.raises(GradcheckError) as caught:
+            gradcheck(lambda x: x * x, [1e8])
+    assert [f.kind for f in caught.value.report.failures] == ["mismatch"]
