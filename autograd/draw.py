@@ -12,7 +12,7 @@ What the drawing shows (the legend under the title says the same):
   larger |grad| is relative to the largest in the graph; gold for nan. A grad that no backward
   pass has reached yet (`grad is None`) is grey and reads "not computed", unlike 0.0.
 - the label cell says what the node is: green for an input, orange for a parameter (a leaf in
-  `params`, or by default a leaf with an `nn`-style dotted name such as "layers.0.neurons.3.w.2"),
+  `params`, or by default a leaf with a scope: nn gives its parameters their module's),
   plain for an op's result (its id, `v5`, when it has no label); constants are small dashed grey
   boxes with just their number; the output has a thick border.
 - edges into `-`, `/`, `**` say which input is `a` and which `b`; edges into a `dot` node say
@@ -201,7 +201,7 @@ def draw(
         step, then by layer) or, when that is not enough, raises `GraphTooLarge` (a ValueError)
         saying how to draw it. `table(root)` has no limit.
     title: text above the drawing. params: the leaves to mark as parameters (default: leaves
-        with dotted names). legend: show the colour key under the title.
+        with a scope, as nn's parameters have). legend: show the colour key under the title.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw() needs a Value, got {type(root).__name__}")
@@ -437,7 +437,12 @@ def _caption(title: str | None, legend: bool) -> str:
 
 # ---- what a node is, and its colours ----------------------------------------------------------
 def _kind(v: Value, root: Value, marked: set[int] | None) -> str:
-    """output, input, param or const for leaves and the root; "computed" for the rest."""
+    """output, input, param or const for leaves and the root; "computed" for the rest.
+
+    A leaf that needs a gradient is a parameter when it is in `params` (`marked`), or, without
+    `params`, when it has a scope: nn gives each parameter its module's, and a leaf made inside
+    `autograd.scope(...)` belongs to that part of the model. Labels decide nothing ("x.1" or
+    "1.5" is an input like any other)."""
     if v is root:
         return "output"
     if not v.requires_grad:
@@ -446,7 +451,7 @@ def _kind(v: Value, root: Value, marked: set[int] | None) -> str:
         return "computed"
     if marked is not None:
         return "param" if id(v) in marked else "input"
-    return "param" if "." in v.label else "input"
+    return "input" if v.scope is None else "param"
 
 
 def _grad_of(v: Value) -> float | None:
@@ -483,9 +488,9 @@ def _rgb(color: tuple[int, int, int]) -> str:
 def _groups(nodes: list[Value], kind: str, marked: set[int] | None) -> list:
     """For each Value, the scope of `kind` it belongs to (None: drawn on its own).
 
-    A node belongs to the scope it was made in. A parameter or constant made outside any scope
-    (nn makes parameters before calling, so they carry no scope) belongs to the group that uses
-    it when exactly one group does; inputs stay visible.
+    A node belongs to the scope it was made in (nn's parameters carry their module's). A
+    parameter (in `params`) or constant without a scope belongs to the group that uses it when
+    exactly one group does; inputs stay visible.
     """
     groups = [None if v.scope is None else v.scope.enclosing(kind) for v in nodes]
     index = {id(v): i for i, v in enumerate(nodes)}

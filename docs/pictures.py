@@ -10,10 +10,10 @@ HERE = Path(__file__).parent
 
 
 def main() -> None:
-    out, _ = network_221()
+    out, leaves = network_221()
     out.backward()
-    autograd.draw(out, title="Seed 001's 2-2-1 network after backward()").render(
-        HERE / "seed001_network.svg")
+    autograd.draw(out, title="Seed 001's 2-2-1 network after backward()",
+                  params=leaves[2:]).render(HERE / "seed001_network.svg")  # after x1, x2
 
     model = nn.MLP(3, [8, 8, 1], seed=0)
     out = model([0.5, -1.0, 2.0])

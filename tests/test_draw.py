@@ -67,10 +67,13 @@ def test_golden_seed_network_collapsed_by_neuron():
 
 
 def seed_scoped_network():
-    """Seed 001's 2-2-1 network built under scopes, as nn would (parameters made outside)."""
+    """Seed 001's 2-2-1 network built under scopes, as nn would."""
     x = [Value(2.0, "x1"), Value(3.0, "x2")]
     params = {n: ([Value(0.0, f"{n}.w1"), Value(1.0, f"{n}.w2")], Value(0.0, f"{n}.b"))
               for n in ("h1", "h2", "o1")}
+    for n, (w, b) in params.items():
+        for p in w + [b]:
+            p.scope = autograd.Scope(n, "neuron")  # nn gives each parameter its module's scope
     hidden = []
     for n in ("h1", "h2"):
         with autograd.scope(n, kind="neuron"):
@@ -145,14 +148,34 @@ def test_colour_encodes_sign_and_size():
 
 def test_kinds_are_distinguishable_and_params_can_be_named():
     w, x = Value(0.5, "layers.0.neurons.0.w.0"), Value(2.0, "x")
+    w.scope = autograd.Scope("neurons.0", "neuron", autograd.Scope("layers.0", "layer"))  # as nn
     out = (w * x + 1.0).relu()
     source = draw(out).source
-    assert 'class="value param"' in source and 'class="value input"' in source
+    assert re.search(r'^\tv0 .*class="value param"', source, re.M)  # w is v0
+    assert re.search(r'^\tv1 .*class="value input"', source, re.M)
     assert 'class="value const"' in source and 'class="value output"' in source
-    # An explicit list of parameters wins over the dotted-name guess.
+    # An explicit list of parameters wins over the scopes.
     marked = draw(out, params=[x]).source
     assert marked.count('class="value param"') == 1
-    assert re.search(r'^\tv1 .*class="value param"', marked, re.M)  # x is v1
+    assert re.search(r'^\tv1 .*class="value param"', marked, re.M)
+
+
+def test_a_parameter_is_a_leaf_with_a_scope_not_a_dotted_label():
+    x, y = Value(1.5, "x.1"), Value(2.0, "1.5")  # plain inputs, whatever their labels say
+    with autograd.scope("layer", kind="layer"):
+        w = Value(0.5, "w")  # made in a scope: it belongs to that part of the model
+    out = x * y * w
+    kinds = dict(re.findall(r'^\t(v\d+) .*class="value (\w+)"', draw(out).source, re.M))
+    assert (kinds["v0"], kinds["v1"], kinds["v3"]) == ("input", "input", "param")  # x, y, w
+    assert [line.split()[2] for line in table(out).splitlines()[1:3]] == ["input", "input"]
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [2, 1], seed=0)
+    out = model([x, y])
+    source = draw(out).source
+    for i, v in enumerate(autograd.topological_order(out)):
+        if v.op is None:
+            kind = "param" if any(v is p for p in model.parameters()) else "input"
+            assert re.search(rf'^\tv{i} .*class="value {kind}"', source, re.M), v.label
 
 
 def test_show_selects_the_numbers():
@@ -211,12 +234,15 @@ def test_hostile_labels_stay_text_in_the_svg():
 
 # ---- collapsing and large graphs ------------------------------------------------------------
 def layered_graph(layers, width, fan_in):
-    """A network-shaped graph under layer and neuron scopes, parameters made outside."""
+    """A network-shaped graph under layer and neuron scopes, as nn builds one."""
     x = [Value(float(i) / width, f"x{i}") for i in range(fan_in)]
     for l in range(layers):
         outs = []
         for n in range(width):
             w = [Value(0.01 * (k + 1), f"layers.{l}.neurons.{n}.w.{k}") for k in range(len(x))]
+            for weight in w:  # as nn does: each parameter has its module's scope
+                weight.scope = autograd.Scope(f"neurons.{n}", "neuron",
+                                              autograd.Scope(f"layers.{l}", "layer"))
             with autograd.scope(f"layers.{l}", kind="layer"), \
                     autograd.scope(f"neurons.{n}", kind="neuron"):
                 outs.append(autograd.dot(w, x).tanh())
