@@ -382,6 +382,8 @@ def _real(x, what: str) -> float:
 
 
 def _count(n, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{what} needs a positive int, got {n!r} ({type(n).__name__})")
+    if n < 1:
         raise ValueError(f"{what} needs a positive int, got {n!r}")
-    return n
+    return int(n)

@@ -19,6 +19,10 @@ import autograd.testing
 from autograd import OPS, Value
 from autograd.testing import Expression, Step, expressions, finite_floats, mlp_cases, values
 
+_ORIGINAL_NUMPY_PARTIALS = {name: op.numpy_partials for name, op in OPS.items()}
+
+import numpy as np
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -118,7 +122,10 @@ def test_mlp_cases_match_a_network_written_out_here(case):
     (lambda: expressions(ops=["tan"]), ValueError, "unknown op 'tan'"),
     (lambda: expressions(ops="tanh"), TypeError, "write ['tanh']"),
     (lambda: expressions(ops=[]), ValueError, "at least one op"),
-    (lambda: expressions(n_inputs=0), ValueError, "n_inputs needs a positive int"),
+    (lambda: expressions(n_inputs=0), ValueError, "n_inputs needs a positive int, got 0"),
+    (lambda: expressions(n_inputs=2.0), TypeError, "n_inputs needs a positive int, got 2.0"),
+    (lambda: expressions(max_ops="3"), TypeError, "max_ops needs a positive int, got '3'"),
+    (lambda: mlp_cases(max_layers=True), TypeError, "max_layers needs a positive int, got True"),
     (lambda: mlp_cases(max_width=0), ValueError, "max_width needs a positive int"),
     (lambda: autograd.testing.swapped_partials("tanh", 3).__enter__(), TypeError, "needs a function"),
 ])
@@ -178,3 +185,4 @@ def test_max_steps_keep_the_margin_between_the_largest_and_the_rest(expr):
         args = sorted(nodes[i] for i in step.operands)
         assert len(args) == 1 or args[-1] - args[-2] >= 0.5
         nodes.append(step.apply([nodes[i] for i in step.operands]))
+
