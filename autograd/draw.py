@@ -15,9 +15,10 @@ What the drawing shows (the legend under the title says the same):
   `params`, or by default a leaf with a scope: nn gives its parameters their module's),
   plain for an op's result (its id, `v5`, when it has no label); constants are small dashed grey
   boxes with just their number; the output has a thick border.
-- edges into `-`, `/`, `**` say which input is `a` and which `b`; edges into a `dot` node say
-  which are the weights `w_i`, the inputs `x_i` and the bias `b` (as the op table's formulas do);
-  edges into a `max` node are numbered `a1`, `a2`, ... (on ties the first one gets the gradient).
+- edges into `-`, `/`, `**` say which input is `a` and which `b` (`n` for a constant
+  exponent); edges into a `dot` node say which are the weights `w_i`, the inputs `x_i` and the
+  bias `b`; edges into a `max` node are numbered `a1`, `a2`, ... (on ties the first one gets
+  the gradient). The names are the op table's (`Op.input_names`), as in its formulas.
 
 Ids are stable so other tools can find nodes: Value i of `topological_order(root)` is `v{i}`,
 the op that made it `op{i}` (see `node_ids`); they are the DOT node names, the SVG `id`s, and
@@ -399,19 +400,16 @@ def _op_label(v: Value) -> str:
     return f"<{html.escape(v.op.symbol)}>"
 
 
+# Ops whose edges say which input is which: those where the order matters (a - b, w·x + b;
+# max gives the gradient to the first of equals). Sums and products need no names.
+NAMED_INPUTS = frozenset({"sub", "div", "pow", "powv", "max", "dot"})
+
+
 def _roles(v: Value) -> list[str] | None:
-    """Edge labels naming a parent's place where the order matters (a - b, w·x + b)."""
-    if v.op is None:
+    """Edge labels naming each parent's place, as the op table's formulas name it."""
+    if v.op is None or v.op.name not in NAMED_INPUTS:
         return None
-    if v.op.name in ("sub", "div", "pow", "powv"):
-        return ["a", "b"]
-    if v.op.name == "max":  # on ties the gradient goes to the first: the order matters
-        return [f"a{k + 1}" for k in range(len(v.parents))]
-    if v.op.name == "dot":
-        n = len(v.parents) // 2
-        roles = [f"w{k + 1}" for k in range(n)] + [f"x{k + 1}" for k in range(n)]
-        return roles + ["b"] * (len(v.parents) - 2 * n)
-    return None
+    return v.op.input_names(len(v.parents))
 
 
 def _caption(title: str | None, legend: bool) -> str:

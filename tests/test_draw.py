@@ -392,3 +392,18 @@ def test_edges_into_max_are_numbered_because_the_first_of_equals_takes_the_gradi
     source = autograd.draw(out).source
     edges = re.findall(r"(v\d+) -> op3 \[label=(a\d)", source)
     assert edges == [("v0", "a1"), ("v1", "a2"), ("v2", "a3")]
+
+
+def test_edge_labels_use_the_op_tables_input_names():
+    # pow's constant exponent is n (as in the formulas and the stepper); powv's is b.
+    x, y = Value(3.0, "x"), Value(2.0, "y")
+    for out, op_id, names in [(x ** 2, "op2", ["a", "n"]), (x ** y, "op2", ["a", "b"]),
+                              (x - y, "op2", ["a", "b"]), (x / 2, "op2", ["a", "b"])]:
+        edges = re.findall(rf"(v\d+) -> {op_id} \[label=(\w+)", draw(out).source)
+        assert [label for _, label in edges] == names
+    w = [Value(1.0, "w1"), Value(2.0, "w2")]
+    out = autograd.dot(w, [x, y], Value(0.5, "b"))
+    edges = re.findall(r"(v\d+) -> op5 \[label=(\w+)", draw(out).source)
+    assert edges == [("v0", "w1"), ("v1", "w2"), ("v2", "x1"), ("v3", "x2"), ("v4", "b")]
+    # Where the order does not matter (a + b, a * b) the edges carry no label.
+    assert "label=a" not in draw(x * y + x).source
