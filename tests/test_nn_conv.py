@@ -272,3 +272,12 @@ def test_sequential_by_position_and_by_name():
         model["third"]
     with pytest.raises(TypeError, match="either all by position or all by name"):
         nn.Sequential(a, second=b)
+
+
+def test_cnn_demo_learns_the_digits_on_the_full_training_set(tmp_path):
+    """Seed 003's CNN as the demo builds it, on all 1437 training digits for 4 of its 10 epochs:
+    well above chance (10%) and near the full run's 98%. (Measured: 95.3%.)"""
+    from demos import cnn
+    result = cnn.run(epochs=4, out=tmp_path, verbose=False)
+    assert result["train_size"] == 1437
+    assert result["test_accuracy"] >= 0.93

@@ -233,3 +233,12 @@ def test_fit_on_sequences_compiled_equals_eager():
     assert fast["val_loss"] == pytest.approx(eager["val_loss"], abs=1e-9)
     assert fast_params == pytest.approx(eager_params, abs=1e-9)
     assert eager["loss"][-1] < eager["loss"][0]
+
+
+def test_digits_demo_reaches_its_test_accuracy_at_full_size(tmp_path):
+    """Seed 002's network on all 1437 training digits, the demo's defaults (compiled, 12 epochs):
+    issue 4 asks for >= 95% test accuracy, issue 8 for >= 97%. (Measured: 97.8%.)"""
+    from demos import digits
+    result = digits.run(out=tmp_path, verbose=False)
+    assert (result["train_size"], result["test_size"]) == (1437, 360)
+    assert result["test_accuracy"] >= 0.97
