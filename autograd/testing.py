@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
@@ -354,7 +355,10 @@ def mlp_cases(
 def swapped_partials(op: str | Op, partials: Callable[..., tuple]) -> Iterator[Op]:
     """Give op `op` (a name in `autograd.OPS` or the record) other partials inside the block,
     restored on the way out even when the block raises: a wrong derivative your gradient
-    tests should catch. It changes the one op table, so every graph in this process sees it.
+    tests should catch. It changes the one op table, so every graph in this process sees it,
+    compiled programs too: their array form (`numpy_partials`) is swapped for `partials`
+    applied to the arrays, or element by element where `partials` takes a Python decision
+    (an `if`) that arrays cannot.
 
         >>> import autograd
         >>> with swapped_partials("tanh", lambda out, a: (1 - out,)):  # not 1 - out**2
@@ -364,12 +368,29 @@ def swapped_partials(op: str | Op, partials: Callable[..., tuple]) -> Iterator[O
     record = _ops([op])[0]
     if not callable(partials):
         raise TypeError(f"swapped_partials() needs a function (out, *inputs) -> tuple, got {_show(partials)}")
-    original = record.partials
-    object.__setattr__(record, "partials", partials)  # Op is frozen: bypass, then restore
+    originals = record.partials, record.numpy_partials
+    # Op is frozen: bypass, then restore
+    object.__setattr__(record, "partials", partials)
+    object.__setattr__(record, "numpy_partials", _on_arrays(partials))
     try:
         yield record
     finally:
-        object.__setattr__(record, "partials", original)
+        object.__setattr__(record, "partials", originals[0])
+        object.__setattr__(record, "numpy_partials", originals[1])
+
+
+def _on_arrays(partials: Callable[..., tuple]) -> Callable[..., tuple]:
+    """`partials` on numpy arrays: directly where it can, else one element at a time."""
+
+    def numpy_partials(out, *inputs) -> tuple:
+        try:
+            return partials(out, *inputs)
+        except (TypeError, ValueError):  # `if a > 0` on an array, math.cos(array), ...
+            arrays = np.broadcast_arrays(out, *inputs)
+            rows = [partials(*items) for items in zip(*(a.ravel().tolist() for a in arrays))]
+            return tuple(np.reshape(column, arrays[0].shape) for column in zip(*rows))
+
+    return numpy_partials
 
 
 # ---- argument checks ----------------------------------------------------------------------------

@@ -186,3 +186,34 @@ def test_max_steps_keep_the_margin_between_the_largest_and_the_rest(expr):
         assert len(args) == 1 or args[-1] - args[-2] >= 0.5
         nodes.append(step.apply([nodes[i] for i in step.operands]))
 
+
+
+# A planted derivative reaches compiled programs too. Each planted rule is wrong on purpose
+# and written both ways: with a Python `if` (floats only) and with numpy (arrays too).
+_PLANTED = [
+    ("relu", lambda out, a: (2.0 if a > 0 else 0.5,), lambda x: np.where(x > 0, 2.0, 0.5)),
+    ("relu", lambda out, a: (np.where(a > 0, 2.0, 0.5),), lambda x: np.where(x > 0, 2.0, 0.5)),
+    ("abs", lambda out, a: (3.0 if a > 0 else 1.0,), lambda x: np.where(x > 0, 3.0, 1.0)),
+    ("pow", lambda out, a, n: (n * a * a,), lambda x: 2.0 * x * x),  # (w x)**2: not 2·(w x)
+    ("tanh", lambda out, a: (1 - out,), lambda x: 1 - np.tanh(x)),
+]
+
+
+@pytest.mark.parametrize("name, planted, rule", _PLANTED)
+def test_swapped_partials_reach_compiled_programs(name, planted, rule):
+    w = Value(0.7, "w")
+    apply = {"relu": lambda z: z.relu(), "abs": abs, "pow": lambda z: z ** 2,
+             "tanh": lambda z: z.tanh()}[name]
+    X = np.array([-1.5, -0.2, 0.4, 2.0])
+    with autograd.testing.swapped_partials(name, planted):
+        program = autograd.compile(lambda x: apply(w * x), 1.0)
+        program.backward(X)
+        compiled = w.grad
+        w.grad = None
+        for x in X:  # eager, under the same planted rule
+            apply(w * float(x)).backward()
+        eager = w.grad
+    want = float(np.sum(rule(0.7 * X) * X))  # d/dw Σ g(w x) with the planted g' = rule
+    assert compiled == pytest.approx(want, rel=1e-12)
+    assert eager == pytest.approx(want, rel=1e-12)
+    assert OPS[name].numpy_partials is _ORIGINAL_NUMPY_PARTIALS[name]  # restored on the way out
