@@ -12,6 +12,8 @@ Anything else (attribute access, subscripts, imports, lambdas, comprehensions, k
 arguments, calls to other names, strings, ...) is an `ExpressionError` naming what was found
 and where. Every name is an input: `name=value` bindings give each one a number, and each
 becomes one leaf `Value` labelled with its name (a name used twice is the same leaf).
+Numbers, in the expression and in bindings, must be finite (`1e999`, `x=nan` and `x=inf` are
+refused as likely typos); results follow IEEE 754, so `log(x)` at `x=0` is `-inf`.
 
     >>> root, inputs = build("tanh(x*w + b)", ["x=2", "w=-3", "b=6.8813735870195432"])
     >>> round(root.data, 4), list(inputs)
@@ -138,6 +140,11 @@ def parse_bindings(items: Iterable[str]) -> dict[str, float]:
             raise ExpressionError(
                 f"the value of {name!r} must be a number, got {number!r} in {item!r}"
             ) from None
+        if not math.isfinite(values[name]):
+            raise ExpressionError(
+                f"{name!r} must be a finite number, got {number!r}, as every number in the "
+                "expression must be (results may still be inf or nan: log(x) at x=0 is -inf)"
+            )
     return values
 
 

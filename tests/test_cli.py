@@ -91,6 +91,21 @@ def test_bad_bindings_are_refused(bindings, words):
         parse_bindings(bindings)
 
 
+@pytest.mark.parametrize("number", ["nan", "inf", "-inf", "1e999", "-Infinity"])
+def test_bindings_must_be_finite_like_the_numbers_in_the_expression(number):
+    with pytest.raises(ExpressionError, match=f"'x' must be a finite number, got {number!r}"):
+        parse_bindings([f"x={number}"])
+    with pytest.raises(ExpressionError, match="too large for a float"):
+        parse("x * 1e999")
+
+
+def test_results_may_still_be_infinite_or_nan(capsys):
+    # Finite inputs, IEEE results: log(0) = -inf, and its gradient 1/x = inf.
+    status, out, _ = run("draw", "log(x)", "x=0", capsys=capsys)
+    assert status == 0 and out.splitlines()[1].split()[-2:] == ["0", "inf"]
+    assert out.splitlines()[-1].split()[-2:] == ["-inf", "1"]
+
+
 def test_missing_and_unused_bindings_are_refused():
     with pytest.raises(ExpressionError, match="no value for 'w'.*w=NUMBER"):
         build("x*w", ["x=1"])
