@@ -6,7 +6,10 @@ and every node of the tree is checked against a whitelist *before* anything is e
 
 - numbers (`2`, `0.5`, `1e-3`), names (`x`, `w1`), parentheses;
 - `+ - * / **` and unary `-`;
-- calls to the op table's functions with one argument (`tanh(x)`, `exp(x)`, ... see `FUNCTIONS`).
+- calls to the op table's functions with one argument (`tanh(x)`, `exp(x)`, ... see `FUNCTIONS`),
+  and to its n-ary ops whose inputs all play one part, with one or more (`max(a, b, c)`,
+  `sum(a, b)`: `VARIADIC`). `dot` is not one: its inputs are weights, inputs and a bias, which
+  an argument list would tell apart only by position; write `w1*x1 + w2*x2 + b`.
 
 Anything else (attribute access, subscripts, imports, lambdas, comprehensions, keyword
 arguments, calls to other names, strings, ...) is an `ExpressionError` naming what was found
@@ -28,10 +31,19 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .ops import OPS, Op
-from .value import Value
+from .value import Value, _apply
 
 FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS.values() if op.function}
-"""The functions an expression may call: the op table's one-argument functions, by name."""
+"""The functions an expression may call with one argument: the op table's functions, by name."""
+
+VARIADIC: dict[str, Op] = {
+    op.name: op for op in OPS.values() if op.arity is None and len(op.formula) == 1
+}
+"""The n-ary ops an expression may call with one or more arguments: those with one formula for
+every input (`sum`, `max`), by name."""
+
+_CALLABLE = {**FUNCTIONS, **VARIADIC}
+_CALLS = ", ".join([*FUNCTIONS, *(f"{name}(a, b, ...)" for name in VARIADIC)])
 
 MAX_LENGTH = 10_000  # characters; a longer expression is refused before parsing
 
@@ -110,7 +122,7 @@ def parse(text: str) -> Expression:
             called.add(id(node.func))
     names = [n for n in ast.walk(tree.body) if isinstance(n, ast.Name) and id(n) not in called]
     for name in names:
-        if name.id in FUNCTIONS:
+        if name.id in _CALLABLE:
             raise ExpressionError(
                 f"{name.id!r} (column {name.col_offset + 1}) is a function: call it, as in "
                 f"{name.id}(x)"
@@ -130,7 +142,7 @@ def parse_bindings(items: Iterable[str]) -> dict[str, float]:
             raise ExpressionError(f"expected name=NUMBER (such as x=2), got {item!r}")
         if not name.isidentifier() or keyword.iskeyword(name):
             raise ExpressionError(f"{name!r} in {item!r} is not a name (letters, digits, _)")
-        if name in FUNCTIONS:
+        if name in _CALLABLE:
             raise ExpressionError(f"{name!r} is a function, it cannot be given a value")
         if name in values:
             raise ExpressionError(f"{name!r} is given twice")
@@ -189,12 +201,13 @@ def _check(node: ast.AST, text: str) -> None:
             )
         return
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            raise ExpressionError(
-                f"this call{where} is not allowed: the functions are "
-                f"{', '.join(FUNCTIONS)}"
-            )
-        if node.keywords or len(node.args) != 1:
+        if not isinstance(node.func, ast.Name) or node.func.id not in _CALLABLE:
+            raise ExpressionError(f"this call{where} is not allowed: the functions are {_CALLS}")
+        if node.keywords:
+            raise ExpressionError(f"{node.func.id}(){where} takes no keyword arguments")
+        if node.func.id in VARIADIC and not node.args:
+            raise ExpressionError(f"{node.func.id}(){where} needs at least one argument")
+        if node.func.id in FUNCTIONS and len(node.args) != 1:
             raise ExpressionError(f"{node.func.id}(){where} takes exactly one argument")
         return
     if isinstance(node, (ast.operator, ast.unaryop, ast.expr_context)):
@@ -202,7 +215,7 @@ def _check(node: ast.AST, text: str) -> None:
     what = _NAMES.get(type(node), type(node).__name__)
     raise ExpressionError(
         f"{what}{where} is not allowed in an expression: use numbers, names, + - * / **, "
-        f"parentheses and the functions {', '.join(FUNCTIONS)}"
+        f"parentheses and the functions {_CALLS}"
     )
 
 
@@ -226,8 +239,9 @@ def _evaluate(root: ast.expr, inputs: Mapping[str, Value]) -> Value:
             value = getattr(left, _BINARY[type(node.op)])(right)
         elif isinstance(node, ast.UnaryOp):
             value = -results.pop(id(node.operand))
-        else:  # ast.Call, checked to be one of FUNCTIONS with one argument
-            value = getattr(results.pop(id(node.args[0])), node.func.id)()
+        else:  # ast.Call, checked: one of FUNCTIONS with one argument, or of VARIADIC
+            args = tuple(results.pop(id(arg)) for arg in node.args)
+            value = _apply(_CALLABLE[node.func.id], args)
         results[id(node)] = value
     return results[id(root)]
 
@@ -238,7 +252,7 @@ def _children(node: ast.expr) -> list[ast.expr]:
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
     if isinstance(node, ast.Call):
-        return [node.args[0]]
+        return node.args
     return []
 
 

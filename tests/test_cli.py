@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from autograd.__main__ import main
-from autograd.expr import FUNCTIONS, ExpressionError, build, parse, parse_bindings
+from autograd.expr import FUNCTIONS, VARIADIC, ExpressionError, build, parse, parse_bindings
 
 NEURON = ["tanh(x*w + b)", "x=2", "w=-3", "b=6.8813735870195432"]
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
@@ -48,7 +48,11 @@ def test_a_name_used_twice_is_one_leaf():
     ("open('f')", "this call"),
     ("eval('1')", "this call"),
     ("tanh(x, y)", "exactly one argument"),
-    ("tanh(x=1)", "exactly one argument"),
+    ("max()", "at least one argument"),
+    ("sum(x, y=1)", "keyword"),
+    ("dot(x, y)", "this call"),
+    ("max", "is a function"),
+    ("tanh(x=1)", "no keyword arguments"),
     ("tanh", "is a function"),
     ("'text'", "only numbers"),
     ("True", "only numbers"),
@@ -116,12 +120,15 @@ def test_missing_and_unused_bindings_are_refused():
 # Random expressions: the built graph computes what the same formula computes on floats.
 REFERENCE = {"exp": math.exp, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
              "abs": abs, "sigmoid": lambda a: 1 / (1 + math.exp(-a))}
+N_ARY = {"max": max, "sum": sum}
 leaf = st.sampled_from(["x", "y"]) | st.integers(1, 9).map(str)
 expressions = st.recursive(
     leaf,
     lambda inner: st.tuples(inner, st.sampled_from("+-*"), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})")
     | st.tuples(st.sampled_from(sorted(REFERENCE)), inner).map(lambda t: f"{t[0]}({t[1]})")
-    | inner.map(lambda e: f"-{e}"),
+    | inner.map(lambda e: f"-{e}")
+    | st.tuples(st.sampled_from(sorted(N_ARY)), st.lists(inner, min_size=1, max_size=3))
+    .map(lambda t: f"{t[0]}({', '.join(t[1])})"),
     max_leaves=8,
 )
 
@@ -137,6 +144,8 @@ def reference(text, x, y):
             return {"x": x, "y": y}[node.id]
         if isinstance(node, ast.UnaryOp):
             return -value(node.operand)
+        if isinstance(node, ast.Call) and node.func.id in N_ARY:
+            return N_ARY[node.func.id]([value(arg) for arg in node.args])
         if isinstance(node, ast.Call):
             return REFERENCE[node.func.id](value(node.args[0]))
         a, b = value(node.left), value(node.right)
@@ -157,6 +166,21 @@ def test_the_functions_are_the_op_tables():
     from autograd import OPS
 
     assert set(FUNCTIONS) == {op.name for op in OPS.values() if op.function}
+    # n-ary ops whose inputs all play one part; not dot (weights, inputs and a bias).
+    assert set(VARIADIC) == {"sum", "max"} and all(VARIADIC[n] is OPS[n] for n in VARIADIC)
+
+
+def test_n_ary_functions_take_several_arguments():
+    root, inputs = build("max(x, y, 2) + sum(x, y, y, 1)", ["x=3", "y=-1"])
+    root.backward()
+    assert root.data == 3 + (3 - 1 - 1 + 1)
+    assert (inputs["x"].grad, inputs["y"].grad) == (1 + 1, 0 + 2)  # max's grad goes to x
+    assert [p.op.name for p in root.parents] == ["max", "sum"]  # one node each
+    assert len(root.parents[0].parents) == 3 and len(root.parents[1].parents) == 4
+    root, _ = build("max(x)", ["x=5"])
+    assert root.data == 5
+    with pytest.raises(ExpressionError, match="is a function"):
+        parse_bindings(["max=1"])
 
 
 # ---- python -m autograd draw --------------------------------------------------------------
