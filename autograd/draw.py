@@ -29,7 +29,8 @@ elements come in the order label, data, grad.
 Large graphs: `collapse="neuron"`, `"step"` or `"layer"` draws every node made in one `nn`
 neuron (RNN time step, or layer), found through `node.scope.enclosing(kind)`, as one box `g{i}`
 (i: its first node). Past `max_nodes` boxes the drawing collapses by itself when that is
-enough, and otherwise refuses with a message that says how to make the graph drawable.
+enough, and otherwise raises `GraphTooLarge` saying how to make the graph drawable (`table(root)`
+has no limit).
 
 Labels are user text: each is shown as text, never read as markup. They go into Graphviz
 HTML-like labels with `<`, `>`, `&` and quotes escaped, backslashes doubled (Graphviz would
