@@ -17,21 +17,29 @@ NEURON_OUTPUT = 0.9990889488055994  # printed in seed 001
 NETWORK_OUTPUT = 0.7216325609518421  # printed in seed 001
 
 
-def neuron(weights: list[Value], bias: Value, inputs: list[Value], name: str) -> Value:
-    """sigmoid(w·x + b): the pre-activation is one `dot` node, as a neuron's should be."""
-    total = autograd.dot(weights, inputs, bias)
-    total.label = f"{name}.w·x+b"
-    out = total.sigmoid()
-    out.label = name
-    return out
+def neuron(name: str, weights: list[float], bias: float, inputs: list[Value],
+           prefix: str = "") -> tuple[Value, list[Value]]:
+    """sigmoid(w·x + b) built as an `nn` neuron builds it: the pre-activation is one `dot`
+    node, and the parameters and nodes are made inside the neuron's `autograd.scope`, so
+    drawings show w and b as parameters and can collapse the neuron into one box.
+
+    Returns the output and the neuron's parameters, labelled `{prefix}w1`, ..., `{prefix}b`.
+    """
+    with autograd.scope(name, kind="neuron"):
+        w = [Value(float(v), f"{prefix}w{i + 1}") for i, v in enumerate(weights)]
+        b = Value(float(bias), f"{prefix}b")
+        total = autograd.dot(w, inputs, b)
+        total.label = f"{name}.w·x+b"
+        out = total.sigmoid()
+        out.label = name
+    return out, w + [b]
 
 
 def single_neuron() -> tuple[Value, list[Value]]:
     """The article's first neuron: w = [0, 1], b = 4, x = [2, 3]."""
-    w = [Value(0.0, "w1"), Value(1.0, "w2")]
-    b = Value(4.0, "b")
     x = [Value(2.0, "x1"), Value(3.0, "x2")]
-    return neuron(w, b, x, "o"), w + [b] + x
+    out, params = neuron("o", [0, 1], 4, x)
+    return out, params + x
 
 
 def network_221() -> tuple[Value, list[Value]]:
@@ -40,14 +48,11 @@ def network_221() -> tuple[Value, list[Value]]:
     leaves = list(x)
     hidden = []
     for name in ("h1", "h2"):
-        w = [Value(0.0, f"{name}.w1"), Value(1.0, f"{name}.w2")]
-        b = Value(0.0, f"{name}.b")
-        leaves += w + [b]
-        hidden.append(neuron(w, b, x, name))
-    w = [Value(0.0, "o1.w1"), Value(1.0, "o1.w2")]
-    b = Value(0.0, "o1.b")
-    leaves += w + [b]
-    return neuron(w, b, hidden, "o1"), leaves
+        h, params = neuron(name, [0, 1], 0, x, prefix=f"{name}.")
+        hidden.append(h)
+        leaves += params
+    out, params = neuron("o1", [0, 1], 0, hidden, prefix="o1.")
+    return out, leaves + params
 
 
 def report(title: str, out: Value, leaves: list[Value], expected: float) -> None:
