@@ -4,7 +4,7 @@ Every measurement runs in a fresh process (`benchmarks/cell.py`), repeated; the 
 medians, per unit of work (an op of the chain, a term of the sum, a sample and step of
 training), and how many times faster and leaner than micrograd each engine is.
 
-    python -m benchmarks                       # everything (several minutes)
+    python -m benchmarks                       # everything (about 17 minutes on 2 CPUs)
     python -m benchmarks --workloads moons     # one workload
     python -m benchmarks --chain 1000,100000 --engines glassgrad,micrograd
     python -m benchmarks --quick               # tiny sizes, one run each: does it all work?
