@@ -35,6 +35,20 @@ class Engine:
         """A leaf that needs a gradient."""
         raise NotImplementedError
 
+    # Every engine's values have these methods (micrograd's after `_micrograd_value` adds
+    # tanh, exp and log; torch tensors natively).
+    def relu(self, v):
+        return v.relu()
+
+    def tanh(self, v):
+        return v.tanh()
+
+    def exp(self, v):
+        return v.exp()
+
+    def log(self, v):
+        return v.log()
+
     def weighted_sum(self, weights: Sequence, inputs: Sequence, bias=None) -> Any:
         """Σ w_i x_i (+ b): micrograd's way, one multiply and one add per term."""
         terms = (w * x for w, x in zip(weights, inputs))
@@ -117,18 +131,6 @@ class GlassgradMG(Engine):
     def param(self, x):
         return self.ag.Value(x)
 
-    def relu(self, v):
-        return v.relu()
-
-    def tanh(self, v):
-        return v.tanh()
-
-    def exp(self, v):
-        return v.exp()
-
-    def log(self, v):
-        return v.log()
-
 
 class Glassgrad(GlassgradMG):
     """The path users take: `nn.MLP` (a `dot` node per neuron) and `nn`'s losses."""
@@ -208,18 +210,6 @@ class Micrograd(Engine):
     def param(self, x):
         return self.Value(x)
 
-    def relu(self, v):
-        return v.relu()
-
-    def tanh(self, v):
-        return v.tanh()
-
-    def exp(self, v):
-        return v.exp()
-
-    def log(self, v):
-        return v.log()
-
     def weighted_sum(self, weights, inputs, bias=None):
         # micrograd's Neuron: sum((wi*xi for wi, xi in zip(self.w, x)), self.b)
         return sum((w * x for w, x in zip(weights, inputs)), bias if bias is not None else 0)
@@ -258,18 +248,6 @@ class Torch(Engine):
 
     def param(self, x):
         return self.torch.tensor(float(x), dtype=self.torch.float64, requires_grad=True)
-
-    def relu(self, v):
-        return self.torch.relu(v)
-
-    def tanh(self, v):
-        return self.torch.tanh(v)
-
-    def exp(self, v):
-        return self.torch.exp(v)
-
-    def log(self, v):
-        return self.torch.log(v)
 
     def data(self, v):
         return v.item()
