@@ -18,6 +18,7 @@ kernel row 1, column 2; inside `nn.Sequential(conv1=...)` it is `conv1.weight.3.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Sequence
 
 import numpy as np
@@ -27,23 +28,18 @@ from autograd import Value
 
 from . import init as initializers
 from .module import Module
-from .shapes import Nested, as_values, flat, named, reshaped, shape_of
+from .shapes import Nested, as_values, flat, named, positive_int, reshaped, shape_of
 
 IMAGE_AXES = ("channels", "height", "width")
 
 
-def _positive(n, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{what} should be a positive int, got {n!r}")
-    return int(n)
-
-
 def _pair(n, what: str, minimum: int = 1) -> tuple[int, int]:
-    """An int or a pair of ints (rows, columns), each >= minimum."""
+    """An int or a pair of ints (rows, columns), each >= minimum: a TypeError for anything but
+    ints (bools and floats are not), a ValueError for a pair of the wrong length or a small value."""
     pair = tuple(n) if isinstance(n, (tuple, list)) else (n, n)
-    if len(pair) != 2 or any(
-        isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < minimum for k in pair
-    ):
+    if any(isinstance(k, bool) or not isinstance(k, numbers.Integral) for k in pair):
+        raise TypeError(f"{what} should be an int >= {minimum} or a pair of them, got {n!r}")
+    if len(pair) != 2 or any(k < minimum for k in pair):
         raise ValueError(f"{what} should be an int >= {minimum} or a pair of them, got {n!r}")
     return int(pair[0]), int(pair[1])
 
@@ -77,8 +73,8 @@ class Conv2d(Module):
         init: str | initializers.Initializer = "he",
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        self.in_channels = _positive(in_channels, "Conv2d(in_channels)")
-        self.out_channels = _positive(out_channels, "Conv2d(out_channels)")
+        self.in_channels = positive_int(in_channels, "Conv2d(in_channels)")
+        self.out_channels = positive_int(out_channels, "Conv2d(out_channels)")
         self.kernel_size = _pair(kernel_size, "Conv2d(kernel_size)")
         self.stride = _pair(stride, "Conv2d(stride)")
         self.padding = _pair(padding, "Conv2d(padding)", minimum=0)
@@ -177,9 +173,11 @@ class Unflatten(Module):
     trained with `nn.fit` (which feeds flat rows) can start with a convolution."""
 
     def __init__(self, shape: Sequence[int]) -> None:
-        if isinstance(shape, (int, np.integer)) or not isinstance(shape, Sequence) or not shape:
+        if isinstance(shape, str) or not isinstance(shape, Sequence):
+            raise TypeError(f"Unflatten(shape) needs a non-empty tuple of sizes, got {shape!r}")
+        if not shape:
             raise ValueError(f"Unflatten(shape) needs a non-empty tuple of sizes, got {shape!r}")
-        self.shape = tuple(_positive(n, "each Unflatten size") for n in shape)
+        self.shape = tuple(positive_int(n, "each Unflatten size") for n in shape)
 
     def __call__(self, x) -> Nested:
         size = math.prod(self.shape)

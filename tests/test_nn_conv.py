@@ -249,18 +249,41 @@ def test_foreign_objects_are_refused():
 
 @pytest.mark.parametrize("make, message", [
     (lambda: nn.Conv2d(0, 2, 3), r"in_channels\) should be a positive int, got 0"),
-    (lambda: nn.Conv2d(1, 2.5, 3), r"out_channels\) should be a positive int, got 2.5"),
     (lambda: nn.Conv2d(1, 2, (3, 0)), r"kernel_size\) should be an int >= 1 or a pair"),
     (lambda: nn.Conv2d(1, 2, 3, padding=-1), r"padding\) should be an int >= 0"),
     (lambda: nn.Conv2d(1, 2, 3, init="orthogonal"), "unknown initializer 'orthogonal'"),
     (lambda: nn.MaxPool2d(2, stride=(1, 2, 3)), r"stride\) should be an int >= 1 or a pair"),
-    (lambda: nn.Unflatten(9), "non-empty tuple of sizes"),
+    (lambda: nn.Unflatten(()), "non-empty tuple of sizes"),
+    (lambda: nn.Unflatten((1, 0)), r"each Unflatten size should be a positive int, got 0"),
     (lambda: nn.Sequential(), "at least one module"),
     (lambda: nn.Sequential(parameters=nn.ReLU()), "cannot name a module 'parameters'"),
 ])
 def test_bad_arguments_are_named(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Conv2d(1, 2.5, 3), r"out_channels\) should be a positive int, got 2.5 \(float\)"),
+    (lambda: nn.Conv2d(True, 2, 3), r"in_channels\) should be a positive int, got True \(bool\)"),
+    (lambda: nn.Conv2d(1, 2, 3.0), r"kernel_size\) should be an int >= 1 or a pair of them, got 3.0"),
+    (lambda: nn.Conv2d(1, 2, (3, "3")), r"kernel_size\) should be an int >= 1 or a pair"),
+    (lambda: nn.Conv2d(1, 2, 3, padding=0.5), r"padding\) should be an int >= 0"),
+    (lambda: nn.MaxPool2d(2, stride=1.5), r"stride\) should be an int >= 1"),
+    (lambda: nn.Unflatten(9), "non-empty tuple of sizes, got 9"),
+    (lambda: nn.Unflatten((1, 8.0, 8)), r"each Unflatten size should be a positive int, got 8.0 \(float\)"),
+])
+def test_arguments_of_the_wrong_type_are_type_errors(make, message):
+    """As nn.shapes.positive_int rules for every size in nn: a wrong type is a TypeError, a
+    wrong value (0, -1, a pair of three) a ValueError."""
+    with pytest.raises(TypeError, match=message):
+        make()
+
+
+def test_numpy_ints_are_sizes():
+    conv = nn.Conv2d(np.int64(1), np.int64(2), (np.int64(3), 2), stride=np.int32(1))
+    assert (conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride) == (1, 2, (3, 2), (1, 1))
+    assert type(conv.in_channels) is int and nn.Unflatten((np.int64(1), 4)).shape == (1, 4)
 
 
 def test_sequential_by_position_and_by_name():
