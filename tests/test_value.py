@@ -96,15 +96,18 @@ def test_no_grad_builds_no_graph_and_is_per_thread():
     def evaluate():
         with autograd.no_grad():
             inside.set()
-            release.wait(5)
+            release.wait(30)
             seen["other"] = (x * 2).parents
 
     t = threading.Thread(target=evaluate)
     t.start()
-    inside.wait(5)
+    # asserted: on a loaded machine a timed-out wait would let the test pass without the two
+    # threads ever overlapping
+    assert inside.wait(30), "the other thread did not enter no_grad() within 30 s"
     seen["main"] = (x * 2).parents  # built while the other thread is inside no_grad
     release.set()
-    t.join()
+    t.join(30)
+    assert not t.is_alive(), "the other thread did not finish within 30 s"
     assert seen["main"] == (x, seen["main"][1]) and seen["other"] == ()
 
 
