@@ -28,7 +28,7 @@ from autograd import Value
 
 from . import init as initializers
 from .module import Module
-from .shapes import Nested, as_values, flat, named, positive_int, reshaped, shape_of
+from .shapes import Nested, as_values, flat, positive_int, reshaped, shape_of
 
 IMAGE_AXES = ("channels", "height", "width")
 
@@ -88,10 +88,6 @@ class Conv2d(Module):
         shape = (self.in_channels, kh, kw)
         self.weight = [reshaped([Value(w) for w in row], shape) for row in weights.tolist()]
         self.bias = [Value(0.0) for _ in range(self.out_channels)]
-
-    def _own_parameters(self):
-        yield from named("weight", self.weight)
-        yield from named("bias", self.bias)
 
     def output_shape(self, height: int, width: int) -> tuple[int, int, int]:
         """(out_channels, height, width) of the output for an input of this height and width."""

@@ -34,6 +34,14 @@ FORMAT = "glassgrad.state_dict"
 VERSION = 1
 
 
+def _nested(name: str, value: Any, kind: type) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, kind):
+        yield name, value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _nested(f"{name}.{i}", item, kind)
+
+
 class Module:
     """Base class: subclasses hold parameters (Values) and sub-modules in attributes.
 
@@ -62,26 +70,17 @@ class Module:
     # ---- the tree of modules and parameters -------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for each sub-module held directly: `layers.0`, `neurons.3`."""
-        for attr, value in vars(self).items():
-            if attr.startswith("_"):
-                continue
-            if isinstance(value, Module):
-                yield attr, value
-            elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    if isinstance(item, Module):
-                        yield f"{attr}.{i}", item
+        return self._held(Module)
 
     def _own_parameters(self) -> Iterator[tuple[str, Value]]:
+        return self._held(Value)
+
+    def _held(self, kind: type) -> Iterator[tuple[str, Any]]:
+        """(dotted name, item) for each `kind` held in a public attribute, directly or in
+        (nested) lists and tuples: `w.2`, `layers.0`, `weight.3.0.1.2`."""
         for attr, value in vars(self).items():
-            if attr.startswith("_"):
-                continue
-            if isinstance(value, Value):
-                yield attr, value
-            elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    if isinstance(item, Value):
-                        yield f"{attr}.{i}", item
+            if not attr.startswith("_"):
+                yield from _nested(attr, value, kind)
 
     def _walk(self, scope: Scope | None) -> Iterator[tuple[str, Value, Scope | None]]:
         """(dotted name, parameter, scope) for every parameter once: a parameter (or a whole

@@ -22,7 +22,7 @@ from autograd import Value
 
 from . import init as initializers
 from .module import Module
-from .shapes import as_values, named, positive_int
+from .shapes import as_values, positive_int
 
 SEQUENCE_AXES = ("steps", "features")
 
@@ -57,11 +57,6 @@ class RNN(Module):
         self.weight_ih = [[Value(w) for w in row[:self.input_size]] for row in rows]
         self.weight_hh = [[Value(w) for w in row[self.input_size:]] for row in rows]
         self.bias = [Value(0.0) for _ in range(self.hidden_size)]
-
-    def _own_parameters(self):
-        yield from named("weight_ih", self.weight_ih)
-        yield from named("weight_hh", self.weight_hh)
-        yield from named("bias", self.bias)
 
     def __call__(self, xs, h0=None) -> list[list[Value]]:
         """The hidden state after each step, for the inputs x_0, x_1, ... (and h0, default zeros)."""

@@ -4,15 +4,15 @@ Convolutional and recurrent layers take images (channels x height x width) and s
 (steps x features) as nested Python lists, so every number stays a `Value` you can draw and
 step through. This module holds what they share: `shape_of` (which refuses ragged lists),
 `as_values` (checks a shape, names what was expected, turns numbers into constants once),
-`flat`, `mapped` and `reshaped`, `positive_int` (sizes: a TypeError for a wrong type, a
-ValueError for a wrong value), and `named`, which gives each Value of a nested parameter its
-dotted index (`weight.3.0.1.2`) the way `Module` names its parameters.
+`flat`, `mapped` and `reshaped`, and `positive_int` (sizes: a TypeError for a wrong type, a
+ValueError for a wrong value). `Module` names the Values of a nested parameter by their dotted
+index itself (`weight.3.0.1.2`).
 """
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -108,12 +108,3 @@ def reshaped(items: Sequence, shape: Sequence[int]) -> Nested:
         return items[0]
     step = len(items) // shape[0]
     return [reshaped(items[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
-
-
-def named(name: str, x: Nested) -> Iterator[tuple[str, Value]]:
-    """(dotted name, Value) for every Value in a nested list: `weight.3.0.1.2`."""
-    if isinstance(x, Value):
-        yield name, x
-    elif isinstance(x, (list, tuple)):
-        for i, item in enumerate(x):
-            yield from named(f"{name}.{i}", item)
