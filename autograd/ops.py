@@ -503,12 +503,14 @@ POW = Op(  # a ** n with a constant exponent n (a number, or a Value that needs 
 POWV = Op(  # a ** b where the exponent b carries a gradient too
     "powv", "**", Power(constant_exponent=False), math.pow,
     lambda out, a, b: (
-        b * power(a, b - 1) if b != 0 else 0.0,
+        # PyTorch: 0 at a = b = 0 (where 0·0^-1 is nan). Not a plain 0 wherever b = 0: d/da
+        # is 0 there but changes with b, and a float would lose that second derivative.
+        b * power(a, b - 1) if b != 0 or a != 0 else 0.0,
         out * log(a) if not (a == 0 and b >= 0) else 0.0,  # PyTorch: 0 where a = 0, b >= 0
     ),
     np.power, ("b·a^(b-1)", "a^b·ln(a)"),
     numpy_partials=lambda out, a, b: (
-        np.where(b != 0, b * np.power(a, b - 1), 0.0),
+        np.where((b != 0) | (a != 0), b * np.power(a, b - 1), 0.0),
         np.where((a == 0) & (b >= 0), 0.0, out * np.log(a)),
     ),
     domain=lambda a, b: a > 0, domain_text="a > 0",

@@ -298,12 +298,13 @@ def op_inputs(
     margin: float = MARGIN,
     bound: float = BOUND,
 ) -> st.SearchStrategy[tuple[float, ...]]:
-    """Points where `op` (a name in `autograd.OPS`, or the record) is defined and smooth: its
+    """Points where `op` (a name in `autograd.OPS`, or a record, in the table or not yet) is
+    defined and smooth: its
     inputs in [min_value, max_value] (pow's constant exponent, from `EXPONENTS`, last), kept as
     `expressions` keeps each step: `margin` away from kinks and the edges of the domain, with the
     value and local slopes within `bound`. N-ary ops get 1 to 4 inputs (a weighted sum 1 to 3
     pairs, with or without a bias)."""
-    record = _ops([op])[0]
+    record = _record(op)
     margin, bound = _real(margin, "margin"), _real(bound, "bound")
     notation = record.notation
     if isinstance(notation, WeightedSum):
@@ -338,7 +339,8 @@ class PartialsError(AssertionError):
 def check_partials(
     op: str | Op, inputs: Sequence[float], *, step: float = 1e-3, raise_exception: bool = True
 ) -> bool:
-    """Check that `op`'s partials keep the op table's contract (see `autograd/ops.py`) at
+    """Check that the partials of `op` (a name in `autograd.OPS`, or a record, in the table or
+    not yet) keep the op table's contract (see `autograd/ops.py`) at
     `inputs`, a point where it is defined and smooth (`op_inputs(op)` draws such points; pow's
     constant exponent comes last):
 
@@ -359,13 +361,18 @@ def check_partials(
         ...     check_partials("exp", [0.5], raise_exception=False)
         False
     """
-    record = _ops([op])[0]
+    record = _record(op)
     point = [_real(x, "check_partials() inputs") for x in _point(inputs)]
     step = _real(step, "step")
     problems = _partials_problems(record, point, step)
     if problems and raise_exception:
         raise PartialsError(record, point, problems)
     return not problems
+
+
+def _record(op: str | Op) -> Op:
+    """A record as given (in the table or not yet), or the table's record of that name."""
+    return op if isinstance(op, Op) else _ops([op])[0]
 
 
 def _point(inputs) -> list:
