@@ -105,14 +105,26 @@ def _elided(items: Sequence[str], elide: int | None) -> list[str]:
     return [*items[:3], "…", *items[-2:]]
 
 
+class _BetweenTwo(Notation):
+    """Written between its two inputs, with its symbol: `a + b`, `a ** b`."""
+
+    arity = 2
+
+    def expression(self, symbol, names, elide=None) -> str:
+        a, b = _wrapped(names)
+        return f"{a} {symbol} {b}"
+
+    def python(self, name, symbol, names) -> str:
+        return f"{names[0]} {symbol} {names[1]}"
+
+
 @dataclass(frozen=True)
-class Infix(Notation):
+class Infix(_BetweenTwo):
     """`a + b`: a binary Python operator. `Value` gets `dunder` and its reflected form
     (`__radd__`), so a number works on either side. The op's symbol is the operator as written."""
 
     dunder: str  # "__add__", "__truediv__": also the name of the function in `operator`
     ordered: bool = True  # a - b is not b - a: drawings then name the edges a and b
-    arity: ClassVar[int] = 2
 
     @property
     def reflected(self) -> str:
@@ -121,13 +133,6 @@ class Infix(Notation):
     @property
     def labelled(self) -> bool:  # type: ignore[override]
         return self.ordered
-
-    def expression(self, symbol, names, elide=None) -> str:
-        a, b = _wrapped(names)
-        return f"{a} {symbol} {b}"
-
-    def python(self, name, symbol, names) -> str:
-        return f"{names[0]} {symbol} {names[1]}"
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ class Prefix(Notation):
 
 
 @dataclass(frozen=True)
-class Power(Notation):
+class Power(_BetweenTwo):
     """`a ** b`. Two records share the operator: with `constant_exponent` the exponent is a
     number (or a Value that takes no gradient), named `n`, without a partial (`pow`); without
     it, the exponent takes a gradient too (`powv`). `x ** y` picks the record by whether `y`
@@ -153,7 +158,6 @@ class Power(Notation):
 
     constant_exponent: bool
     dunder: ClassVar[str] = "__pow__"
-    arity: ClassVar[int] = 2
     labelled: ClassVar[bool] = True
 
     @property
@@ -162,13 +166,6 @@ class Power(Notation):
 
     def input_names(self, count: int) -> list[str]:
         return ["a", "n" if self.constant_exponent else "b"][:count]
-
-    def expression(self, symbol, names, elide=None) -> str:
-        a, b = _wrapped(names)
-        return f"{a} {symbol} {b}"
-
-    def python(self, name, symbol, names) -> str:
-        return f"{names[0]} {symbol} {names[1]}"
 
 
 @dataclass(frozen=True)
@@ -276,12 +273,14 @@ class Op:
     doc: str = ""  # what help() says of autograd.<name>, after what the notation says
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.isidentifier() or keyword.iskeyword(self.name):
-            raise ValueError(f"an op's name must be a Python name (letters, digits, _), got {self.name!r}")
+        name = self.name
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise ValueError(f"an op's name must be a Python name (letters, digits, _), got {name!r}")
         if not isinstance(self.notation, Notation):
             raise TypeError(f"op {self.name!r}: notation must be one of Infix, Prefix, Power, Call, "
                             f"Variadic, WeightedSum, got {self.notation!r}")
-        if not self.formula or not all(isinstance(f, str) for f in self.formula):
+        formula = self.formula
+        if not isinstance(formula, tuple) or not formula or not all(isinstance(f, str) for f in formula):
             raise ValueError(f"op {self.name!r}: formula must be a tuple of strings, one per input")
 
     @property

@@ -246,6 +246,8 @@ def test_a_name_that_is_taken_is_refused_and_nothing_changes(record, words):
 def test_a_record_must_be_well_formed():
     with pytest.raises(ValueError, match="must be a Python name"):
         Op("soft plus", "sp", Call(1), _softplus, SOFTPLUS.partials, SOFTPLUS.numpy, ("σ(a)",))
+    with pytest.raises(ValueError, match="formula must be a tuple of strings"):
+        Op("softplus", "sp", Call(1), _softplus, SOFTPLUS.partials, SOFTPLUS.numpy, "σ(a)")
     with pytest.raises(TypeError, match="notation must be one of"):
         Op("softplus", "sp", 1, _softplus, SOFTPLUS.partials, SOFTPLUS.numpy, ("σ(a)",))
     with pytest.raises(TypeError, match="needs an Op record"):
