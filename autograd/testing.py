@@ -40,7 +40,7 @@ import autograd
 
 from .check import GradcheckError, gradgradcheck
 from .graph import topological_order
-from .ops import OPS, Call, Infix, Op, Power, Prefix, Variadic, WeightedSum, split_dot
+from .ops import OPS, Infix, Op, Power, Prefix, Variadic, WeightedSum, split_dot
 from .value import Value, _apply, _show
 
 MARGIN = 0.05  # how far from a kink or the edge of a domain an op is applied
@@ -171,8 +171,9 @@ def expressions(
     margin: float = MARGIN,
     bound: float = BOUND,
 ) -> st.SearchStrategy[RandomExpression]:
-    """Random `RandomExpression`s over `n_inputs` inputs drawn from [min_value, max_value], with 1 to
-    `max_ops` steps using the ops named in `ops` (default: every op in `autograd.OPS`)."""
+    """Random expressions (`RandomExpression`) over `n_inputs` inputs drawn from [min_value,
+    max_value], with 1 to `max_ops` steps using the ops named in `ops` (default: every op in
+    `autograd.OPS` when the strategy is made, ops registered later too)."""
     n_inputs = _count(n_inputs, "n_inputs")
     max_ops = _count(max_ops, "max_ops")
     chosen = _ops(ops)
@@ -299,11 +300,10 @@ def op_inputs(
     bound: float = BOUND,
 ) -> st.SearchStrategy[tuple[float, ...]]:
     """Points where `op` (a name in `autograd.OPS`, or a record, in the table or not yet) is
-    defined and smooth: its
-    inputs in [min_value, max_value] (pow's constant exponent, from `EXPONENTS`, last), kept as
-    `expressions` keeps each step: `margin` away from kinks and the edges of the domain, with the
-    value and local slopes within `bound`. N-ary ops get 1 to 4 inputs (a weighted sum 1 to 3
-    pairs, with or without a bias)."""
+    defined and smooth: its inputs in [min_value, max_value] (pow's constant exponent, from
+    `EXPONENTS`, last), kept as `expressions` keeps each step: `margin` away from kinks and the
+    edges of the domain, with the value and local slopes within `bound`. N-ary ops get 1 to 4
+    inputs (a weighted sum 1 to 3 pairs, with or without a bias)."""
     record = _record(op)
     margin, bound = _real(margin, "margin"), _real(bound, "bound")
     notation = record.notation
