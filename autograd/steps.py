@@ -3,8 +3,11 @@
 `backward()` applies the chain rule in a tight loop; a learner wants to watch it one node at a
 time. `backprop_steps(root)` records the same pass as plain records: first the forward pass
 (each node computed from its parents, so that "not computed yet" is visible), then the seed,
-then one backward step per node, naming its op, its local derivative as a formula (from the op table) and
-as a number, the upstream gradient, and what it adds to each parent's grad, before and after.
+then one backward step per node, naming its op, its local derivative as a formula (from the op
+table) and as a number, the upstream gradient, and what it adds to each parent's grad, before
+and after. How a node reads (`x * w`, `-x`, `atan2(y, x)`, `w1·x1 + w2·x2 + b`) and what its
+inputs are called (`a`, `b`, `w1`, `x1`) is its op record's notation (`Op.expression`,
+`Op.input_names`); nothing here asks an op's name.
 
 Both players (the terminal stepper and the HTML player) only show these records; they compute
 nothing themselves. The records are built from what `backward()` itself uses: the op table's
