@@ -298,10 +298,11 @@ def _variadic(op: Op) -> Callable:
 
 def _weighted_sum(op: Op) -> Callable:
     where = f"{op.name}()"
+    in_weights, in_inputs, in_bias = f"{where} weights", f"{where} inputs", f"{where} bias"
 
     def function(weights: Sequence[Value | float], inputs: Sequence[Value | float],
                  bias: Value | float | None = None) -> Value:
-        weights, inputs = _items(weights, f"{where} weights"), _items(inputs, f"{where} inputs")
+        weights, inputs = _items(weights, in_weights), _items(inputs, in_inputs)
         if len(weights) != len(inputs):
             raise ValueError(
                 f"{where} needs as many weights as inputs, got {len(weights)} weights and "
@@ -309,10 +310,10 @@ def _weighted_sum(op: Op) -> Callable:
             )
         if not weights:
             raise ValueError(f"{where} needs at least one weight and one input")
-        parents = [_as_value(w, f"{where} weights") for w in weights]
-        parents += [_as_value(x, f"{where} inputs") for x in inputs]
+        parents = [_as_value(w, in_weights) for w in weights]
+        parents += [_as_value(x, in_inputs) for x in inputs]
         if bias is not None:
-            parents.append(_as_value(bias, f"{where} bias"))
+            parents.append(_as_value(bias, in_bias))
         return _apply(op, tuple(parents))
 
     function.__doc__ = f"{op.doc} Numbers become constants.".lstrip()
