@@ -24,6 +24,7 @@ from .players.html import Player, player
 from .players.terminal import step
 from .steps import Steps, backprop_steps
 from .tracing import TracingError
+from .tracing import is_tracing
 from .value import Value, _apply, _as_float, backward, dot, max, sum, zero_grad
 
 
