@@ -172,6 +172,11 @@ class _Settings:
             raise TypeError(f"{self.check}(seed=...) needs an int, got {_show(self.seed)}")
         return replace(self, eps=eps, atol=atol, rtol=rtol, seed=int(self.seed))
 
+    def report(self, compared: int, failures: list[GradcheckFailure]) -> GradcheckReport:
+        """The report of a check run with these settings."""
+        return GradcheckReport(self.check, self.eps, self.atol, self.rtol, self.fast_mode,
+                               self.seed, compared, tuple(failures))
+
 
 class _Function:
     """The checked function at points: fresh leaves each time, so the caller's Values are
@@ -205,10 +210,7 @@ def _run(f, inputs, settings: _Settings, name_row: Callable[[int, int], str] | N
     directions = _directions(len(point), settings)
     for j, u in directions:
         failures += _along(function, point, j, u, f0, jac, settings, name)
-    report = GradcheckReport(
-        settings.check, settings.eps, settings.atol, settings.rtol, settings.fast_mode,
-        settings.seed, len(directions) * len(jac), tuple(failures),
-    )
+    report = settings.report(len(directions) * len(jac), failures)
     if report.failures and settings.raise_exception:
         raise GradcheckError(report)
     return report.ok
