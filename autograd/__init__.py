@@ -26,7 +26,7 @@ from .ops import OPS, Op
 from .players.html import Player, player
 from .players.terminal import step
 from .steps import Steps, backprop_steps
-from .tracing import TracingError
+from .tracing import TracingError, is_tracing
 from .value import Value, backward, function_for, zero_grad
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
     "scope", "Scope", "paused_gc", "gradcheck", "gradgradcheck", "GradcheckError", "backprop_steps", "Steps",
     "step", "player", "Player",
     "draw", "node_ids", "Drawing", "GraphvizNotFound",
-    "compile", "Program", "TracingError",
+    "compile", "Program", "TracingError", "is_tracing",
 ]  # and one function per op called by name (autograd.tanh, autograd.sum, ...), added below
 
 _published: dict[str, object] = {}

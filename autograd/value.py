@@ -153,6 +153,8 @@ def _unary_method(op: Op):
             data = forward(self.data)
         except (ArithmeticError, ValueError):
             data = op.evaluate(self.data)
+        except _Unreadable:  # a traced function's input: see _apply
+            return _apply(op, (self,))
         return _node(op, (self,), data, self.requires_grad)
 
     method.__name__ = method.__qualname__ = op.name
@@ -174,6 +176,8 @@ def _binary_method(op: Op, reflected: bool):
             data = forward(a.data, b.data)
         except (ArithmeticError, ValueError):
             data = op.evaluate(a.data, b.data)
+        except _Unreadable:  # a traced function's input: see _apply
+            return _apply(op, (a, b))
         return _node(op, (a, b), data, a.requires_grad or b.requires_grad)
 
     return method
@@ -346,14 +350,28 @@ def _careful(node: Value) -> None:
         node.op = None
         node.requires_grad = False
     elif _state.anomaly and not math.isfinite(node.data):
-        inputs = ", ".join(f"{_describe(p)}={p.data!r}" for p in node.parents)
+        inputs = ", ".join(f"{_describe(p)}={_slot_data(p)!r}" for p in node.parents)
         raise FloatingPointError(
             f"detect_anomaly: {node.op.name} gave {node.data} from {inputs}"
         )
 
 
+class _Unreadable(Exception):
+    """Raised by `.data` of a Value whose number no code may read: a traced function's input
+    while it is traced (tracing.py). The engine itself needs the number to make a node from it,
+    so where it reads its parents' numbers it catches this and reads the slot. A try costs
+    nothing until something is raised: eager code pays nothing."""
+
+
+_slot_data = Value.data.__get__  # the number in a Value's slot, under any subclass's property
+
+
 def _apply(op: Op, parents: tuple[Value, ...]) -> Value:
-    data = op.evaluate(*[p.data for p in parents])
+    try:
+        numbers = [p.data for p in parents]
+    except _Unreadable:
+        numbers = [_slot_data(p) for p in parents]
+    data = op.evaluate(*numbers)
     requires_grad = False
     for p in parents:
         if p.requires_grad:
