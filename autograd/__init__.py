@@ -13,6 +13,8 @@ run on floats and on Values.
 """
 from __future__ import annotations
 
+import _glassgrad_guard  # first: marks this engine as glassgrad's (see that module)
+_glassgrad_guard.note_glassgrad_autograd(__file__)
 from .check import GradcheckError, gradcheck, gradgradcheck
 from .compiler import Program, compile
 from .draw import Drawing, GraphvizNotFound, draw, node_ids
