@@ -190,6 +190,15 @@ def test_an_interrupt_while_writing_keeps_the_old_file(tmp_path, monkeypatch):
     assert path.read_bytes() == old and temporaries(tmp_path) == []
 
 
+def fork() -> int:
+    """os.fork(), without Python 3.12's warning about forking a process that has threads:
+    each child here only saves or opens a file and leaves with os._exit, never returning into
+    pytest."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
 @pytest.fixture
 def shared_folder():
     """A folder outside pytest's private (0700) tree, so another user can be given access."""
@@ -209,9 +218,7 @@ def as_another_user(call):
             return type(error).__name__, str(error)
         return None
     read, write = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process
-        pid = os.fork()
+    pid = fork()
     if pid == 0:  # the child: never returns into pytest
         try:
             os.close(read)
@@ -353,9 +360,7 @@ def fork_and_kill(save, kill_at):
     function named `kill_at`. Returns whether the child was killed, and how many calls it made
     when it was not."""
     read, write = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
+    pid = fork()
     if pid == 0:
         try:
             os.close(read)
@@ -442,9 +447,7 @@ def test_kill_9_at_random_moments_of_repeated_saves(tmp_path):
     left_orphans = 0
     for _ in range(50):
         ready_read, ready_write = os.pipe()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+        pid = fork()
         if pid == 0:
             try:
                 os.write(ready_write, b"x")

@@ -10,6 +10,8 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import nn
 
@@ -296,6 +298,40 @@ def test_max_bytes_is_the_limit_and_can_be_lifted(tmp_path):
     (tmp_path / "short").write_bytes(idx_bytes(data, 0x08)[:-1])
     with pytest.raises(ValueError, match="truncated: shape \\(1000,\\) of uint8 needs 1008 bytes, the file has 1007"):
         nn.read_idx(tmp_path / "short", max_bytes=10)
+
+
+@given(code=st.sampled_from(sorted(nn.data.IDX_TYPES)),
+       shape=st.lists(st.integers(0, 4), min_size=1, max_size=3),
+       delta=st.integers(-3, 3), zipped=st.booleans(), max_bytes=st.none() | st.integers(0, 200),
+       seed=st.integers(0, 2**32 - 1))
+def test_read_idx_gives_the_declared_array_or_names_the_disagreement(tmp_path_factory, code, shape,
+                                                                    delta, zipped, max_bytes, seed):
+    # the reference: numpy reading the big-endian bytes itself
+    dtype = np.dtype(nn.data.IDX_TYPES[code])
+    declared = math.prod(shape) * dtype.itemsize
+    data = np.random.default_rng(seed).integers(0, 256, max(declared + delta, 0), dtype=np.uint8).tobytes()
+    raw = idx_header(code, shape) + data
+    path = tmp_path_factory.mktemp("idx") / ("a.gz" if zipped else "a")
+    path.write_bytes(gzip.compress(raw) if zipped else raw)
+    expected = len(idx_header(code, shape)) + declared
+    has = len(raw)
+    if not zipped and has != expected:  # a plain file's size is checked first
+        outcome = "truncated" if has < expected else "has trailing bytes"
+        message = f"{outcome}: shape {tuple(shape)} of {dtype.name} needs {expected} bytes, the file has {has}$"
+    elif max_bytes is not None and declared > max_bytes:
+        message = f"declares {declared} bytes of data .* more than max_bytes={max_bytes};"
+    elif has != expected:  # zipped: read one byte past the claim at most
+        more = "truncated" if has < expected else "has trailing bytes"
+        shown = f"{has}$" if has < expected else f"{expected + 1} or more$"
+        message = f"{more}: shape .* needs {expected} bytes, the file has decompressed, {shown}"
+    else:
+        got = nn.read_idx(path, max_bytes=max_bytes)
+        reference = np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("=")).reshape(shape)
+        assert got.dtype == reference.dtype and got.shape == tuple(shape)
+        assert np.array_equal(got, reference, equal_nan=dtype.kind == "f")
+        return
+    with pytest.raises(ValueError, match=message.replace("(", "\\(").replace(")", "\\)")):
+        nn.read_idx(path, max_bytes=max_bytes)
 
 
 @pytest.mark.parametrize("max_bytes, error, message", [
