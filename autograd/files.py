@@ -23,8 +23,9 @@ How it works, and why:
    So the next write to the same target removes every `.NAME.glassgrad-XXXXXXXX.tmp` it can
    lock: nobody is writing those (a live writer's lock makes it skip them). A writer checks,
    once it holds its lock, that its file still has its name (a sweep may have removed it just
-   before), and starts over with a new name if not. Without `fcntl` (Windows), a sweep removes
-   what it can: there an open file cannot be deleted.
+   before), and starts over with a new name if not. On a file system without locks nothing is
+   swept (orphans stay, nothing is lost); without `fcntl` (Windows), a sweep removes what it
+   can: there an open file cannot be deleted.
 5. **Errors name the path asked for**, never the temporary file: an empty path, a folder, a
    missing folder, a device or pipe, no right to write, a full disk. On an error the old file
    is unchanged and the temporary file is removed.
@@ -162,7 +163,10 @@ def _create_locked_temporary(target: Path, private: bool) -> tuple[int, Path]:
             continue
         if fcntl is None:
             return handle, temporary
-        fcntl.flock(handle, fcntl.LOCK_EX)  # waits out a sweep that is looking at it
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # waits out a sweep that is looking at it
+        except OSError:  # a file system without locks: no sweep can lock it either
+            return handle, temporary
         if _still_named(temporary, handle):
             return handle, temporary
         os.close(handle)  # a sweep removed it before we held the lock: take another name

@@ -314,6 +314,21 @@ def test_only_abandoned_temporary_files_of_this_target_are_swept(tmp_path):
     assert json.loads(path.read_text())["parameters"] == model(2).state_dict()
 
 
+def test_a_file_system_without_locks_still_saves_and_sweeps_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    model(0).save(path)
+    orphan = tmp_path / ".m.json.glassgrad-0123abcd.tmp"
+    orphan.write_text("half a model, or a live writer's: without locks nobody can tell")
+
+    def no_locks(handle, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    model(1).save(path)
+    assert json.loads(path.read_text())["parameters"] == model(1).state_dict()
+    assert temporaries(tmp_path) == [orphan.name]
+
+
 def test_a_long_names_orphans_are_swept_too(tmp_path):
     path = tmp_path / ("m" * 250 + ".json")  # 255 bytes: its temporary name must be shortened
     model(0).save(path)
