@@ -85,12 +85,10 @@ def write_atomically(path: str | os.PathLike[str], content: str | bytes, *,
 def _target(asked: str) -> Path:
     """The file `asked` names, through every symbolic link; a folder or nothing is an error."""
     if not asked:
-        raise ValueError("cannot write to '': the path is empty; give a file name such as "
-                         "'model.json'")
+        raise ValueError("cannot write to '': the path is empty; give the path of a file")
     if asked.endswith((os.sep, os.altsep or os.sep)):
         raise IsADirectoryError(errno.EISDIR, "this path names a folder (it ends with a "
-                                "separator); give a file name inside it, such as "
-                                f"{os.path.join(asked, 'model.json')!r}", asked)
+                                "separator); give the path of a file inside it", asked)
     return Path(os.path.realpath(asked))
 
 
@@ -101,8 +99,8 @@ def _check_replaceable(asked: str, target: Path, old: os.stat_result | None) -> 
                                     asked)
         return
     if stat.S_ISDIR(old.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "Is a folder; give a file name inside it, such "
-                                f"as {os.path.join(asked, 'model.json')!r}", asked)
+        raise IsADirectoryError(errno.EISDIR, "Is a folder; give the path of a file inside it",
+                                asked)
     if not stat.S_ISREG(old.st_mode):
         raise ValueError(f"cannot write to {asked!r}: it is not a regular file (a device, pipe "
                          "or socket), and writing safely replaces a file whole")
