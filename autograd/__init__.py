@@ -15,6 +15,8 @@ registered later (`autograd.ops.register`) gets its function here too.
 """
 from __future__ import annotations
 
+import _glassgrad_guard  # first: marks this engine as glassgrad's (see that module)
+_glassgrad_guard.note_glassgrad_autograd(__file__)
 from . import ops
 from .check import GradcheckError, gradcheck, gradgradcheck
 from .compiler import Program, compile

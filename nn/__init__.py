@@ -14,6 +14,8 @@ Modules: `module` (Module: names, state, save/load), `layers` (Neuron, Layer, ML
 MaxPool2d, Flatten, Unflatten), `recurrent` (RNN), `containers` (Sequential), `activations`
 (ReLU, Tanh, Sigmoid as modules), `shapes` (nested lists of Values as small tensors).
 """
+import _glassgrad_guard  # first: a clear error if 'autograd' is not glassgrad's (HIPS autograd?)
+_glassgrad_guard.require_glassgrad_autograd(__file__)
 from . import init
 from .activations import ReLU, Sigmoid, Tanh
 from .containers import Sequential
