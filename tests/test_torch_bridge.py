@@ -22,9 +22,9 @@ from autograd import Value
 from nn.blueprint import correspondence
 from nn.shapes import flat, mapped
 from nn.torch_layers import RNNStates
+from tests.bridge_cases import models, randomized
 
 TOLERANCE = dict(rtol=1e-12, atol=1e-12)
-ACTIVATIONS = ["tanh", "relu", "sigmoid", "linear"]
 
 
 # ---- the harness: one loss, both engines ------------------------------------------------------
@@ -63,78 +63,11 @@ def assert_same(model, module, X, seed=0):
     assert set(pairs) == set(grads)
     torch_grads = {name: p.grad for name, p in module.named_parameters()}
     for name, (tensor, index) in pairs.items():
-        assert torch_grads[tensor][index].item() == pytest.approx(grads[name], **{"rel": 1e-12, "abs": 1e-12}), name
+        assert torch_grads[tensor][index].item() == pytest.approx(grads[name], rel=1e-12, abs=1e-12), name
     for tensor in torch_grads:
         if tensor.endswith("bias_hh_l0"):
             np.testing.assert_allclose(torch_grads[tensor].numpy(),
                                        torch_grads[tensor.replace("_hh_", "_ih_")].numpy(), **TOLERANCE)
-
-
-def randomized(model, seed):
-    """`model` with every parameter (biases too, which start at 0) drawn from N(0, 1)."""
-    rng = np.random.default_rng(seed)
-    model.load_state_dict({name: rng.normal() for name in model.state_dict()})
-    return model
-
-
-# ---- random glassgrad models of every covered layer -------------------------------------------
-@st.composite
-def dense_models(draw):
-    """An MLP, a Layer or a Neuron of random sizes and activations, and one sample's shape."""
-    nin = draw(st.integers(1, 4))
-    activation = st.sampled_from(ACTIVATIONS)
-    kind = draw(st.sampled_from(["MLP", "Layer", "Neuron"]))
-    if kind == "MLP":
-        sizes = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
-        return nn.MLP(nin, sizes, draw(activation), draw(activation)), (nin,)
-    if kind == "Layer":
-        return nn.Layer(nin, draw(st.integers(1, 4)), draw(activation)), (nin,)
-    return nn.Neuron(nin, draw(activation)), (nin,)
-
-
-@st.composite
-def conv_models(draw):
-    """Conv2d (random kernel, stride, padding), an activation, maybe MaxPool2d, Flatten and a
-    Layer; maybe starting with Unflatten from a flat row; or a Conv2d alone."""
-    channels, out = draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    height = draw(st.integers(max(1, kernel[0] - 2 * padding[0]), 6))
-    width = draw(st.integers(max(1, kernel[1] - 2 * padding[1]), 6))
-    conv = nn.Conv2d(channels, out, kernel, stride=stride, padding=padding)
-    if draw(st.booleans()):
-        return conv, (channels, height, width)
-    layers = {"conv": conv, "act": draw(st.sampled_from([nn.ReLU(), nn.Tanh(), nn.Sigmoid()]))}
-    c, h, w = conv.output_shape(height, width)
-    pool = (draw(st.integers(1, min(h, w, 3))), draw(st.integers(1, min(h, w, 3))))
-    pool_stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    if draw(st.booleans()):
-        layers["pool"] = nn.MaxPool2d(pool, pool_stride)
-        h, w = (h - pool[0]) // pool_stride[0] + 1, (w - pool[1]) // pool_stride[1] + 1
-    layers["flatten"] = nn.Flatten()
-    layers["fc"] = nn.Layer(c * h * w, draw(st.integers(1, 3)), draw(st.sampled_from(ACTIVATIONS)))
-    if draw(st.booleans()):
-        return nn.Sequential(image=nn.Unflatten((channels, height, width)), **layers), \
-            (channels * height * width,)
-    return nn.Sequential(**layers), (channels, height, width)
-
-
-@st.composite
-def rnn_models(draw):
-    """An RNN alone, or followed by an activation, or by Flatten and a Layer (positional names)."""
-    inputs, hidden, steps = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    rnn = nn.RNN(inputs, hidden)
-    tail = draw(st.sampled_from(["alone", "activation", "linear"]))
-    if tail == "alone":
-        return rnn, (steps, inputs)
-    if tail == "activation":
-        return nn.Sequential(rnn=rnn, act=nn.Sigmoid()), (steps, inputs)
-    return nn.Sequential(rnn, nn.Flatten(), nn.Layer(steps * hidden, 2, "tanh")), (steps, inputs)
-
-
-def models():
-    return st.one_of(dense_models(), conv_models(), rnn_models())
 
 
 @given(models(), st.integers(1, 3), st.integers(0, 2**32 - 1))
