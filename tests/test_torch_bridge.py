@@ -385,3 +385,15 @@ def test_without_torch_the_error_says_what_to_install(monkeypatch, call):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
     with pytest.raises(ImportError, match=r'needs PyTorch, which is not installed: pip install "glassgrad\[torch\]"'):
         call()
+
+
+def test_the_snippets_demo_shows_the_generated_code_beside_the_articles(capsys):
+    from demos import torch_snippets
+    result = torch_snippets.main(["--steps", "3"])
+    out = capsys.readouterr().out
+    article, generated = out.index("The article's MLP:"), out.index("nn.torch_code(mlp)")
+    assert article < generated and "self.fc1 = nn.Linear(input_size, hidden_size)" in out[article:generated]
+    assert "        self.fc1 = nn.Linear(10, 5)" in out[generated:]
+    assert "The article's CNN" in out and "self.conv1 = nn.Conv2d(1, 8, kernel_size=3, padding=1)" in out
+    assert result["max_difference"] < 1e-12
+    assert f"differ from glassgrad's by at most {result['max_difference']:.1e}" in out
