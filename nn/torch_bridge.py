@@ -185,11 +185,112 @@ def _read(module, path: str, torch) -> Part:
     elif kind.__module__.startswith("torch."):
         why = "glassgrad has no such layer"
     elif isinstance(module, layers.Module):
-        why = "a custom Module, whose forward is Python that cannot be read as layers"
+        return _chain(module, path, origin, torch)
     else:
         raise TypeError(f"nn.from_torch takes a torch.nn.Module, got {module!r} ({kind.__name__})")
     raise TypeError(f"nn.from_torch cannot convert {origin}: {why}; it converts "
                     f"{', '.join(LAYERS)} (build the model as a torch.nn.Sequential of them)")
+
+
+def _step(node, torch) -> tuple[str, int | None] | None:
+    """What a function or method call in a forward is, if it is a layer glassgrad has:
+    (kind, None), or ("Flatten", n) for `x.view(-1, n)` (a Flatten only before a Linear of n
+    inputs); None otherwise."""
+    functional = torch.nn.functional
+    activations = {torch.relu: "ReLU", functional.relu: "ReLU", torch.tanh: "Tanh",
+                   functional.tanh: "Tanh", torch.sigmoid: "Sigmoid", functional.sigmoid: "Sigmoid"}
+    rest, kwargs = node.args[1:], dict(node.kwargs)
+    if node.op == "call_function" and node.target in activations and not rest and kwargs in ({}, {"inplace": False}):
+        return activations[node.target], None
+    if node.op == "call_method" and node.target in ("relu", "tanh", "sigmoid") and not rest and not kwargs:
+        return {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}[node.target], None
+    flatten = (node.op == "call_function" and node.target is torch.flatten) or (
+        node.op == "call_method" and node.target == "flatten")
+    if flatten and (rest, kwargs) in (((1,), {}), ((), {"start_dim": 1}), ((1, -1), {})):
+        return "Flatten", None
+    if (node.op == "call_method" and node.target in ("view", "reshape") and not kwargs
+            and len(rest) == 2 and rest[0] == -1 and isinstance(rest[1], int)):
+        return "Flatten", rest[1]
+    return None
+
+
+def _chain(module, path: str, origin: str, torch) -> Part:
+    """A custom module whose forward calls its layers one after another, as seed 003's classes
+    do (`x = self.pool(self.relu(self.conv1(x)))`, `x.view(-1, n)`, `x, _ = self.rnn(x)`,
+    `torch.relu(...)`): traced with torch.fx, each call becomes a child of a Sequential named as
+    fx names it (`conv1`; `relu_1` for a second call of `self.relu`)."""
+    import operator
+
+    import torch.fx
+
+    def refuse(node, why: str) -> None:
+        raise TypeError(f"nn.from_torch cannot convert {origin}: its forward {why}, at "
+                        f"`{node.format_node()}`; from_torch reads a forward that calls layers "
+                        "glassgrad has one after another (or a torch.nn.Sequential of them)")
+
+    try:
+        nodes = list(torch.fx.symbolic_trace(module).graph.nodes)
+    except Exception as error:  # whatever the forward's Python raised while being traced
+        raise TypeError(f"nn.from_torch cannot convert {origin}: a custom Module whose forward "
+                        f"torch.fx cannot trace ({type(error).__name__}: {error})") from None
+    inputs = [node for node in nodes if node.op == "placeholder"]
+    if len(inputs) != 1:
+        refuse(inputs[-1] if inputs else nodes[-1], "does not take exactly one input")
+    current, children, called, rnn_pair, view = inputs[0], [], set(), False, None
+    for node in nodes:
+        if node.op == "placeholder" or (node.op != "output" and not node.users):
+            continue  # a value never used, such as the `_` of `x, _ = self.rnn(x)`
+        if node.op == "output":
+            if node.args[0] is not current:
+                refuse(node, "returns something other than its last layer's output")
+            break
+        if node.all_input_nodes != [current]:
+            refuse(node, "is not a chain of layers (a step reads something besides the one before)")
+        if rnn_pair:  # nn.RNN returns (output, h_n): only output[0] may go on
+            if node.target is not operator.getitem or node.args[1:] != (0,):
+                refuse(node, "uses an nn.RNN's (output, h_n) pair other than as output")
+            current, rnn_pair = node, False
+            continue
+        if node.op == "call_module":
+            child = module.get_submodule(node.target)
+            if node.target in called and any(True for _ in child.parameters()):
+                refuse(node, f"calls {node.target!r} twice: glassgrad would train two copies")
+            called.add(node.target)
+            part = _read(child, f"{path}.{node.target}" if path else node.target, torch)
+            rnn_pair = type(child) is torch.nn.RNN
+        else:
+            step = _step(node, torch)
+            if step is None:
+                refuse(node, "computes something that is not a layer glassgrad has")
+            part = Part(step[0], origin=f"{where(path)} ({node.format_node()})")
+        if view is not None and (part.kind != "Linear" or part.args[0] != view):
+            refuse(node, f"reshapes with view(-1, {view}), read as Flatten only before a Linear "
+                   f"of {view} inputs")
+        view = step[1] if node.op != "call_module" else None
+        children.append((node.name, part))
+        current = node
+    if not children:
+        refuse(nodes[-1], "calls no layer")
+    return Part("Sequential", children=children, origin=origin)
+
+
+TAKES = {"Linear": 1, "Unflatten": 1, "Conv2d": 3, "MaxPool2d": 3, "RNN": 2}  # axes of one sample
+GIVES = {"Linear": 1, "Flatten": 1, "Conv2d": 3, "MaxPool2d": 3, "RNN": 2}
+
+
+def _check_axes(part: Part) -> None:
+    """Each glassgrad layer gets samples with the number of axes it takes. (PyTorch applies a
+    Linear to the last axis of anything; glassgrad's Layer takes one flat row.)"""
+    axes = None
+    for _, leaf in part.leaves():
+        takes = TAKES.get(leaf.kind)
+        if takes is not None and axes is not None and axes != takes:
+            raise ValueError(f"nn.from_torch cannot convert {leaf.origin}: it gets samples with "
+                             f"{axes} axes and glassgrad's layer takes {takes}"
+                             + (" (PyTorch applies a Linear to every row, such as every RNN "
+                                "step; glassgrad's Layer takes one flat row: Flatten first, or "
+                                "take the last step in PyTorch)" if leaf.kind == "Linear" else ""))
+        axes = len(leaf.args[1]) if leaf.kind == "Unflatten" else GIVES.get(leaf.kind, axes)
 
 
 def from_torch(module: "torch.nn.Module") -> Module:
@@ -198,13 +299,19 @@ def from_torch(module: "torch.nn.Module") -> Module:
     `torch.nn.Sequential` becomes `nn.Sequential` (children keep their names: `fc1.weight[3, 2]`
     becomes `fc1.neurons.3.w.2`), `Linear` a linear `nn.Layer`, `Conv2d`, `MaxPool2d`,
     `Flatten`, `Unflatten`, `ReLU`, `Tanh`, `Sigmoid` their namesakes, and `RNN` (one layer,
-    tanh, with biases) `nn.RNN`, whose bias is `bias_ih_l0 + bias_hh_l0`. The glassgrad model
-    takes one sample at a time. Any other layer, and any option glassgrad cannot compute
-    (`dilation=2`, `bidirectional=True`, `bias=False`, ...), raises an error naming the layer's
-    path and type, and the option.
+    tanh, with biases) `nn.RNN`, whose bias is `bias_ih_l0 + bias_hh_l0`. A module of your own
+    whose forward calls such layers one after another (seed 003's classes, the class
+    `torch_code` writes) is traced with torch.fx and becomes a Sequential of its calls, named
+    as fx names them (`conv1`, `relu_1`); `x.view(-1, n)` before a Linear of n inputs is a
+    Flatten. The glassgrad model takes one sample at a time. Any other layer or forward, any
+    option glassgrad cannot compute (`dilation=2`, `bidirectional=True`, `bias=False`, ...),
+    and a Linear applied to every step of a sequence raise an error naming the layer's path and
+    type, and the option.
     """
     torch = _torch("nn.from_torch")
-    return build(_read(module, "", torch))
+    part = _read(module, "", torch)
+    _check_axes(part)
+    return build(part)
 
 
 # ---- the code ---------------------------------------------------------------------------------

@@ -281,7 +281,7 @@ class LoudLinear(torch.nn.Linear):
     (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3)), "'1' (BatchNorm1d): glassgrad has no such layer"),
     (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout()), "'1' (Dropout)"),
     (torch.nn.LSTM(2, 3), "the model (LSTM)"),
-    (torch.nn.Sequential(OrderedDict(block=torch.nn.Sequential(Custom()))), "'block.0' (Custom): a custom Module"),
+    (torch.nn.Sequential(OrderedDict(block=torch.nn.Sequential(Custom()))), "'block.0' (Custom): its forward calls no layer"),
     (LoudLinear(2, 3), "the model (LoudLinear): a subclass of a PyTorch layer"),
 ])
 def test_from_torch_names_unsupported_layers_by_path_and_type(module, says):
@@ -397,3 +397,114 @@ def test_the_snippets_demo_shows_the_generated_code_beside_the_articles(capsys):
     assert "The article's CNN" in out and "self.conv1 = nn.Conv2d(1, 8, kernel_size=3, padding=1)" in out
     assert result["max_difference"] < 1e-12
     assert f"differ from glassgrad's by at most {result['max_difference']:.1e}" in out
+
+
+# ---- from_torch on seed 003's classes: forwards that call layers one after another -------------
+class SeedCNN(torch.nn.Module):
+    """Seed 003's CNN class as the article writes it, at 8x8 with 4 and 8 channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 4, kernel_size=3, stride=1, padding=1)
+        self.conv2 = torch.nn.Conv2d(4, 8, kernel_size=3, stride=1, padding=1)
+        self.pool = torch.nn.MaxPool2d(kernel_size=2, stride=2)
+        self.fc1 = torch.nn.Linear(8 * 2 * 2, 16)
+        self.fc2 = torch.nn.Linear(16, 10)
+        self.relu = torch.nn.ReLU()
+
+    def forward(self, x):
+        x = self.pool(self.relu(self.conv1(x)))
+        x = self.pool(self.relu(self.conv2(x)))
+        x = x.view(-1, 8 * 2 * 2)
+        x = self.relu(self.fc1(x))
+        x = self.fc2(x)
+        return x
+
+
+class SeedRNNClass(torch.nn.Module):
+    """Seed 003's RNN class: its Linear reads every step, which glassgrad's Layer cannot."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = torch.nn.RNN(10, 5, batch_first=True)
+        self.fc = torch.nn.Linear(5, 1)
+
+    def forward(self, x):
+        rnn_out, _ = self.rnn(x)
+        return self.fc(rnn_out)
+
+
+class AllSteps(torch.nn.Module):
+    """An RNN over 4 steps whose states, flattened, feed a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = torch.nn.RNN(3, 2, batch_first=True)
+        self.fc = torch.nn.Linear(4 * 2, 1)
+
+    def forward(self, x):
+        rnn_out, _ = self.rnn(x)
+        return torch.tanh(self.fc(torch.flatten(rnn_out, 1)))
+
+
+def test_from_torch_reads_seed_003s_cnn_class():
+    torch.manual_seed(0)
+    module = SeedCNN().double()
+    model = nn.from_torch(module)
+    assert [name for name in model._names] == ["conv1", "relu", "pool", "conv2", "relu_1", "pool_1",
+                                               "view", "fc1", "relu_2", "fc2"]
+    assert "conv1.weight.3.0.1.2" in model.state_dict()
+    X = np.random.default_rng(0).normal(size=(2, 1, 8, 8))
+    assert_same(model, module, X)
+
+
+def test_from_torch_reads_the_class_torch_code_writes_and_an_rnn_forward():
+    glassgrad_model = randomized(nn.MLP(3, [4, 2], activation="tanh", seed=0), 1)
+    built = run_code(nn.torch_code(glassgrad_model)).double()
+    built.load_state_dict(nn.to_torch(glassgrad_model).state_dict())
+    model = nn.from_torch(built)
+    assert list(nn.torch_names(model).values()) == list(nn.torch_names(glassgrad_model).values())
+    assert list(model.state_dict().values()) == list(glassgrad_model.state_dict().values())
+    assert_same(model, built, np.random.default_rng(1).normal(size=(3, 3)))
+    torch.manual_seed(1)
+    module = AllSteps().double()
+    assert_same(nn.from_torch(module), module, np.random.default_rng(2).normal(size=(2, 4, 3)))
+
+
+class Residual(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 2)
+
+    def forward(self, x):
+        return x + self.fc(x)
+
+
+class Branching(Residual):
+    def forward(self, x):
+        return self.fc(x) if x.sum() > 0 else x
+
+
+class Twice(Residual):
+    def forward(self, x):
+        return self.fc(self.fc(x))
+
+
+class Viewed(Residual):
+    def forward(self, x):
+        return self.fc(x.view(-1, 3))
+
+
+@pytest.mark.parametrize("module, error, says", [
+    (SeedRNNClass(), ValueError, "'fc' (Linear): it gets samples with 2 axes"),
+    (torch.nn.Sequential(RNNStates(3, 2, batch_first=True), torch.nn.Linear(2, 1)), ValueError,
+     "'1' (Linear): it gets samples with 2 axes and glassgrad's layer takes 1"),
+    (Residual(), TypeError, "the model (Residual): its forward is not a chain of layers"),
+    (Branching(), TypeError, "the model (Branching): a custom Module whose forward torch.fx cannot trace"),
+    (Twice(), TypeError, "calls 'fc' twice"),
+    (Viewed(), TypeError, "view(-1, 3), read as Flatten only before a Linear of 3 inputs"),
+])
+def test_from_torch_says_which_forward_it_cannot_read(module, error, says):
+    with pytest.raises(error) as raised:
+        nn.from_torch(module)
+    assert says in str(raised.value)
