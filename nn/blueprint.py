@@ -230,8 +230,8 @@ def _fixed(weights: np.ndarray):
     return lambda fan_in, fan_out, rng: weights
 
 
-def _set(values: list[Value], numbers_: np.ndarray) -> None:
-    for value, number in zip(values, numbers_.tolist()):
+def _set(values: list[Value], new: np.ndarray) -> None:
+    for value, number in zip(values, new.tolist()):
         value.data = number
 
 
