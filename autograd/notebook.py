@@ -9,9 +9,9 @@ A notebook is met in many places, and each shows a different part of an output's
 - nbconvert's HTML: the richest type of each output, pasted into a static page;
 - GitHub-style viewers: sanitized HTML and images.
 
-So a drawing (`drawing_bundle`) is an SVG *and* a PNG: trusted views show the sharp SVG,
-untrusted ones the PNG, and both scale down to the output area's width (never up). Without
-Graphviz it is the readable table of `autograd.draw.table`, with the hint on installing it.
+So a drawing (`drawing_bundle`) is a PNG, which every view shows, scaled down to the output
+area's width (never up), and sharp on high-density screens. Without Graphviz it is the readable
+table of `autograd.draw.table`, with the hint on installing it.
 
 The player (`player_html`) is one piece of HTML holding two things: a static view (the graph
 as a PNG, the gradient of the output with respect to every input and parameter once the
@@ -58,10 +58,17 @@ HOW_TO_STEP = (
 
 # ---- drawings -----------------------------------------------------------------------------------
 def drawing_bundle(drawing: Drawing) -> tuple[dict[str, str], dict[str, dict]]:
-    """A drawing's MIME bundle and its metadata: SVG and PNG (both fit the output area), or,
-    without Graphviz, the table and the install hint as text and HTML."""
+    """A drawing's MIME bundle and its metadata: a PNG that fits the output area, or, without
+    Graphviz, the table and the install hint as text and HTML.
+
+    Why a PNG and no SVG: every view shows a PNG (an untrusted notebook shows no SVG), scaled
+    down to the output's width (`max-width: 100%` in JupyterLab, Notebook 7 and nbconvert's
+    pages); drawn at twice its CSS size it stays sharp on high-density screens. JupyterLab 4
+    shows an SVG output as an <img> with no width limit, so a drawing wider than the output
+    area ran past it (a 2-2-1 network: 1628 CSS px in an 848 px area), and SVG is preferred
+    to PNG where both are given. `drawing.pipe("svg")` and `.render("g.svg")` give the SVG.
+    """
     try:
-        svg = drawing.pipe("svg").decode("utf-8")
         png, width, height = picture(drawing)
     except GraphvizNotFound:
         listing = drawing.text()
@@ -69,23 +76,8 @@ def drawing_bundle(drawing: Drawing) -> tuple[dict[str, str], dict[str, dict]]:
             "text/plain": f"{INSTALL_HINT}\n\n{listing}",
             "text/html": f"<p>{html.escape(INSTALL_HINT)}</p>\n<pre>{html.escape(listing)}</pre>",
         }, {}
-    data = {
-        "image/svg+xml": fitting_svg(svg),
-        "image/png": base64.b64encode(png).decode("ascii"),
-        "text/plain": repr(drawing),
-    }
+    data = {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": repr(drawing)}
     return data, {"image/png": {"width": width, "height": height}}
-
-
-def fitting_svg(svg: str) -> str:
-    """Graphviz's SVG without its XML prolog, scaling down to fit whatever holds it: its own
-    size (points) stays its size in a wide enough output, and `max-width: 100%` shrinks it,
-    in proportion, into a narrower one (nbconvert pastes SVG straight into its page)."""
-    start = svg.find("<svg")
-    if start < 0:
-        raise RuntimeError("Graphviz gave no <svg> element")
-    svg = svg[start:]
-    return re.sub(r"^<svg\b", '<svg style="max-width: 100%; height: auto"', svg, count=1)
 
 
 def picture(drawing: Drawing) -> tuple[bytes, int, int]:
@@ -194,21 +186,32 @@ def _count(n: int, one: str, many: str) -> str:
 def with_height_report(page: str) -> str:
     """The player's page with a script that reports its height to the page holding it
     (`postMessage`, whenever the height changes); its hash joins the page's
-    Content-Security-Policy, which allows only the scripts it names."""
+    Content-Security-Policy, which allows only the scripts it names. And since the frame
+    becomes as tall as its page, parts sized by the frame's height (`vh`) would grow with it:
+    they are capped in CSS pixels instead."""
     digest = base64.b64encode(hashlib.sha256(_REPORT.encode("utf-8")).digest()).decode("ascii")
     page, count = re.subn(r"(script-src [^\"]*?)(\")", rf"\1 'sha256-{digest}'\2", page, count=1)
     if count != 1:
         raise RuntimeError("the player's page has no script-src policy to add the report to")
-    end = page.rindex("</body>")
-    return f"{page[:end]}<script>{_REPORT}</script>\n{page[end:]}"
+    head, end = page.index("</head>"), page.rindex("</body>")
+    return (f"{page[:head]}<style>{_IN_A_FRAME}</style>\n{page[head:end]}"
+            f"<script>{_REPORT}</script>\n{page[end:]}")
 
 
-# Runs inside the player's page: the height of everything in it, whenever it changes.
+# The page's boxes that scroll, at the heights they have in an 800 px window.
+_IN_A_FRAME = "#player-graph { max-height: 480px; } #player-nodes { max-height: 320px; }"
+
+
+# Runs inside the player's page: the height of everything in it, whenever it changes. (Chromium
+# pauses a frame that is out of view: it reports when it is scrolled to.)
 _REPORT = """(function () {
   "use strict";
   var last = 0;
   function report() {
-    var height = Math.ceil(document.body.getBoundingClientRect().height);
+    if (window.innerWidth < 200) return;  // not laid out yet (a frame in a hidden cell)
+    var body = document.body, style = getComputedStyle(body);
+    var height = Math.ceil(body.getBoundingClientRect().height + parseFloat(style.marginTop) +
+                           parseFloat(style.marginBottom));
     if (height !== last) {
       last = height;
       window.parent.postMessage({ glassgradHeight: height }, "*");

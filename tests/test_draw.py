@@ -345,7 +345,7 @@ def test_without_dot_the_source_still_works_and_render_says_how_to_install(tmp_p
     with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
         drawing.render(tmp_path / "g.svg")
     bundle, _ = drawing._repr_mimebundle_()  # the table and the hint: test_notebook_display
-    assert "image/svg+xml" not in bundle and "Install Graphviz" in bundle["text/plain"]
+    assert "image/png" not in bundle and "Install Graphviz" in bundle["text/plain"]
 
 
 def test_text_table():
