@@ -160,3 +160,43 @@ def test_hostile_labels_stay_text_on_the_interactive_screen():
         assert f"{shown} * 2" in text  # the table's "computed as" column
     for raw in RAW:
         assert raw not in text, raw
+
+
+# ---- at real size: 80 x 24, MLP(2, [16, 16, 1]) ----------------------------------------------
+def moons_walk():
+    nn = pytest.importorskip("nn")
+    X, y = nn.make_moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
+    loss = nn.hinge(model(X[0]), 2 * y[0] - 1)
+    return autograd.backprop_steps(loss)
+
+
+def test_at_80_by_24_the_header_and_the_column_titles_stay_on_screen_at_every_step():
+    walk = moons_walk()
+    for k in range(len(walk)):
+        console = Console(record=True, width=80, height=24, color_system=None)
+        console.print(screen(walk, k, height=24, width=80))
+        lines = console.export_text().splitlines()
+        # one line is left for the cursor: 24 lines would scroll the header away
+        assert len(lines) <= 23, (k, len(lines))
+        assert lines[0].startswith(f"step {k} / {len(walk) - 1}")
+        assert lines[1].split()[:3] == ["id", "┃", "node"] and "grad" in lines[1]
+        assert all(len(line) <= 80 for line in lines)
+        current = walk[k].node
+        if current is not None:  # the current node's row is on screen
+            assert any(line.startswith(f"v{current} ") for line in lines), k
+
+
+def test_an_unlabelled_node_shows_the_module_that_made_it():
+    x = Value(2.0, "x")
+    with autograd.scope("encoder", kind="layer"):
+        hidden = (x * 3.0).tanh()  # no labels
+    walk = autograd.backprop_steps(hidden + 1.0)
+    console = Console(record=True, width=100, height=40, color_system=None)
+    console.print(screen(walk, 0, height=40, width=100))
+    rows = {line.split("│")[0].strip(): line for line in console.export_text().splitlines()
+            if "│" in line}
+    mul = next(n.id for n in walk.nodes if n.op == "mul")
+    assert rows[mul].split("│")[1].strip() == "encoder"  # was "v2 │ v2"
+    root = walk.nodes[-1].id
+    assert rows[root].split("│")[1].strip() == ""  # made outside every scope: no module
