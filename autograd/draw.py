@@ -49,7 +49,7 @@ from typing import Iterable
 import graphviz
 
 from .graph import topological_order
-from .groups import TENSOR, Tree, describe_kinds, is_parameter, tree_of
+from .groups import TENSOR, Tree, describe_kinds, is_parameter, natural, tree_of
 from .modes import Scope
 from .value import Value
 
@@ -418,7 +418,7 @@ class _Frames:
         for n, ((frame, _), siblings) in enumerate(alike.items()):
             if len(siblings) < 2:
                 continue
-            siblings.sort(key=lambda b: _natural(boxes[b]))
+            siblings.sort(key=lambda b: natural(boxes[b]))
             rank = graphviz.Digraph(name=f"siblings_{n}")
             rank.attr(rank="same")
             for a, b in zip(siblings, siblings[1:]):
@@ -433,11 +433,6 @@ class _Frames:
             parent = self.tree.groups[frame].parent
             (self.dot if parent is None else self.subgraphs[parent]).subgraph(
                 self.subgraphs[frame])
-
-
-def _natural(path: str) -> list:
-    """A sort key that puts `neurons.2` before `neurons.10`."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in path.split(".")]
 
 
 def _scope_group(tree: Tree, g: int | None) -> int | None:

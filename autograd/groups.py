@@ -73,12 +73,17 @@ class Tree:
         return inside
 
     def kinds(self) -> dict[str, list[str]]:
-        """{kind: [path, ...]} for the scope groups (not tensors), in the order they appear."""
+        """{kind: [path, ...]} for the scope groups (not tensors), paths in natural order."""
         found: dict[str, list[str]] = {}
         for g in self.groups:
             if g.kind != TENSOR:
                 found.setdefault(g.kind, []).append(g.path)
-        return found
+        return {kind: sorted(paths, key=natural) for kind, paths in found.items()}
+
+
+def natural(path: str) -> list:
+    """A sort key for dotted paths that puts `neurons.2` before `neurons.10`."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in path.split(".")]
 
 
 def is_parameter(v: Value, marked: set[int] | None) -> bool:

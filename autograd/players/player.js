@@ -740,6 +740,7 @@
     custom = true;
     $("player-level").value = "custom";
     relayout(true);
+    sizeHost();
     var after = boxes["g" + g] || frames["g" + g];
     if (after) {  // keep the clicked group where it was on the screen
       zoom.x += sx - (after.x * zoom.s + zoom.x);
