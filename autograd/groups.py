@@ -64,14 +64,6 @@ class Tree:
             group = self.groups[group].parent
         return chain
 
-    def nodes_in(self, group: int) -> list[int]:
-        """Every node inside `group`, its child groups' too, in topological order."""
-        inside = []
-        for i, g in enumerate(self.group_of):
-            if g is not None and group in self.ancestors(g):
-                inside.append(i)
-        return inside
-
     def kinds(self) -> dict[str, list[str]]:
         """{kind: [path, ...]} for the scope groups (not tensors), paths in natural order."""
         found: dict[str, list[str]] = {}

@@ -1,7 +1,6 @@
-"""The groups of a graph (scopes and parameter tensors) and the summaries of a group's steps.
+"""The groups of a graph (scopes and parameter tensors), and the names nn gives what it makes.
 
-Every number in a summary must be one the steps computed: the tests read them back from
-`walk.state(...)`, and the runs must cover exactly the steps of the nodes inside the group.
+(What the player shows for a closed group is tested in the browser: tests/test_player_html.py.)
 """
 import numpy as np
 import pytest
@@ -10,8 +9,6 @@ import autograd
 import nn
 from autograd import Value
 from autograd.groups import TENSOR, describe_kinds, group_tree
-from autograd.steps import fmt
-from autograd.summaries import group_runs
 
 
 def mlp_loss(sizes=(3, 1), sample=(0.5, -1.0)):
@@ -69,54 +66,6 @@ def test_labels_that_look_like_tensors_do_not_make_inputs_parameters():
     assert describe_kinds(tree).startswith("no groups")
     with_params = group_tree(autograd.topological_order(x1 * x2), params=[x1, x2])
     assert [(g.kind, g.path, g.shape) for g in with_params.groups] == [(TENSOR, "x", (3,))]
-
-
-def test_runs_cover_each_groups_steps_and_summaries_read_the_recorded_numbers():
-    _, loss = mlp_loss(sizes=(4, 1))
-    walk = autograd.backprop_steps(loss)
-    tree = group_tree(autograd.topological_order(loss))
-    runs = group_runs(walk, tree)
-    for g in tree.groups:
-        inside = set(tree.nodes_in(g.index))
-        mine = [r for r in runs if r.group == g.index]
-        covered = sorted(k for r in mine for k in range(r.first, r.last + 1))
-        expected = [s.index for s in walk if s.kind in ("forward", "backward")
-                    and s.node in inside]
-        assert covered == expected, g.path
-        for r in mine:
-            assert {walk[k].phase for k in range(r.first, r.last + 1)} == {r.phase}
-    layer = next(g for g in tree.groups if g.path == "layers.0")
-    backward = next(r for r in runs if r.group == layer.index and r.phase == "backward")
-    assert not backward.by_steps
-    (table,) = backward.tables  # its inputs are constants: it sends nothing back
-    assert table.columns == ("neuron", "grad out", "grad z")  # in the order they are reached
-    state = walk.state(backward.last)
-    label = {n.label: n.index for n in walk.nodes}
-    for row in table.rows:
-        assert row[1] == fmt(state.grad[label[f"layers.0.{row[0]}.out"]])
-        assert row[2] == fmt(state.grad[label[f"layers.0.{row[0]}.z"]])
-    forward = next(r for r in runs if r.group == layer.index and r.phase == "forward")
-    before_backward = walk.state(forward.last)
-    assert [row[2] for row in forward.tables[0].rows] == [
-        fmt(before_backward.data[label[f"layers.0.neurons.{j}.out"]]) for j in range(4)]
-    # a neuron (no child groups, two steps) is shown by its own steps
-    neuron = next(g for g in tree.groups if g.path == "layers.1.neurons.0")
-    assert all(r.by_steps for r in runs if r.group == neuron.index)
-
-
-def test_a_layers_backward_summary_lists_what_it_sends_to_the_layer_before():
-    _, loss = mlp_loss(sizes=(3, 2, 1))
-    walk = autograd.backprop_steps(loss)
-    tree = group_tree(autograd.topological_order(loss))
-    layer = next(g for g in tree.groups if g.path == "layers.1")
-    run = next(r for r in group_runs(walk, tree) if r.group == layer.index
-               and r.phase == "backward")
-    sent = run.tables[1]
-    assert [row[0] for row in sent.rows] == [f"layers.0.neurons.{j}.out" for j in range(3)]
-    label = {n.label: n.index for n in walk.nodes}
-    before, after = walk.state(run.first - 1), walk.state(run.last)
-    for name, was, now in sent.rows:
-        assert (was, now) == (fmt(before.grad[label[name]]), fmt(after.grad[label[name]]))
 
 
 @pytest.mark.parametrize("kind", ["neuron", "step", "layer"])

@@ -1,8 +1,8 @@
 """The HTML player: one self-contained file that steps through backprop in a browser.
 
-The file holds the steps of `autograd.backprop_steps`, the graph's groups (`autograd.groups`:
-layers, neurons, time steps, parameter tensors) and the summary of each group's steps
-(`autograd.summaries`) as JSON, and the script and styles, all inline: it makes no network
+The file holds the steps of `autograd.backprop_steps` and the graph's groups (`autograd.groups`:
+layers, neurons, time steps, parameter tensors) as JSON, and the script and styles, all
+inline: it makes no network
 request (a Content-Security-Policy in the page forbids any), so it can be mailed, opened
 offline, or shown in a notebook. It needs no Graphviz: the script lays the graph out itself,
 because the learner opens and closes groups as they go.
@@ -10,7 +10,8 @@ because the learner opens and closes groups as they go.
 What the page does (player.js): Prev/Next, arrow keys, a slider and play at a chosen speed;
 the graph at a level of detail (every op, by neuron, by time step, by layer; it starts at the
 finest level whose whole drawing fits with text of at least 9 CSS px), where a click opens or
-closes a group and the steps follow what is shown; pan by dragging, zoom with the buttons,
+closes a group and the steps follow what is shown (a closed group's steps are one step, its
+numbers in a small table: each neuron's, for a layer); pan by dragging, zoom with the buttons,
 + / - or ctrl + wheel; the view follows the current node; the current node and the grads it
 sends are highlighted, and a legend says what each colour means.
 
@@ -24,6 +25,7 @@ import base64
 import hashlib
 import html
 import json
+import re
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -33,7 +35,6 @@ from ..draw import NAN_COLOR, NEGATIVE, NOT_COMPUTED, POSITIVE
 from ..graph import topological_order
 from ..groups import Tree, describe_kinds, group_tree
 from ..steps import Steps, fmt
-from ..summaries import group_runs
 from ..value import Value
 from . import as_steps
 
@@ -52,7 +53,6 @@ class Player:
             raise TypeError(f"player(title=...) needs a string, got {type(self.title).__name__}")
         self.tree = group_tree(topological_order(walk.root), params)
         self.level = _checked_level(level, self.tree)
-        self.runs = group_runs(walk, self.tree)
 
     def html(self) -> str:
         """The whole page as text."""
@@ -101,6 +101,7 @@ class Player:
         return {
             "title": self.title,
             "level": self.level,
+            "output": _d(walk.nodes[-1].name),  # how ∂output/∂x names it
             "gradFills": {"notComputed": NOT_COMPUTED, "positive": _tint(POSITIVE),
                           "negative": _tint(NEGATIVE), "zero": "#ffffff", "nan": NAN_COLOR},
             "nodes": nodes,
@@ -115,12 +116,6 @@ class Player:
                 "terms": [t.parent for t in s.terms if t.contribution is not None],
                 "changes": [[c.node, c.field, _number(c.after)] for c in s.changes],
             } for s in walk],
-            "runs": [{
-                "group": r.group, "first": r.first, "last": r.last, "title": r.title,
-                "lines": list(r.lines), "bySteps": r.by_steps,
-                "tables": [{"title": t.title, "columns": list(t.columns),
-                            "rows": [list(row) for row in t.rows]} for t in r.tables],
-            } for r in self.runs],
         }
 
 
@@ -168,6 +163,11 @@ def _legend() -> str:
     ]
     return "".join(f'<span class="key"><span class="{cls}"></span>{html.escape(text)}</span>'
                    for cls, text in items)
+
+
+def _d(name: str) -> str:
+    """A name after ∂: in parentheses unless it is one word (as the steps write it)."""
+    return name if re.fullmatch(r"[\w.]+", name) else f"({name})"
 
 
 def _number(x: float | None) -> list[str] | None:

@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("player-data").textContent);
-  var nodes = data.nodes, groups = data.groups, fine = data.steps, runs = data.runs;
+  var nodes = data.nodes, groups = data.groups, fine = data.steps;
   var SVG = "http://www.w3.org/2000/svg";
   var FS = 12;                        // the drawing's font size (CSS px at zoom 1)
   var MIN_SCALE = 9 / FS;             // the default view never shows text under 9 CSS px
@@ -92,8 +92,6 @@
   });
   chain[root].forEach(function (g) { outputs[g][root] = true; });
   outputs = outputs.map(function (o) { return Object.keys(o).map(Number).sort(function (a, b) { return a - b; }); });
-  var runsOf = groups.map(function () { return []; });
-  runs.forEach(function (r, j) { runsOf[r.group].push(j); });
 
   var open = groups.map(function () { return true; });
   var kindsPresent = [];
@@ -125,24 +123,39 @@
   }
 
   // ---- steps that follow the level shown ----------------------------------------------------
-  var visible = [];  // {first, last, run}: fine steps first..last shown as one step
+  // A closed group's steps are one step. Where several closed groups' steps interleave (a
+  // convolution, its ReLU and its pooling are computed window by window), they are one step
+  // together: each step is the shortest stretch that holds every step of its groups, so that
+  // nothing is shown before the steps that compute it.
+  var visible = [];  // {first, last, items}: fine steps first..last; items: the closed groups
   function computeVisible() {
     visible = [];
-    fine.forEach(function (s, k) {
-      if (s.kind === "forward" || s.kind === "backward") {
-        var item = itemOf(s.node);
-        if (item[0] === "g") {
-          var g = Number(item.slice(1));
-          var r = runsOf[g].map(function (j) { return runs[j]; })
-            .filter(function (r) { return r.first <= k && k <= r.last; })[0];
-          var prev = visible[visible.length - 1];
-          if (prev && prev.run === r) return;
-          visible.push({ first: r.first, last: r.last, run: r });
-          return;
+    var k = 0;
+    while (k < fine.length) {
+      var s = fine[k];
+      if ((s.kind !== "forward" && s.kind !== "backward") || itemOf(s.node)[0] !== "g") {
+        visible.push({ first: k, last: k, items: null });
+        k++;
+        continue;
+      }
+      var end = k;
+      while (end + 1 < fine.length && fine[end + 1].kind === s.kind &&
+             itemOf(fine[end + 1].node)[0] === "g") end++;
+      var lastOf = {};
+      for (var t = k; t <= end; t++) lastOf[itemOf(fine[t].node)] = t;
+      var start = k, reach = k, items = [];
+      for (t = k; t <= end; t++) {
+        var item = itemOf(fine[t].node);
+        if (items.indexOf(item) < 0) items.push(item);
+        reach = Math.max(reach, lastOf[item]);
+        if (t === reach) {
+          visible.push({ first: start, last: t, items: items });
+          start = t + 1;
+          items = [];
         }
       }
-      visible.push({ first: k, last: k, run: null });
-    });
+      k = end + 1;
+    }
   }
 
   // Every node's [shown, exact] data and grad after fine step k (null: not computed yet),
@@ -570,14 +583,21 @@
     var step = visible[k];
     var state = stateAt(step.last);
     var head = fine[step.first];
-    var changed = {}, receiving = {};
-    for (var s = step.first; s <= step.last; s++) {
+    var changed = {}, receiving = {}, s;
+    for (s = step.first; s <= step.last; s++) {
       fine[s].changes.forEach(function (c) { changed[c[0]] = true; });
     }
-    var current = step.run ? "g" + step.run.group : head.node !== null ? itemOf(head.node) : null;
-    if (step.run) {
+    var current = {}, stepped = {};  // the items and the nodes this step is about
+    for (s = step.first; s <= step.last; s++) {
+      if (fine[s].node !== null) {
+        current[itemOf(fine[s].node)] = true;
+        if (step.items || s === step.first) stepped[fine[s].node] = true;
+      }
+    }
+    if (head.kind === "start") current = {};
+    if (step.items) {
       Object.keys(changed).forEach(function (i) {
-        if (itemOf(Number(i)) !== current) receiving[itemOf(Number(i))] = true;
+        if (!current[itemOf(Number(i))]) receiving[itemOf(Number(i))] = true;
       });
     } else {
       head.terms.forEach(function (p) { receiving[itemOf(p)] = true; });
@@ -587,9 +607,8 @@
       var r = rows[i];
       setCell(r.data, state.data[i]);
       setCell(r.grad, state.grad[i], n.requiresGrad);
-      var inStep = step.run ? (i >= 0 && changed[i] && itemOf(i) === current) : head.node === i;
-      r.tr.classList.toggle("current", !!inStep);
-      r.tr.classList.toggle("changed", !!changed[i] && !inStep);
+      r.tr.classList.toggle("current", !!stepped[i]);
+      r.tr.classList.toggle("changed", !!changed[i] && !stepped[i]);
     });
     Object.keys(drawn).forEach(function (id) {
       var d = drawn[id];
@@ -610,28 +629,26 @@
         d.tip.textContent = groups[c].path + " (" + subtitle(c) + "): click to open" +
           (d.cells.length ? "; grads computed: " + (d.cells.length - pending) + " / " + d.cells.length : "");
       }
-      d.g.classList.toggle("current", id === current);
-      d.g.classList.toggle("receiving", id !== current && !!receiving[id]);
+      d.g.classList.toggle("current", !!current[id]);
+      d.g.classList.toggle("receiving", !current[id] && !!receiving[id]);
     });
     Object.keys(edges).forEach(function (key) {
       edges[key].classList.remove("flow", "forward");
       edges[key].setAttribute("marker-end", "url(#arrow-edge)");
     });
-    if (current && head.kind !== "seed" && head.kind !== "done" && head.kind !== "start") {
+    if (head.kind === "forward" || head.kind === "backward") {
       var cls = head.phase === "forward" ? "forward" : "flow";
-      var sources = {};
       for (var t = step.first; t <= step.last; t++) {
-        var node = fine[t].node;
-        nodes[node].parents.forEach(function (p) { sources[itemOf(p)] = true; });
+        var to = itemOf(fine[t].node);
+        nodes[fine[t].node].parents.forEach(function (p) {
+          var e = edges[itemOf(p) + ">" + to];
+          if (e && !e.classList.contains(cls)) {
+            e.classList.add(cls);
+            e.setAttribute("marker-end", "url(#arrow-" + cls + ")");
+            edgeLayer.appendChild(e);  // on top of the others
+          }
+        });
       }
-      Object.keys(sources).forEach(function (from) {
-        var e = edges[from + ">" + current];
-        if (e) {
-          e.classList.add(cls);
-          e.setAttribute("marker-end", "url(#arrow-" + cls + ")");
-          edgeLayer.appendChild(e);  // on top of the others
-        }
-      });
     }
 
     explain(step, head);
@@ -640,53 +657,136 @@
     $("player-slider").value = String(k);
     $("player-prev").disabled = $("player-start").disabled = k === 0;
     $("player-next").disabled = $("player-end").disabled = k === visible.length - 1;
-    if (current) follow(current);
-    var row = step.run ? null : head.node !== null ? rows[head.node].tr : null;
-    if (step.run) {
-      var first = Object.keys(changed).map(Number).filter(function (i) { return itemOf(i) === current; })[0];
-      if (first !== undefined) row = rows[first].tr;
-    }
-    if (row) reveal(row, $("player-nodes"));
+    var focus = Object.keys(current)[0];
+    if (focus) follow(focus);
+    var row = Object.keys(stepped)[0];
+    if (row !== undefined) reveal(rows[row].tr, $("player-nodes"));
   }
 
   function explain(step, head) {
-    var phase = fine[step.first].phase;
+    var phase = head.phase;
     $("player-phase").textContent = phase === "forward" ? "forward pass" : "backward pass";
     $("player-phase").className = phase;
     var lines = $("player-lines");
     lines.replaceChildren();
-    if (!step.run) {
+    function line(text, cls) { lines.appendChild(el("div", text, cls || "line")); }
+    if (!step.items) {
       $("player-step-title").textContent = head.title;
-      head.lines.forEach(function (line, j) {
-        lines.appendChild(el("div", line, j === 0 ? "line first" : "line"));
-      });
+      head.lines.forEach(function (text, j) { line(text, j === 0 ? "line first" : "line"); });
       return;
     }
-    var r = step.run;
-    $("player-step-title").textContent = r.title;
-    if (r.bySteps) {
-      for (var s = r.first; s <= r.last; s++) {
-        lines.appendChild(el("div", fine[s].title, "line sub"));
-        fine[s].lines.forEach(function (line) { lines.appendChild(el("div", line, "line")); });
+    var gs = step.items.map(function (id) { return Number(id.slice(1)); });
+    var what = gs.map(function (g) { return groups[g].kind + " " + groups[g].path; });
+    var count = step.last - step.first + 1;
+    $("player-step-title").textContent = (phase === "forward" ? "forward: " : "backward through ") +
+      listed(what) + " (" + count + " step" + (count === 1 ? "" : "s") + ")";
+    var small = gs.length === 1 && count <= 4 && !groups[gs[0]].children.some(function (c) {
+      return groups[c].kind !== "tensor"; });
+    if (small) {  // a neuron: its few steps, one after the other
+      for (var s = step.first; s <= step.last; s++) {
+        line(fine[s].title, "line sub");
+        fine[s].lines.forEach(function (text) { line(text); });
       }
       return;
     }
-    r.lines.forEach(function (line, j) { lines.appendChild(el("div", line, j === 0 ? "line first" : "line")); });
-    r.tables.forEach(function (t) {
-      var table = el("table", null, "summary");
-      table.appendChild(el("caption", t.title));
-      var hrow = el("tr");
-      t.columns.forEach(function (c) { hrow.appendChild(el("th", c)); });
-      var thead = el("thead"); thead.appendChild(hrow); table.appendChild(thead);
-      var body = el("tbody");
-      t.rows.forEach(function (cells) {
-        var tr = el("tr");
-        cells.forEach(function (c, j) { tr.appendChild(el("td", c, j ? "num" : "")); });
-        body.appendChild(tr);
-      });
-      table.appendChild(body);
-      lines.appendChild(table);
+    var state = stateAt(step.last), out = data.output;
+    if (gs.length > 1) line("their steps interleave (" + listed(step.items.map(function (id) {
+      return groups[Number(id.slice(1))].path; })) + " are computed a piece at a time), so they are one step here", "line first");
+    line(phase === "forward"
+      ? "each value is computed from its parents, as in the steps inside"
+      : "each node sends ∂" + out + "/∂(itself) · (its local derivative) back to its parents, children first");
+    line("open " + listed(gs.map(function (g) { return groups[g].path; })) +
+      " (click it) to see each step with the chain rule written out");
+    var inStep = {};
+    for (s = step.first; s <= step.last; s++) inStep[fine[s].node] = true;
+    gs.forEach(function (g) {
+      var mine = inside[g].filter(function (i) { return inStep[i]; });
+      lines.appendChild(summary(g, mine, state, phase));
     });
+    if (phase === "backward") {  // what goes to the nodes outside
+      var before = stateAt(step.first - 1), sent = [];
+      for (s = step.first; s <= step.last; s++) {
+        fine[s].changes.forEach(function (c) {
+          if (gs.indexOf(groupIn(c[0], gs)) < 0 && sent.indexOf(c[0]) < 0) sent.push(c[0]);
+        });
+      }
+      if (sent.length) {
+        lines.appendChild(table("what it sends back: ∂" + out + "/∂ of its inputs",
+          ["input", "grad before", "grad after"], sent.sort(function (a, b) { return a - b; })
+            .map(function (i) { return [nodes[i].name, shown(before.grad[i]), shown(state.grad[i])]; })));
+      }
+    }
+  }
+  function groupIn(i, gs) {  // the group of `gs` that holds node i, if any
+    for (var j = 0; j < gs.length; j++) if (chain[i].indexOf(gs[j]) >= 0) return gs[j];
+    return -1;
+  }
+  function listed(names) {
+    return names.length <= 1 ? names.join("") : names.slice(0, -1).join(", ") + " and " +
+      names[names.length - 1];
+  }
+
+  // A group's numbers after a step: a row per child (neuron, time step) with a column per role
+  // its nodes play ("z", "out": the name after the child's, indices dropped); or, when the roles
+  // are many or there are no children, a row per node.
+  var MAX_ROWS = 64;
+  function summary(g, list, state, phase) {
+    var field = phase === "forward" ? "data" : "grad";
+    var byChild = [], roles = [], direct = false;
+    list.forEach(function (i) {
+      var c = chain[i], at = c.indexOf(g), child = at + 1 < c.length ? c[at + 1] : null;
+      if (child === null || groups[child].kind === "tensor") { direct = true; return; }
+      var row = byChild.filter(function (r) { return r.child === child; })[0];
+      if (!row) { row = { child: child, roles: {} }; byChild.push(row); }
+      var role = roleOf(nodes[i], groups[child].path);
+      if (roles.indexOf(role) < 0) roles.push(role);
+      (row.roles[role] = row.roles[role] || []).push(i);
+    });
+    var title = groups[g].path + ": " + (phase === "forward" ? "what it computes" :
+      "∂" + data.output + "/∂ each of its values");
+    if (!direct && byChild.length && roles.length <= 4) {
+      var kind = groups[byChild[0].child].kind;
+      return table(title, [kind].concat(roles.map(function (r) { return field + " " + r; })),
+        byChild.map(function (row) {
+          return [groups[row.child].name].concat(roles.map(function (r) {
+            var values = (row.roles[r] || []).map(function (i) { return shown(state[field][i]); });
+            return values.length > 4 ? values.slice(0, 4).join(", ") + ", … (" + values.length + ")"
+              : values.join(", ");
+          }));
+        }));
+    }
+    var prefix = groups[g].path + ".";
+    return table(title, ["value", field], list.map(function (i) {
+      var name = nodes[i].name;
+      return [name.indexOf(prefix) === 0 ? name.slice(prefix.length) : name, shown(state[field][i])];
+    }));
+  }
+  function roleOf(n, base) {
+    if (n.name.indexOf(base + ".") === 0) return n.name.slice(base.length + 1).replace(/(\.\d+)+$/, "");
+    return n.op || n.kind;
+  }
+  function table(title, columns, rows) {
+    var t = el("table", null, "summary");
+    t.appendChild(el("caption", title));
+    var head = el("tr");
+    columns.forEach(function (c) { head.appendChild(el("th", c)); });
+    var thead = el("thead");
+    thead.appendChild(head);
+    t.appendChild(thead);
+    var body = el("tbody");
+    rows.slice(0, MAX_ROWS).forEach(function (cells) {
+      var tr = el("tr");
+      cells.forEach(function (c, j) { tr.appendChild(el("td", c, j ? "num" : "")); });
+      body.appendChild(tr);
+    });
+    if (rows.length > MAX_ROWS) {
+      var more = el("tr"), td = el("td", "… and " + (rows.length - MAX_ROWS) + " more");
+      td.colSpan = columns.length;
+      more.appendChild(td);
+      body.appendChild(more);
+    }
+    t.appendChild(body);
+    return t;
   }
 
   // Scroll `container` (not the page) so that `item` is in view.
