@@ -351,21 +351,38 @@ def test_in_jupyter_the_player_is_an_escaped_iframe_that_works(open_page, tmp_pa
     page.requests = [u for u in page.requests if u != "about:srcdoc"]
 
 
-def test_the_readme_screenshot(open_page, tmp_path):
-    """The seed-001 network half-way through its backward pass; written to docs/ only when
-    UPDATE_DOCS=1 (so that test runs leave the tree alone)."""
+def test_the_readme_screenshots(open_page, tmp_path):
+    """The README's pictures of the player: seed 001's network half-way through its backward
+    pass, and micrograd's MLP(2, [16, 16, 1]) by layer and by neuron. Written to docs/ only
+    when UPDATE_DOCS=1 (so that test runs leave the tree alone)."""
+    shots = []
     out, _ = network_221()
     walk = autograd.backprop_steps(out)
     page = open_page(autograd.player(walk, title="Seed 001's 2-2-1 network").save(
-        tmp_path / "seed001.html"))
-    page.page.set_viewport_size({"width": 1280, "height": 760})
+        tmp_path / "seed001.html"), height=760)
     k = next(s.index for s in walk if s.kind == "backward" and walk.nodes[s.node].name == "h2")
     slide_to(page, k)
-    shot = tmp_path / "backprop-player.png"
-    page.page.screenshot(path=str(shot))
-    assert shot.stat().st_size > 10_000
-    if os.environ.get("UPDATE_DOCS") and DOCS.is_dir():
-        shutil.copy(shot, DOCS / "backprop-player.png")
+    shots.append(tmp_path / "backprop-player.png")
+    page.page.screenshot(path=str(shots[-1]))
+
+    loss = moons_loss()
+    path = autograd.player(loss, title="micrograd's MLP(2, [16, 16, 1]) on one moons sample, "
+                                       "hinge loss").save(tmp_path / "moons.html")
+    for level, title in (("layer", "backward through layer layers.1"),
+                         ("neuron", "backward through neuron layers.1.neurons.3")):
+        page = open_page(path, fragment=f"#level={level}")
+        for k in range(page.steps() + 1):
+            page.go(k)
+            if page.page.inner_text("#player-step-title").startswith(title):
+                break
+        else:
+            raise AssertionError(f"no step {title!r}")
+        shots.append(tmp_path / f"player-mlp-{level}s.png")
+        page.page.screenshot(path=str(shots[-1]))
+    for shot in shots:
+        assert shot.stat().st_size > 10_000
+        if os.environ.get("UPDATE_DOCS") and DOCS.is_dir():
+            shutil.copy(shot, DOCS / shot.name)
 
 
 # ---- without a browser ---------------------------------------------------------------------

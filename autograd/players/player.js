@@ -524,13 +524,15 @@
     zoom.s = s;
     applyView();
   }
-  function follow(id) {  // bring an item into view, centred when it was out of it
+  function follow(id) {  // keep an item well inside the view: centre it when it nears an edge
     var b = boxes[id];
     if (!b || !$("player-follow").checked) return;
     var box = viewSize();
     var x1 = b.x * zoom.s + zoom.x, y1 = b.y * zoom.s + zoom.y;
     var x2 = x1 + b.w * zoom.s, y2 = y1 + b.h * zoom.s;
-    if (x1 >= MARGIN / 2 && y1 >= MARGIN / 2 && x2 <= box.w - MARGIN / 2 && y2 <= box.h - MARGIN / 2) return;
+    var mx = Math.min(box.w * 0.1, Math.max(0, (box.w - (x2 - x1)) / 2));
+    var my = Math.min(box.h * 0.1, Math.max(0, (box.h - (y2 - y1)) / 2));
+    if (x1 >= mx && y1 >= my && x2 <= box.w - mx && y2 <= box.h - my) return;
     zoom.x += box.w / 2 - (x1 + x2) / 2;
     zoom.y += box.h / 2 - (y1 + y2) / 2;
     applyView();
