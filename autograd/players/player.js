@@ -1,8 +1,9 @@
 // The HTML player: replays the steps recorded by autograd.backprop_steps (embedded as JSON) and
 // draws the graph itself, at the level of detail the learner picks: the network by layer, a
 // layer by neuron, a neuron by op, an RNN by time step. Clicking a group opens or closes it;
-// the steps follow what is shown (a closed group's steps are one step, summed up by
-// autograd.summaries). Text goes into the page with textContent only: data is never markup.
+// the steps follow what is shown (a closed group's steps are one step, its numbers gathered
+// in small tables from the recorded state: the page computes no number of its own). Text goes
+// into the page with textContent only: data is never markup.
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("player-data").textContent);
