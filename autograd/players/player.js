@@ -644,6 +644,7 @@
       for (var t = step.first; t <= step.last; t++) {
         var to = itemOf(fine[t].node);
         nodes[fine[t].node].parents.forEach(function (p) {
+          if (cls === "flow" && !nodes[p].requiresGrad) return;  // no gradient to a constant
           var e = edges[itemOf(p) + ">" + to];
           if (e && !e.classList.contains(cls)) {
             e.classList.add(cls);
