@@ -28,7 +28,7 @@ import math
 import numbers
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -116,7 +116,7 @@ def gradcheck(
         True
     """
     _check_callable(f, "gradcheck")
-    return _run("gradcheck", f, inputs, None, eps, atol, rtol, fast_mode, seed, raise_exception)
+    return _run(f, inputs, _Settings("gradcheck", eps, atol, rtol, fast_mode, seed, raise_exception))
 
 
 def gradgradcheck(
@@ -147,106 +147,148 @@ def gradgradcheck(
                 rows.append(g if isinstance(g, Value) else Value(g, requires_grad=False))
         return rows
 
-    return _run(
-        "gradgradcheck", first_derivatives, inputs, _second_order_name,
-        eps, atol, rtol, fast_mode, seed, raise_exception,
-    )
+    settings = _Settings("gradgradcheck", eps, atol, rtol, fast_mode, seed, raise_exception)
+    return _run(first_derivatives, inputs, settings, _second_order_name)
 
 
 # ---- the comparison ---------------------------------------------------------------------------
-def _run(check, f, inputs, name_row, eps, atol, rtol, fast_mode, seed, raise_exception) -> bool:
-    items = _items(inputs, check)
-    point = _points(items, check)
-    eps, atol, rtol = _tolerance(eps, "eps", check, positive=True), \
-        _tolerance(atol, "atol", check), _tolerance(rtol, "rtol", check)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{check}(seed=...) needs an int, got {_show(seed)}")
-    seed = int(seed)
-    labels = [x.label if isinstance(x, Value) and x.label else f"x{j}" for j, x in enumerate(items)]
-    n = len(point)
+@dataclass(frozen=True)
+class _Settings:
+    """What a check was asked for: its name, the step, the tolerances and the mode."""
 
-    def evaluate(at: list[float]) -> list[float]:
-        return [row.data for row in _rows(f(*_leaves(at, labels)), check)]
+    check: str  # "gradcheck" or "gradgradcheck"
+    eps: float
+    atol: float
+    rtol: float
+    fast_mode: bool
+    seed: int
+    raise_exception: bool
 
-    def jacobian() -> tuple[list[float], list[list[float]]]:
-        leaves = _leaves(point, labels)
-        rows = _rows(f(*leaves), check)
+    def validated(self) -> _Settings:
+        """The same settings as floats and an int, or a clear error for a bad one."""
+        eps = _tolerance(self.eps, "eps", self.check, positive=True)
+        atol, rtol = _tolerance(self.atol, "atol", self.check), _tolerance(self.rtol, "rtol", self.check)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
+            raise TypeError(f"{self.check}(seed=...) needs an int, got {_show(self.seed)}")
+        return replace(self, eps=eps, atol=atol, rtol=rtol, seed=int(self.seed))
+
+    def report(self, compared: int, failures: list[GradcheckFailure]) -> GradcheckReport:
+        """The report of a check run with these settings."""
+        return GradcheckReport(self.check, self.eps, self.atol, self.rtol, self.fast_mode,
+                               self.seed, compared, tuple(failures))
+
+
+class _Function:
+    """The checked function at points: fresh leaves each time, so the caller's Values are
+    never touched; `evaluate` gives the outputs' numbers, `jacobian` also their gradients."""
+
+    def __init__(self, f: Callable, labels: list[str], check: str) -> None:
+        self.f, self.labels, self.check = f, labels, check
+
+    def evaluate(self, at: list[float]) -> list[float]:
+        return [row.data for row in _rows(self.f(*_leaves(at, self.labels)), self.check)]
+
+    def jacobian(self, at: list[float]) -> tuple[list[float], list[list[float]]]:
+        leaves = _leaves(at, self.labels)
+        rows = _rows(self.f(*leaves), self.check)
         return [r.data for r in rows], [list(map(float, gradients(r, leaves))) for r in rows]
 
+
+def _run(f, inputs, settings: _Settings, name_row: Callable[[int, int], str] | None = None) -> bool:
+    """Compare `f`'s gradients at `inputs` with central differences; report or raise."""
+    items = _items(inputs, settings.check)
+    point = _points(items, settings.check)
+    settings = settings.validated()
+    labels = [x.label if isinstance(x, Value) and x.label else f"x{j}" for j, x in enumerate(items)]
+    function = _Function(f, labels, settings.check)
+
     def name(i: int) -> str:
-        return name_row(i, n) if name_row else f"output {i}"
+        return name_row(i, len(point)) if name_row else f"output {i}"
 
-    f0, jac = jacobian()
-    failures = _determinism(f0, jac, jacobian(), point, name)
-    if fast_mode:
-        rng = random.Random(seed)
-        u = [rng.gauss(0.0, 1.0) for _ in range(n)]
-        norm = math.sqrt(math.fsum(c * c for c in u))
-        directions = [(None, [c / norm for c in u])]
-    else:
-        directions = [(j, [1.0 if k == j else 0.0 for k in range(n)]) for j in range(n)]
-
+    f0, jac = function.jacobian(point)
+    failures = _determinism(f0, jac, function.jacobian(point), point, name)
+    directions = _directions(len(point), settings)
     for j, u in directions:
-        plus, minus = _shifted(point, u, eps), _shifted(point, u, -eps)
-        f_plus, f_minus = evaluate(plus), evaluate(minus)
-        span = 2 * eps if j is None else plus[j] - minus[j]  # the step really taken
-        for i, row in enumerate(jac):
-            analytical = row[j] if j is not None else math.fsum(g * c for g, c in zip(row, u))
-            numerical = (f_plus[i] - f_minus[i]) / span
-            allowed = atol + rtol * abs(numerical)
-            where = f"{name(i)} wrt input {j} (x={point[j]:.6g})" if j is not None else \
-                f"{name(i)} along a random direction (seed={seed})"
-            values = (f0[i], f_plus[i], f_minus[i], analytical, numerical)
-            if not all(map(math.isfinite, values)):
-                failures.append(GradcheckFailure(
-                    "non-finite", i, j, None if j is None else point[j], analytical, numerical,
-                    allowed,
-                    f"{where}: non-finite values, not compared: f={f0[i]:.6g} "
-                    f"f(x+h)={f_plus[i]:.6g} f(x-h)={f_minus[i]:.6g} "
-                    f"analytical={analytical:.6g} numerical={numerical:.6g}",
-                ))
-                continue
-            diff = abs(analytical - numerical)
-            if diff <= allowed:
-                continue
-            rounding = _rounding(f0[i], f_plus[i], f_minus[i], span)
-            if diff <= rounding:
-                x = abs(point[j]) if j is not None else max(map(abs, point))
-                failures.append(GradcheckFailure(
-                    "precision", i, j, None if j is None else point[j], analytical, numerical,
-                    allowed,
-                    f"{where}: numerical derivative lost precision: |x|={x:.0e} with "
-                    f"eps={eps:g} moves f by so little that rounding f alone can shift the "
-                    f"slope by ~{rounding:.1e} (analytical={analytical:.6g} "
-                    f"numerical={numerical:.6g} |diff|={diff:.1e}); try eps={_step_for(x):g} "
-                    "(about 6e-6·|x|)",
-                ))
-                continue
-            slopes = _kink(evaluate, point, u, eps, i, f0[i], f_plus[i], f_minus[i], atol, rtol)
-            if slopes is not None:
-                left, right = slopes
-                line = (
-                    f"{where}: kink: the slope jumps from {left:.6g} (left) to {right:.6g} "
-                    f"(right), so the input sits on (or within 2*eps of) a non-differentiable "
-                    f"point, where finite differences cannot judge analytical={analytical:.6g}"
-                )
-                kind = "kink"
-            else:
-                line = (
-                    f"{where}: analytical={analytical:.6g} numerical={numerical:.6g} "
-                    f"|diff|={diff:.1e} > allowed={allowed:.1e}"
-                )
-                kind = "mismatch"
-            failures.append(GradcheckFailure(
-                kind, i, j, None if j is None else point[j], analytical, numerical, allowed, line
-            ))
-
-    report = GradcheckReport(
-        check, eps, atol, rtol, fast_mode, seed, len(directions) * len(jac), tuple(failures)
-    )
-    if report.failures and raise_exception:
+        failures += _along(function, point, j, u, f0, jac, settings, name)
+    report = settings.report(len(directions) * len(jac), failures)
+    if report.failures and settings.raise_exception:
         raise GradcheckError(report)
     return report.ok
+
+
+def _directions(n: int, settings: _Settings) -> list[tuple[int | None, list[float]]]:
+    """Along every input (its index, a unit vector), or with fast_mode along one seeded random
+    unit direction (index None)."""
+    if settings.fast_mode:
+        rng = random.Random(settings.seed)
+        u = [rng.gauss(0.0, 1.0) for _ in range(n)]
+        norm = math.sqrt(math.fsum(c * c for c in u))
+        return [(None, [c / norm for c in u])]
+    return [(j, [1.0 if k == j else 0.0 for k in range(n)]) for j in range(n)]
+
+
+def _along(function: _Function, point: list[float], j: int | None, u: list[float],
+           f0: list[float], jac: list[list[float]], settings: _Settings,
+           name: Callable[[int], str]) -> list[GradcheckFailure]:
+    """Every output's gradient along direction `u` (input `j`) against the central
+    difference: the failures."""
+    eps = settings.eps
+    plus, minus = _shifted(point, u, eps), _shifted(point, u, -eps)
+    f_plus, f_minus = function.evaluate(plus), function.evaluate(minus)
+    span = 2 * eps if j is None else plus[j] - minus[j]  # the step really taken
+    x = None if j is None else point[j]
+    failures = []
+    for i, row in enumerate(jac):
+        analytical = row[j] if j is not None else math.fsum(g * c for g, c in zip(row, u))
+        numerical = (f_plus[i] - f_minus[i]) / span
+        allowed = settings.atol + settings.rtol * abs(numerical)
+        where = f"{name(i)} wrt input {j} (x={point[j]:.6g})" if j is not None else \
+            f"{name(i)} along a random direction (seed={settings.seed})"
+
+        def failure(kind: str, line: str) -> GradcheckFailure:
+            return GradcheckFailure(kind, i, j, x, analytical, numerical, allowed, line)
+
+        values = (f0[i], f_plus[i], f_minus[i], analytical, numerical)
+        if not all(map(math.isfinite, values)):
+            failures.append(failure(
+                "non-finite",
+                f"{where}: non-finite values, not compared: f={f0[i]:.6g} "
+                f"f(x+h)={f_plus[i]:.6g} f(x-h)={f_minus[i]:.6g} "
+                f"analytical={analytical:.6g} numerical={numerical:.6g}",
+            ))
+            continue
+        diff = abs(analytical - numerical)
+        if diff <= allowed:
+            continue
+        rounding = _rounding(f0[i], f_plus[i], f_minus[i], span)
+        if diff <= rounding:
+            size = abs(point[j]) if j is not None else max(map(abs, point))
+            failures.append(failure(
+                "precision",
+                f"{where}: numerical derivative lost precision: |x|={size:.0e} with "
+                f"eps={eps:g} moves f by so little that rounding f alone can shift the "
+                f"slope by ~{rounding:.1e} (analytical={analytical:.6g} "
+                f"numerical={numerical:.6g} |diff|={diff:.1e}); try eps={_step_for(size):g} "
+                "(about 6e-6·|x|)",
+            ))
+            continue
+        slopes = _kink(function.evaluate, point, u, eps, i, f0[i], f_plus[i], f_minus[i],
+                       settings.atol, settings.rtol)
+        if slopes is not None:
+            left, right = slopes
+            failures.append(failure(
+                "kink",
+                f"{where}: kink: the slope jumps from {left:.6g} (left) to {right:.6g} "
+                f"(right), so the input sits on (or within 2*eps of) a non-differentiable "
+                f"point, where finite differences cannot judge analytical={analytical:.6g}",
+            ))
+        else:
+            failures.append(failure(
+                "mismatch",
+                f"{where}: analytical={analytical:.6g} numerical={numerical:.6g} "
+                f"|diff|={diff:.1e} > allowed={allowed:.1e}",
+            ))
+    return failures
 
 
 def _rounding(f0: float, f_plus: float, f_minus: float, span: float) -> float:

@@ -3,27 +3,29 @@
 A graph of scalar Values is the clearest way to watch backpropagation and the slowest way to
 train: one Python object per multiply. Compiling keeps that graph as the single meaning of the
 model and adds a second way to execute it. `compile(loss, x0, y0)` traces `loss` once on
-placeholders (see `tracing.py`) and turns the recorded graph into a short list of numpy steps
-that evaluate it, forward and backward, for many samples at once:
+placeholders (see `tracing.py`), plans how the recorded graph runs (`plan`: a slot for every
+node and a short list of numpy kernels) and returns a `Program`, which runs the plan forward
+and backward for many samples at once:
 
 - Every node gets a slot. Placeholders, and nodes that depend on them, are *batched*: one row
   of a (rows, batch) array. Parameters, constants and nodes computed from them alone are
   *shared*: one number of a vector, the same for every sample.
 - A node's level is its distance from the leaves. The nodes of one op at one level (with the
-  same number and kinds of inputs) become one step: a single numpy call over index arrays, using
-  the op's vectorised forward (`Op.numpy`) and partials (`Op.array_grads`) from the op table.
-  So the number of numpy calls grows with the depth of the graph, not with its width.
-- Two kinds of step go further. A level of `dot` nodes whose weights are shared and whose inputs
-  are batched (a layer's neurons) is one matrix product, `W @ X` forward and `G @ X.T`,
+  same number and kinds of inputs) become one kernel: a single numpy call over index arrays,
+  using the op's vectorised forward (`Op.numpy`) and partials (`Op.array_grads`) from the op
+  table. So the number of numpy calls grows with the depth of the graph, not with its width.
+- Two kinds of kernel go further. A level of `dot` nodes whose weights are shared and whose
+  inputs are batched (a layer's neurons) is one matrix product, `W @ X` forward and `G @ X.T`,
   `W.T @ G` backward. A level of `sum` nodes is one gather and one `.sum`.
 
-Backward runs the steps in reverse. When a level's step runs, every node that uses its nodes
+Backward runs the kernels in reverse. When a level's kernel runs, every node that uses its nodes
 sits at a deeper level and has already sent its share, so the level's gradients are complete.
 Parameters stay the model's Values: `Program.backward` adds the batch's gradient into their
 `.grad`, exactly where `Value.backward` would, so the existing optimizers work unchanged.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -83,7 +85,7 @@ def compile(
 
 
 class Program:
-    """A traced graph compiled into numpy steps. Call it on a batch for the outputs;
+    """A traced graph compiled into numpy kernels. Call it on a batch for the outputs;
     `backward` also adds the batch's gradient into the parameters' `.grad`.
 
     The traced graph stays available: `graph` is its output, `trace_for(*sample)` evaluates it
@@ -93,44 +95,9 @@ class Program:
     def __init__(self, traced: Trace, name: str = "function") -> None:
         self._trace = traced
         self._name = name
-        placeholders = [holder for holders in traced.inputs for holder in holders]
-        self._inputs = len(placeholders)
-        rows: dict[str, dict[int, int]] = {_BATCHED: {}, _SHARED: {}}
-        for holder in placeholders:
-            rows[_BATCHED][id(holder)] = len(rows[_BATCHED])
-        kind: dict[int, str] = {id(h): _BATCHED for h in placeholders}
-        level: dict[int, int] = {}
-        params: list[Value] = []
-        constants: list[Value] = []
-        groups: dict[tuple, list[Value]] = {}
-        for node in traced.order:
-            if node.op is None:
-                level[id(node)] = 0
-                if not isinstance(node, Placeholder):
-                    kind[id(node)] = _SHARED
-                    (params if node.requires_grad else constants).append(node)
-                continue
-            level[id(node)] = 1 + max(level[id(p)] for p in node.parents)
-            kinds = tuple(kind[id(p)] for p in node.parents)
-            kind[id(node)] = _BATCHED if _BATCHED in kinds else _SHARED
-            key = (level[id(node)], node.op.name, kind[id(node)], kinds)
-            groups.setdefault(key, []).append(node)
-        for leaf in params + constants:
-            rows[_SHARED][id(leaf)] = len(rows[_SHARED])
-        self.parameters: list[Value] = params
+        self._plan = plan(traced)
+        self.parameters: list[Value] = self._plan.parameters
         """The parameters (leaves that need a gradient), in the order of the program's vectors."""
-        self._steps: list[_Step] = []
-        for key in sorted(groups, key=lambda key: key[0]):  # stable: first seen first
-            nodes = groups[key]
-            out = rows[key[2]]
-            start = len(out)
-            for node in nodes:
-                out[id(node)] = len(out)
-            self._steps.append(_make_step(key, nodes, slice(start, len(out)), rows))
-        self._batched_rows = len(rows[_BATCHED])
-        self._shared = np.zeros(len(rows[_SHARED]))
-        self._shared[len(params) : len(params) + len(constants)] = [c.data for c in constants]
-        self._outputs = [(kind[id(v)], rows[kind[id(v)]][id(v)]) for v in traced.outputs]
 
     # ---- the traced graph ----------------------------------------------------------------
     @property
@@ -235,34 +202,11 @@ class Program:
             param.data = number
 
     def _forward(self, batch: Sequence[Any], theta: np.ndarray):
-        inputs = self._batch(batch)
-        size = inputs.shape[1]
-        values = np.empty((self._batched_rows, size))
-        values[: self._inputs] = inputs
-        shared = self._shared.copy()
-        shared[: len(self.parameters)] = theta
-        with np.errstate(all="ignore"):
-            saved = [step.forward(values, shared) for step in self._steps]
-        outputs = np.stack([
-            values[row] if kind == _BATCHED else np.full(size, shared[row])
-            for kind, row in self._outputs
-        ], axis=1)
-        return (outputs[:, 0] if self._trace.single else outputs), (values, shared, saved)
+        outputs, state = self._plan.forward(self._batch(batch), theta)
+        return (outputs[:, 0] if self._trace.single else outputs), state
 
     def _backward(self, state, seeds: np.ndarray) -> np.ndarray:
-        """The chain rule over the steps, from `seeds` (outputs, batch): the parameters' grads."""
-        values, shared, saved = state
-        grads = np.zeros_like(values), np.zeros_like(shared)
-        for (kind, row), seed in zip(self._outputs, seeds):
-            if kind == _BATCHED:
-                grads[0][row] += seed
-            else:  # the same output for every sample: its gradient is the batch's sum
-                grads[1][row] += seed.sum()
-        with np.errstate(all="ignore"):
-            for step, operands in zip(reversed(self._steps), reversed(saved)):
-                if step.needs_grad:
-                    step.backward(values, shared, grads, operands)
-        return grads[1][: len(self.parameters)].copy()
+        return self._plan.backward(state, seeds)
 
     # ---- checking what users pass ------------------------------------------------------------
     def _check_count(self, args: Sequence[Any], where: str) -> None:
@@ -309,18 +253,105 @@ class Program:
         return vector
 
     def describe(self) -> str:
-        """The steps, one line each: level, op, how many nodes, how they run."""
-        return "\n".join(f"level {step.level}: {step}" for step in self._steps)
+        """The kernels, one line each: level, op, how many nodes, how they run."""
+        return "\n".join(f"level {kernel.level}: {kernel}" for kernel in self._plan.kernels)
 
     def __repr__(self) -> str:
-        levels = len({step.level for step in self._steps})
+        levels = len({kernel.level for kernel in self._plan.kernels})
         return (
-            f"<compiled {self._name}: {len(self._trace.order)} nodes in {len(self._steps)} numpy "
-            f"steps over {levels} levels, {len(self.parameters)} parameters>"
+            f"<compiled {self._name}: {len(self._trace.order)} nodes in "
+            f"{len(self._plan.kernels)} numpy steps over {levels} levels, "
+            f"{len(self.parameters)} parameters>"
         )
 
 
-# ---- steps: one numpy computation for the nodes of one op at one level ---------------------
+# ---- planning: where each node's numbers live, and the kernels that compute them -------------
+def plan(traced: Trace) -> Plan:
+    """Plan how a traced graph runs on a batch: a slot per node (a row of the batched array or
+    an entry of the shared vector) and its nodes grouped into kernels, one per op and level."""
+    placeholders = [holder for holders in traced.inputs for holder in holders]
+    rows: dict[str, dict[int, int]] = {_BATCHED: {}, _SHARED: {}}
+    for holder in placeholders:
+        rows[_BATCHED][id(holder)] = len(rows[_BATCHED])
+    kind: dict[int, str] = {id(h): _BATCHED for h in placeholders}
+    level: dict[int, int] = {}
+    params: list[Value] = []
+    constants: list[Value] = []
+    groups: dict[tuple, list[Value]] = {}
+    for node in traced.order:
+        if node.op is None:
+            level[id(node)] = 0
+            if not isinstance(node, Placeholder):
+                kind[id(node)] = _SHARED
+                (params if node.requires_grad else constants).append(node)
+            continue
+        level[id(node)] = 1 + max(level[id(p)] for p in node.parents)
+        kinds = tuple(kind[id(p)] for p in node.parents)
+        kind[id(node)] = _BATCHED if _BATCHED in kinds else _SHARED
+        key = (level[id(node)], node.op.name, kind[id(node)], kinds)
+        groups.setdefault(key, []).append(node)
+    for leaf in params + constants:
+        rows[_SHARED][id(leaf)] = len(rows[_SHARED])
+    kernels: list[_Kernel] = []
+    for key in sorted(groups, key=lambda key: key[0]):  # stable: first seen first
+        nodes = groups[key]
+        out = rows[key[2]]
+        start = len(out)
+        for node in nodes:
+            out[id(node)] = len(out)
+        kernels.append(_make_kernel(key, nodes, slice(start, len(out)), rows))
+    shared = np.zeros(len(rows[_SHARED]))
+    shared[len(params) : len(params) + len(constants)] = [c.data for c in constants]
+    outputs = [(kind[id(v)], rows[kind[id(v)]][id(v)]) for v in traced.outputs]
+    return Plan(params, len(placeholders), len(rows[_BATCHED]), shared, kernels, outputs)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a traced graph runs: the parameters (the first entries of the shared vector), how
+    many batched rows the inputs fill and how many there are in all, the shared vector with
+    the constants' numbers in place, the kernels in order, and each output's (kind, slot)."""
+
+    parameters: list[Value]
+    inputs: int
+    batched_rows: int
+    shared: np.ndarray
+    kernels: list[_Kernel]
+    outputs: list[tuple[str, int]]
+
+    def forward(self, inputs: np.ndarray, theta: np.ndarray):
+        """Run the kernels on `inputs` (input rows, batch) with the parameters `theta`: the
+        outputs (batch, outputs) and the state `backward` needs."""
+        size = inputs.shape[1]
+        values = np.empty((self.batched_rows, size))
+        values[: self.inputs] = inputs
+        shared = self.shared.copy()
+        shared[: len(self.parameters)] = theta
+        with np.errstate(all="ignore"):
+            saved = [kernel.forward(values, shared) for kernel in self.kernels]
+        outputs = np.stack([
+            values[row] if kind == _BATCHED else np.full(size, shared[row])
+            for kind, row in self.outputs
+        ], axis=1)
+        return outputs, (values, shared, saved)
+
+    def backward(self, state, seeds: np.ndarray) -> np.ndarray:
+        """The chain rule over the kernels, from `seeds` (outputs, batch): the parameters' grads."""
+        values, shared, saved = state
+        grads = np.zeros_like(values), np.zeros_like(shared)
+        for (kind, row), seed in zip(self.outputs, seeds):
+            if kind == _BATCHED:
+                grads[0][row] += seed
+            else:  # the same output for every sample: its gradient is the batch's sum
+                grads[1][row] += seed.sum()
+        with np.errstate(all="ignore"):
+            for kernel, operands in zip(reversed(self.kernels), reversed(saved)):
+                if kernel.needs_grad:
+                    kernel.backward(values, shared, grads, operands)
+        return grads[1][: len(self.parameters)].copy()
+
+
+# ---- kernels: one numpy computation for the nodes of one op at one level --------------------
 class _Scatter:
     """`target[index] += values`, also right when `index` names a row more than once."""
 
@@ -335,7 +366,7 @@ class _Scatter:
             np.add.at(target, self.index, values)
 
 
-class _Step:
+class _Kernel:
     """The nodes of one op at one level: `forward` fills their slots (and returns what
     `backward` needs), `backward` sends their gradients to their inputs' slots."""
 
@@ -365,7 +396,7 @@ class _Step:
         return f"{self.op.name} x{self.count}"
 
 
-class _Elementwise(_Step):
+class _ElementwiseKernel(_Kernel):
     """Any op, one numpy call each way: `op.numpy(*inputs)` and `op.array_grads`."""
 
     def __init__(self, key, nodes, out, rows) -> None:
@@ -390,7 +421,7 @@ class _Elementwise(_Step):
                 self._send(kind, scatter, grads, np.broadcast_to(upstream * partial, upstream.shape))
 
 
-class _Sum(_Step):
+class _SumKernel(_Kernel):
     """A level of `sum` nodes with the same number of terms: one gather and one `.sum`."""
 
     def __init__(self, key, nodes, out, rows) -> None:
@@ -415,7 +446,7 @@ class _Sum(_Step):
                 self._send(kind, scatter, grads, np.broadcast_to(upstream[:, None], shape))
 
 
-class _MatMul(_Step):
+class _MatMulKernel(_Kernel):
     """A level of `dot` nodes, one half of each (weights or inputs) shared and the other
     batched: a matrix product. When every node reads the same batched rows (a dense layer) it
     is `W @ X`; otherwise an `einsum` over the gathered rows."""
@@ -463,13 +494,13 @@ class _MatMul(_Step):
         return f"dot x{k} as {how} ({k}x{n} weights)"
 
 
-def _make_step(key: tuple, nodes: list[Value], out: slice, rows: dict) -> _Step:
+def _make_kernel(key: tuple, nodes: list[Value], out: slice, rows: dict) -> _Kernel:
     _, name, kind, kinds = key
     if name == "sum":
-        return _Sum(key, nodes, out, rows)
+        return _SumKernel(key, nodes, out, rows)
     if name == "dot" and kind == _BATCHED:
         halves = split_dot(kinds)
         for shared_half in (0, 1):
             if set(halves[shared_half]) == {_SHARED} and set(halves[1 - shared_half]) == {_BATCHED}:
-                return _MatMul(key, nodes, out, rows, shared_half)
-    return _Elementwise(key, nodes, out, rows)
+                return _MatMulKernel(key, nodes, out, rows, shared_half)
+    return _ElementwiseKernel(key, nodes, out, rows)

@@ -15,10 +15,11 @@ What the drawing shows (the legend under the title says the same):
   `params`, or by default a leaf with a scope: nn gives its parameters their module's),
   plain for an op's result (its id, `v5`, when it has no label); constants are small dashed grey
   boxes with just their number; the output has a thick border.
-- edges into `-`, `/`, `**` say which input is `a` and which `b` (`n` for a constant
-  exponent); edges into a `dot` node say which are the weights `w_i`, the inputs `x_i` and the
-  bias `b`; edges into a `max` node are numbered `a1`, `a2`, ... (on ties the first one gets
-  the gradient). The names are the op table's (`Op.input_names`), as in its formulas.
+- edges into an op whose inputs' order matters (its notation says so: `Notation.labelled`) say
+  which input is which, in the op table's names (`Op.input_names`), as in its formulas: `a` and
+  `b` into `-`, `/`, `**` (`n` for a constant exponent) and functions of two inputs such as
+  `atan2`; the weights `w_i`, the inputs `x_i` and the bias `b` into a `dot` node; `a1`, `a2`,
+  ... into a `max` node (on ties the first one gets the gradient).
 
 Ids are stable so other tools can find nodes: Value i of `topological_order(root)` is `v{i}`,
 the op that made it `op{i}` (see `node_ids`); they are the DOT node names, the SVG `id`s, and
@@ -554,14 +555,11 @@ def _op_label(v: Value) -> str:
     return f"<{html.escape(v.op.symbol)}>"
 
 
-# Ops whose edges say which input is which: those where the order matters (a - b, w·x + b;
-# max gives the gradient to the first of equals). Sums and products need no names.
-NAMED_INPUTS = frozenset({"sub", "div", "pow", "powv", "max", "dot"})
-
-
 def _roles(v: Value) -> list[str] | None:
-    """Edge labels naming each parent's place, as the op table's formulas name it."""
-    if v.op is None or v.op.name not in NAMED_INPUTS:
+    """Edge labels naming each parent's place, as the op table's formulas name it: for ops whose
+    notation says the order of the inputs matters (a - b, w·x + b, atan2(a, b); max gives the
+    gradient to the first of equals). Sums and products need no names."""
+    if v.op is None or not v.op.notation.labelled:
         return None
     return v.op.input_names(len(v.parents))
 

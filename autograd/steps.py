@@ -3,8 +3,11 @@
 `backward()` applies the chain rule in a tight loop; a learner wants to watch it one node at a
 time. `backprop_steps(root)` records the same pass as plain records: first the forward pass
 (each node computed from its parents, so that "not computed yet" is visible), then the seed,
-then one backward step per node, naming its op, its local derivative as a formula (from the op table) and
-as a number, the upstream gradient, and what it adds to each parent's grad, before and after.
+then one backward step per node, naming its op, its local derivative as a formula (from the op
+table) and as a number, the upstream gradient, and what it adds to each parent's grad, before
+and after. How a node reads (`x * w`, `-x`, `atan2(y, x)`, `w1·x1 + w2·x2 + b`) and what its
+inputs are called (`a`, `b`, `w1`, `x1`) is its op record's notation (`Op.expression`,
+`Op.input_names`); nothing here asks an op's name.
 
 Both players (the terminal stepper and the HTML player) only show these records; they compute
 nothing themselves. The records are built from what `backward()` itself uses: the op table's
@@ -22,7 +25,6 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from .graph import topological_order
-from .ops import Op, split_dot
 from .value import Value, _as_float
 
 _ELIDE = 6  # n-ary nodes with more inputs than this are written with "…" in expressions
@@ -69,7 +71,7 @@ class Term:
 
 
 @dataclass(frozen=True)
-class Step:
+class BackpropStep:
     """One step of the walk-through, with its explanation in words and numbers."""
 
     index: int
@@ -91,10 +93,10 @@ class State:
     grad: tuple[float | None, ...]
 
 
-class Steps(Sequence[Step]):
-    """The forward and backward pass of one graph, step by step (a sequence of `Step`)."""
+class Steps(Sequence[BackpropStep]):
+    """The forward and backward pass of one graph, step by step (a sequence of `BackpropStep`)."""
 
-    def __init__(self, root: Value, nodes: tuple[Node, ...], steps: tuple[Step, ...],
+    def __init__(self, root: Value, nodes: tuple[Node, ...], steps: tuple[BackpropStep, ...],
                  initial: State) -> None:
         self.root = root
         self.nodes = nodes
@@ -107,7 +109,7 @@ class Steps(Sequence[Step]):
     def __getitem__(self, k):  # type: ignore[override]
         return self._steps[k]
 
-    def __iter__(self) -> Iterator[Step]:
+    def __iter__(self) -> Iterator[BackpropStep]:
         return iter(self._steps)
 
     def state(self, k: int) -> State:
@@ -146,6 +148,24 @@ def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
         >>> print(walk[3].lines[2])
         ∂v2/∂x += ∂v2/∂v2 · ∂v2/∂x = 1 · b = 1 · (-3) = -3    (x.grad: 0 → -3)
     """
+    seed = _checked(root, grad)
+    order = topological_order(root)
+    index = {id(v): i for i, v in enumerate(order)}
+    nodes = _describe_nodes(order, index)
+    initial = _initial_state(order, nodes)
+    gradient_order = topological_order(root, gradient_only=True)
+    out = _d(nodes[-1].name)
+    grads, seed_step = _seed_step(root, order, gradient_order, index, nodes, initial, seed, out)
+    fields = [_start_step(nodes), *_forward_steps(order, nodes), seed_step]
+    fields += [_backward_step(v, nodes[index[id(v)]], nodes, grads, out)
+               for v in reversed(gradient_order) if v.op is not None]
+    fields.append(_done_step(nodes, grads, out, index[id(root)]))
+    steps = tuple(BackpropStep(index=k, **step) for k, step in enumerate(fields))
+    return Steps(root, nodes, steps, initial)
+
+
+def _checked(root: Value, grad: float) -> float:
+    """The seed, once `root` is known to be a Value with a backward pass to show."""
     if not isinstance(root, Value):
         raise TypeError(f"backprop_steps() needs a Value (the output of a computation), got "
                         f"{type(root).__name__}")
@@ -154,43 +174,52 @@ def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
             "backprop_steps() needs a Value that takes a gradient; this one is a constant, "
             "detach()ed or made under no_grad(), so there is no backward pass to show"
         )
-    seed = _as_float(grad, "backprop_steps(grad=...)")
-    order = topological_order(root)
-    index = {id(v): i for i, v in enumerate(order)}
-    nodes = _describe_nodes(order, index)
-    initial = State(
+    return _as_float(grad, "backprop_steps(grad=...)")
+
+
+def _initial_state(order: list[Value], nodes: tuple[Node, ...]) -> State:
+    """Before the first step: the leaves' numbers, and the grads leaves hold already."""
+    return State(
         tuple(v.data if v.op is None else None for v in order),
         tuple(_held_grad(v, nodes[i].name) if v.op is None and v.requires_grad else None
               for i, v in enumerate(order)),
     )
-    out = _d(nodes[-1].name)
-    walk: list[Step] = []
 
-    def add(**fields) -> None:
-        walk.append(Step(index=len(walk), **fields))
 
+def _start_step(nodes: tuple[Node, ...]) -> dict:
     inputs = [n.name for n in nodes if n.kind == "input"]
-    add(kind="start", phase="forward", node=None,
-        title="start: the inputs are known, nothing else is computed yet",
-        lines=(f"inputs: {_names(inputs) or 'none'}",
-               f"the forward pass computes {_count(sum(n.kind == 'op' for n in nodes), 'node')}, "
-               "parents first; then the backward pass sends gradients back"))
+    computed = sum(n.kind == "op" for n in nodes)
+    return dict(kind="start", phase="forward", node=None,
+                title="start: the inputs are known, nothing else is computed yet",
+                lines=(f"inputs: {_names(inputs) or 'none'}",
+                       f"the forward pass computes {_count(computed, 'node')}, parents first; "
+                       "then the backward pass sends gradients back"))
+
+
+def _forward_steps(order: list[Value], nodes: tuple[Node, ...]) -> Iterator[dict]:
+    """One step per computed node, parents first: its expression, then in numbers."""
     for node in nodes:
         if node.kind != "op":
             continue
-        parents = [order[p] for p in node.parents]
-        numbers = _expression(order[node.index].op, [fmt(p.data) for p in parents])
-        add(kind="forward", phase="forward", node=node.index,
-            title=f"forward: {node.name} = {node.expression}",
-            lines=(f"{node.name} = {node.expression}",
-                   f"{' ' * len(node.name)} = {numbers} = {fmt(node.data)}"
-                   if numbers != fmt(node.data) else f"{' ' * len(node.name)} = {numbers}"),
-            changes=(Change(node.index, "data", None, node.data),))
+        numbers = order[node.index].op.expression(
+            *[fmt(order[p].data) for p in node.parents], elide=_ELIDE)
+        indent = " " * len(node.name)
+        result = f"{indent} = {numbers} = {fmt(node.data)}" if numbers != fmt(node.data) \
+            else f"{indent} = {numbers}"
+        yield dict(kind="forward", phase="forward", node=node.index,
+                   title=f"forward: {node.name} = {node.expression}",
+                   lines=(f"{node.name} = {node.expression}", result),
+                   changes=(Change(node.index, "data", None, node.data),))
 
-    # The seed: what backward() does before its loop (see value._backpropagate).
+
+def _seed_step(root: Value, order: list[Value], gradient_order: list[Value],
+               index: dict[int, int], nodes: tuple[Node, ...], initial: State, seed: float,
+               out: str) -> tuple[dict[int, float], dict]:
+    """What backward() does before its loop (see value._backpropagate): every gradient node's
+    grad starts at 0 (leaves keep theirs) and the root's adds the seed. Returns the grads the
+    backward steps go on from, and the step."""
     grads: dict[int, float] = {}
     changes = []
-    gradient_order = topological_order(root, gradient_only=True)
     for v in gradient_order:
         i = index[id(v)]
         if v.op is not None or initial.grad[i] is None:
@@ -213,23 +242,13 @@ def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
         if v.op is None and isinstance(v.grad, Value) and initial.grad[i] is not None:
             lines.append(f"{nodes[i].name} holds a Value as its grad (from backward("
                          f"create_graph=True)): its number, {fmt(initial.grad[i])}, is used")
-    add(kind="seed", phase="backward", node=r, title=f"seed: ∂{out}/∂{out} = {fmt(grads[r])}",
-        lines=tuple(lines), upstream=grads[r], changes=tuple(changes))
-
-    for v in reversed(gradient_order):
-        if v.op is None:
-            continue
-        add(**_backward_step(v, nodes[index[id(v)]], nodes, index, grads, out))
-
-    leaves = [n for n in nodes if n.kind == "input"]
-    add(kind="done", phase="backward", node=r, title="done: every gradient is computed",
-        lines=tuple(f"∂{out}/∂{_d(n.name)} = {fmt(grads.get(n.index))}" for n in leaves)
-        or ("the output has no inputs that take a gradient",))
-    return Steps(root, nodes, tuple(walk), initial)
+    step = dict(kind="seed", phase="backward", node=r, title=f"seed: ∂{out}/∂{out} = {fmt(grads[r])}",
+                lines=tuple(lines), upstream=grads[r], changes=tuple(changes))
+    return grads, step
 
 
-def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], index: dict[int, int],
-                   grads: dict[int, float], out: str) -> dict:
+def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], grads: dict[int, float],
+                   out: str) -> dict:
     """The chain rule through one node, applied to `grads` exactly as backward() does."""
     op = v.op
     upstream = grads[node.index]
@@ -237,7 +256,7 @@ def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], index: dict[in
     locals_ = op.local_grads(v.data, *[p.data for p in parents])
     wrts = op.input_names(len(parents))
     names = [nodes[p].name for p in node.parents]
-    formulas = _formulas(op, names)
+    formulas = op.formulas(*names)
     terms, changes = [], []
     where = "" if op.arity is None else (
         f": {op.expression(*wrts)} with " + ", ".join(f"{w} = {n}" for w, n in zip(wrts, names)))
@@ -246,7 +265,7 @@ def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], index: dict[in
              f"upstream: ∂{out}/∂{me} = {fmt(upstream)}"]
     if len(parents) > _ELIDE:
         lines.append("local derivatives: " + ", ".join(
-            f"∂/∂{w} = {f}" for w, f in _distinct(op, wrts)))
+            f"∂/∂{w} = {f}" for w, f in op.notation.formula_summary(op.formula, wrts)))
     for k, parent in enumerate(parents):
         p = node.parents[k]
         name = names[k]
@@ -260,17 +279,30 @@ def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], index: dict[in
         grads[p] = after = before + contribution
         terms.append(Term(p, wrts[k], formulas[k], local, contribution, before, after))
         changes.append(Change(p, "grad", before, after))
-        formula = formulas[k] if _is_atom(formulas[k]) else f"({formulas[k]})"
-        numbers = "" if formulas[k] == fmt(local) else f" = {fmt(upstream)} · {_operand(local)}"
-        lines.append(
-            f"∂{out}/∂{_d(name)} += ∂{out}/∂{me} · ∂{me}/∂{_d(name)} = {fmt(upstream)} · "
-            f"{formula}{numbers} = {fmt(contribution)}    "
-            f"({name}.grad: {fmt(before)} → {fmt(after)})"
-        )
+        lines.append(_chain_rule_line(out, me, name, upstream, formulas[k], local, contribution,
+                                      before, after))
     return dict(kind="backward", phase="backward", node=node.index,
                 title=f"backward through {node.name} = {node.expression}",
                 lines=tuple(lines), upstream=upstream, terms=tuple(terms),
                 changes=tuple(changes))
+
+
+def _chain_rule_line(out: str, me: str, name: str, upstream: float, formula: str, local: float,
+                     contribution: float, before: float, after: float) -> str:
+    """`∂out/∂x += ∂out/∂v · ∂v/∂x = 0.5 · b = 0.5 · (-3) = -1.5    (x.grad: 0 → -1.5)`."""
+    shown = formula if _is_atom(formula) else f"({formula})"
+    numbers = "" if formula == fmt(local) else f" = {fmt(upstream)} · {_operand(local)}"
+    return (f"∂{out}/∂{_d(name)} += ∂{out}/∂{me} · ∂{me}/∂{_d(name)} = {fmt(upstream)} · "
+            f"{shown}{numbers} = {fmt(contribution)}    "
+            f"({name}.grad: {fmt(before)} → {fmt(after)})")
+
+
+def _done_step(nodes: tuple[Node, ...], grads: dict[int, float], out: str, root: int) -> dict:
+    leaves = [n for n in nodes if n.kind == "input"]
+    return dict(kind="done", phase="backward", node=root,
+                title="done: every gradient is computed",
+                lines=tuple(f"∂{out}/∂{_d(n.name)} = {fmt(grads.get(n.index))}" for n in leaves)
+                or ("the output has no inputs that take a gradient",))
 
 
 # ---- names and expressions ---------------------------------------------------------------------
@@ -340,43 +372,7 @@ def _describe_nodes(order: list[Value], index: dict[int, int]) -> tuple[Node, ..
         nodes.append(Node(
             index=i, id=f"v{i}", name=_name_of(v, i), label=v.label, kind=kind,
             op=v.op.name if v.op else None, symbol=v.op.symbol if v.op else "",
-            expression=_expression(v.op, names) if v.op else "",
+            expression=v.op.expression(*names, elide=_ELIDE) if v.op else "",
             parents=parents, data=v.data, requires_grad=v.requires_grad,
         ))
     return tuple(nodes)
-
-
-def _expression(op: Op, names: list[str]) -> str:
-    """How a node reads in its parents' names (or numbers); long n-ary nodes are elided."""
-    if op.name == "dot":
-        weights, inputs, bias = split_dot(names)
-        terms = [f"{w}·{x}" for w, x in zip(weights, inputs)] + list(bias)
-        return " + ".join(_elide(terms))
-    if op.arity is None:
-        return op.expression(*_elide(names))
-    wrap = op.arity == 2 or op.name == "neg"  # x - (-1), -(-2)
-    return op.expression(*[f"({n})" if wrap and n.startswith("-") else n for n in names])
-
-
-def _elide(items: list[str]) -> list[str]:
-    if len(items) <= _ELIDE:
-        return items
-    return items[:3] + ["…"] + items[-2:]
-
-
-def _formulas(op: Op, names: list[str]) -> list[str]:
-    """The op table's formula for each input, with dot's x_i/w_i named after the actual inputs."""
-    if op.name == "dot":  # ∂/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1
-        weights, inputs, bias = split_dot(names)
-        return list(inputs) + list(weights) + [op.formula[2]] * len(bias)
-    if op.arity is None:
-        return [op.formula[0]] * len(names)
-    return list(op.formula) + [""] * (len(names) - len(op.formula))
-
-
-def _distinct(op: Op, wrts: list[str]) -> list[tuple[str, str]]:
-    """The n-ary partials in a line: Σ's "1" once, dot's x_i / w_i / 1 once each."""
-    if op.name == "dot":
-        pairs = [("w_i", op.formula[0]), ("x_i", op.formula[1])]
-        return pairs + ([("b", op.formula[2])] if split_dot(wrts)[2] else [])
-    return [("each input", op.formula[0])]

@@ -18,12 +18,25 @@ run for every sample. Two guards catch what they can:
 
 A decision on an intermediate result (`if h.data > 0` with h computed from x) cannot be seen as
 it happens; the check finds it when the other inputs take the other branch.
+
+How the engine still computes with a placeholder's number. A placeholder's `.data` refuses every
+reader while tracing: it does not ask who is calling. The engine reads a node's number where it
+computes a new node from its parents (an op with one input, with two, or with many), and in
+those three places it catches what `.data` raised (`value._Unreadable`, which `TracingError`'s
+refusal of `.data` also is) and reads the number from the Value's slot instead. So the guard
+sits on the input (what is guarded), and the engine reads around it only while making a node
+(how the engine reads numbers while tracing). Eager code never meets a placeholder and pays
+nothing: CPython's try blocks cost nothing until something is raised, and the two smallest ops
+already had one (for IEEE results). The Placeholder's own `float()`, comparisons, `==` and
+`__index__` refuse too; the engine never uses them on a Value.
+
+Library code asks `is_tracing()` before a check on numbers (`nn.binary_cross_entropy` checks
+that its outputs are probabilities, except a traced input's, which has no number yet).
 """
 from __future__ import annotations
 
 import inspect
 import math
-import sys
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -31,14 +44,17 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .graph import topological_order
-from .value import Value, _show
+from .value import Value, _show, _Unreadable
 
 _DATA = Value.data  # the slot that holds a Value's number, under the property below
-_ENGINE = __name__.rpartition(".")[0] + "."  # "autograd.": the engine reads numbers to compute
 
 
 class TracingError(RuntimeError):
     """A traced function depends on its inputs' numbers in a way the graph cannot record."""
+
+
+class _InputRead(TracingError, _Unreadable):
+    """`.data` of a placeholder while tracing: the engine catches it (see the module's docstring)."""
 
 
 class _Tracing(threading.local):
@@ -48,16 +64,38 @@ class _Tracing(threading.local):
 _tracing = _Tracing()
 
 
+def is_tracing() -> bool:
+    """True while `autograd.compile` traces a function in this thread.
+
+    For library code that checks numbers: while tracing, the traced function's inputs are
+    placeholders (leaves) whose `.data` raises `TracingError`, and every other number is one
+    example's, so a check on it holds for that example only. Nothing the graph is built from
+    may depend on such numbers (the compile check would refuse it), but a check that raises on
+    a bad number may look at the numbers it can read:
+
+        >>> import autograd
+        >>> autograd.is_tracing()
+        False
+        >>> w = autograd.Value(2.0)
+        >>> seen = []
+        >>> program = autograd.compile(lambda x: seen.append(autograd.is_tracing()) or w * x, 1.0)
+        >>> seen[0]
+        True
+    """
+    return _tracing.active
+
+
 class Placeholder(Value):
     """A traced function's input: a Value holding one sample's number (`arg`, `index` say where
-    it sits in the arguments). While tracing, only the engine may read its number."""
+    it sits in the arguments). While tracing, nothing may read its number but the engine, which
+    reads around the guard (see the module's docstring)."""
 
     __slots__ = ("arg", "index")
 
     @property
     def data(self) -> float:
-        if _tracing.active and not sys._getframe(1).f_globals.get("__name__", "").startswith(_ENGINE):
-            _refuse(self, ".data")
+        if _tracing.active:
+            raise _InputRead(_refusal(self, ".data"))
         return _DATA.__get__(self, Placeholder)
 
     @data.setter
@@ -83,19 +121,27 @@ class Placeholder(Value):
 
     __hash__ = Value.__hash__
 
+    def __repr__(self) -> str:  # printing is not deciding: shown as any Value, while tracing too
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={_DATA.__get__(self, Placeholder)!r}, grad={self.grad!r}{label})"
+
 
 def _number_of(x) -> Any:
     return _DATA.__get__(x, Value) if isinstance(x, Value) else x
 
 
-def _refuse(placeholder: Placeholder, how: str):
-    raise TracingError(
+def _refusal(placeholder: Placeholder, how: str) -> str:
+    return (
         f"the traced function used the number of its input {placeholder.label!r} through {how}: "
         "a compiled program runs the graph recorded while tracing for every sample, so any "
         "Python decision taken on that number would be the same for all of them. Write it with "
         "ops instead (relu, abs, sigmoid, a one-hot label times the outputs instead of "
         "outputs[label])"
     )
+
+
+def _refuse(placeholder: Placeholder, how: str):
+    raise TracingError(_refusal(placeholder, how))
 
 
 @dataclass

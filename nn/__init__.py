@@ -9,30 +9,35 @@
     3
 
 Modules: `module` (Module: names, state, save/load), `layers` (Neuron, Layer, MLP), `init`
-(seeded initializers), `losses`, `optim` (SGD, Adam), `data` (datasets, IDX, batches),
-`train` (fit, evaluate, predict, accuracy), `conv` (Conv2d, MaxPool2d, Flatten, Unflatten),
-`recurrent` (RNN), `containers` (Sequential), `activations` (ReLU, Tanh, Sigmoid as modules),
-`shapes` (nested lists of Values as small tensors).
+(seeded initializers), `losses` (the losses, each a `Loss`), `optim` (SGD, Adam), `data`
+(datasets, IDX, batches), `train` (fit, evaluate, predict, accuracy), `conv` (Conv2d,
+MaxPool2d, Flatten, Unflatten), `recurrent` (RNN), `containers` (Sequential), `activations`
+(ReLU, Tanh, Sigmoid as modules), `shapes` (nested lists of Values as small tensors).
 """
+import _glassgrad_guard  # first: a clear error if 'autograd' is not glassgrad's (HIPS autograd?)
+_glassgrad_guard.require_glassgrad_autograd(__file__)
 from . import init
 from .activations import ReLU, Sigmoid, Tanh
 from .containers import Sequential
 from .conv import Conv2d, Flatten, MaxPool2d, Unflatten
 from .data import batches, digits, emily_frank, letters, make_moons, mnist, noisy, people, read_idx
 from .layers import MLP, Layer, Neuron
-from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge,
-                     l2, log_softmax, logsumexp, mse, softmax)
+from .losses import (Loss, binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                     hinge, l2, log_softmax, logsumexp, mse, softmax)
 from .module import Module
+from .onnx_export import to_onnx
 from .optim import SGD, Adam, Optimizer
 from .recurrent import RNN
+from .torch_bridge import from_torch, to_torch, torch_code, torch_names
 from .train import accuracy, evaluate, fit, predict
 
 __all__ = [
     "Module", "Neuron", "Layer", "MLP", "init",
     "Sequential", "Conv2d", "MaxPool2d", "Flatten", "Unflatten", "RNN", "ReLU", "Tanh", "Sigmoid",
-    "mse", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge",
+    "Loss", "mse", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge",
     "l2", "softmax", "log_softmax", "logsumexp",
     "Optimizer", "SGD", "Adam",
     "people", "emily_frank", "letters", "noisy", "make_moons", "digits", "read_idx", "mnist", "batches",
     "fit", "evaluate", "predict", "accuracy",
+    "to_torch", "from_torch", "torch_code", "torch_names", "to_onnx",
 ]

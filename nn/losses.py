@@ -16,22 +16,95 @@ traces the model and the loss of one sample together). Targets that are numbers 
 (labels ±1, probabilities in [0, 1]); Values cannot be read while tracing, so `fit` checks the
 targets before it traces.
 
-Each loss also says how its outputs turn into class predictions (`loss.threshold`: a score
-above it means the positive class), which `nn.accuracy` and `nn.fit` read.
+Each loss is a `Loss`: the function, and as fields what training needs to know about it: how
+its outputs turn into class predictions (`threshold`), and whether int labels may be given as
+one-hot rows (`one_hot`). `nn.accuracy` and `nn.fit` read the fields; any plain function of
+(outputs, targets) is a loss too (with no threshold and no rows), and `Loss(f, threshold=0.0)`
+declares a function's fields.
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
-from typing import Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 import autograd
 from autograd import Value
-from autograd.tracing import Placeholder
 
 from .module import Module
+
+
+class Loss:
+    """A loss function of (outputs, targets) returning one Value, with what training reads.
+
+    - `threshold`: with one output per sample, an output above it means the positive class
+      (0.0 for scores, 0.5 for probabilities); `nn.accuracy` and `nn.fit` use it. None: read
+      it from the targets (labels -1/+1 mean scores, anything else probabilities).
+    - `one_hot`: int class labels and their one-hot rows (as wide as the outputs) give the same
+      loss. `nn.fit(compiled=True)` then traces rows: a traced loss cannot pick `scores[label]`.
+
+    A `Loss` is called like its function and carries its name and docstring:
+
+        >>> import nn
+        >>> nn.hinge.threshold, nn.cross_entropy.one_hot
+        (0.0, True)
+        >>> def squared(outputs, targets):
+        ...     return nn.mse(outputs, targets) * 2
+        >>> nn.Loss(squared, threshold=0.5)
+        nn.Loss(squared, threshold=0.5)
+    """
+
+    def __init__(self, function: Callable[[Any, Any], Value], *, threshold: float | None = None,
+                 one_hot: bool = False) -> None:
+        if isinstance(function, Loss):  # nn.Loss(nn.mse, threshold=0.0): other fields
+            function = function.function
+        if not callable(function):
+            raise TypeError(f"Loss() needs a function of (outputs, targets), got {function!r}")
+        if threshold is not None and (isinstance(threshold, bool)
+                                      or not isinstance(threshold, numbers.Real)):
+            raise TypeError(f"Loss(threshold=...) should be a number or None, got {threshold!r}")
+        if not isinstance(one_hot, bool):
+            raise TypeError(f"Loss(one_hot=...) should be True or False, got {one_hot!r}")
+        self.function = function
+        self.threshold = None if threshold is None else float(threshold)
+        self.one_hot = one_hot
+        functools.update_wrapper(self, function, updated=())  # name, docstring, signature
+
+    def __call__(self, outputs, targets) -> Value:
+        return self.function(outputs, targets)
+
+    def __repr__(self) -> str:
+        fields = [f"threshold={self.threshold!r}"] if self.threshold is not None else []
+        fields += ["one_hot=True"] if self.one_hot else []
+        name = getattr(self.function, "__name__", repr(self.function))
+        return f"nn.Loss({', '.join([name, *fields])})"
+
+    @classmethod
+    def of(cls, loss: Callable, where: str = "loss") -> Loss:
+        """`loss` as a Loss: itself, or a plain function with no threshold and no rows.
+
+        A function carrying `threshold` or `one_hot` attributes (how losses used to declare
+        them) is refused rather than silently read as having none."""
+        if isinstance(loss, Loss):
+            return loss
+        if not callable(loss):
+            raise TypeError(f"{where} should be a function of (outputs, targets) such as nn.mse, "
+                            f"got {loss!r}")
+        hung = [name for name in ("threshold", "one_hot") if hasattr(loss, name)]
+        if hung:
+            raise TypeError(
+                f"{where}: nn no longer reads attributes set on a loss function "
+                f"({', '.join(hung)}); declare them with nn.Loss(f, "
+                + ", ".join(f"{name}={getattr(loss, name)!r}" for name in hung) + ")")
+        return cls(loss)
+
+
+def _declared(*, threshold: float | None = None, one_hot: bool = False):
+    """The decorator that makes nn's own functions `Loss`es."""
+    return functools.partial(Loss, threshold=threshold, one_hot=one_hot)
 
 
 def _flat(items, what: str) -> list:
@@ -62,12 +135,11 @@ def _mean(terms: list[Value]) -> Value:
     return autograd.sum(terms) / len(terms)
 
 
+@_declared(threshold=0.5)
 def mse(outputs, targets) -> Value:
     """Mean squared error, mean((target - output)²) over every output: the seeds' formula."""
     return _mean([(out - want) ** 2 for out, want in _pairs(outputs, targets, "mse")])
 
-
-mse.threshold = 0.5
 
 
 def _softplus(z: Value) -> Value:
@@ -92,25 +164,26 @@ def _unit(y, name: str) -> None:
         raise ValueError(f"{name}() needs targets in [0, 1], got {y}")
 
 
+@_declared(threshold=0.5)
 def binary_cross_entropy(outputs, targets) -> Value:
     """-mean(y·log p + (1 - y)·log(1 - p)) for probabilities p (after a sigmoid), y in [0, 1].
 
     A p outside [0, 1] (a raw score) is a ValueError: its loss would be meaningless, even
-    negative. (A traced function's placeholder is not read: its number is not known yet.)
+    negative. (A traced function's input is not read: its number is not known yet.)
     """
+    traced = autograd.is_tracing()
     terms = []
     for p, y in _pairs(outputs, targets, "binary_cross_entropy"):
         _unit(y, "binary_cross_entropy")
-        if not isinstance(p, Placeholder) and not 0.0 <= p.data <= 1.0:
+        if not (traced and p.is_leaf) and not 0.0 <= p.data <= 1.0:
             raise ValueError(f"binary_cross_entropy() needs probabilities in [0, 1] (apply "
                              f"sigmoid, or use binary_cross_entropy_with_logits), got {p.data!r}")
         terms.append(-(y * _log(p) + (1.0 - y) * _log(1 - p)))  # both clamped: never 0·inf
     return _mean(terms)
 
 
-binary_cross_entropy.threshold = 0.5
 
-
+@_declared(threshold=0.0)
 def binary_cross_entropy_with_logits(outputs, targets) -> Value:
     """binary_cross_entropy(sigmoid(z), y) computed stably from scores z: softplus(z) - y·z.
 
@@ -123,9 +196,8 @@ def binary_cross_entropy_with_logits(outputs, targets) -> Value:
     return _mean(terms)
 
 
-binary_cross_entropy_with_logits.threshold = 0.0
 
-
+@_declared(threshold=0.0)
 def hinge(outputs, targets) -> Value:
     """Max-margin loss mean(relu(1 - y·score)) for labels y in {-1, +1} (micrograd's moons)."""
     terms = []
@@ -135,8 +207,6 @@ def hinge(outputs, targets) -> Value:
         terms.append((1 - y * score).relu())
     return _mean(terms)
 
-
-hinge.threshold = 0.0
 
 
 def _scores(scores, who: str) -> list[Value]:
@@ -174,6 +244,7 @@ def softmax(scores: Sequence[Value]) -> list[Value]:
     return [e / total for e in exps]
 
 
+@_declared(one_hot=True)
 def cross_entropy(outputs, labels) -> Value:
     """Softmax cross-entropy: mean(logsumexp(s) - s[label]) over the samples.
 
@@ -220,8 +291,6 @@ def _probabilities(row: Sequence, classes: int) -> list:
                          f"to 1, e.g. one-hot), got {row!r}")
     return list(row)
 
-
-cross_entropy.one_hot = True  # nn.fit(compiled=True) gives it one-hot rows for int labels
 
 
 def l2(parameters: Iterable[Value], alpha: float) -> Value:

@@ -24,10 +24,12 @@ Names of nodes. Modules label the nodes they make after their scope and role
 number comes from instead of `v135`.
 
 Saving is JSON, never pickle: a file holds names and numbers and cannot run code when loaded.
-Writing goes to a temporary file that then replaces the old one (`os.replace`), so a crash in
-the middle never leaves a half-written model. Loading checks the whole file before touching
-the model: a damaged or foreign file (not JSON, nested too deeply, a number that is not finite
-or does not fit a float) raises a ValueError naming the file and leaves the model as it was.
+Writing is `autograd.files.write_atomically`: a crash (even kill -9) in the middle leaves the
+old file or the new one whole, never a half-written model nor, after the next save, a stray
+temporary file; a file keeps its mode and owner, and a symbolic link stays a link to the file
+it names. Loading checks the whole file before touching the model: a damaged or foreign file
+(not JSON, nested too deeply, a number that is not finite or does not fit a float) raises a
+ValueError naming the file and leaves the model as it was.
 """
 from __future__ import annotations
 
@@ -36,7 +38,6 @@ import json
 import math
 import numbers
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -44,6 +45,7 @@ import numpy as np
 
 import autograd
 from autograd import Scope, Value
+from autograd.files import write_atomically
 from autograd.modes import current_scope
 from autograd.modes import is_grad_enabled as _grad_enabled
 
@@ -229,8 +231,12 @@ class Module:
             value.data = checked[name]
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the parameters to `path` as JSON, atomically; returns the path."""
-        path = Path(path)
+        """Write the parameters to `path` as JSON, atomically (see `write_atomically`: the old
+        file or the new one whole, its mode, owner and symbolic links kept); returns the path.
+
+        An empty path, a folder, a missing folder or a file we may not write is an error that
+        names `path`; the old file is then unchanged.
+        """
         state = self.state_dict()
         for name, number in state.items():
             if not math.isfinite(number):
@@ -239,21 +245,7 @@ class Module:
             {"format": FORMAT, "version": VERSION, "model": repr(self), "parameters": state},
             indent=1,
         )
-        handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                # mkstemp makes the file private (0600); give it the mode open() would give
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(temporary, 0o666 & ~umask)
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomically(path, text)
 
     def load(self, path: str | os.PathLike) -> None:
         """Read parameters saved by `save`; a damaged or foreign file leaves the model unchanged."""

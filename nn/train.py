@@ -6,12 +6,19 @@ stderr is a terminal, unless `progress=` says otherwise). It returns the history
 epoch, so curves can be drawn afterwards. Evaluation runs under `autograd.no_grad()`: no graph
 is built.
 
-`fit(compiled=True)` traces the model *and the loss* of one sample (the target becomes a
-placeholder too; int labels become one-hot rows for `cross_entropy`) and runs forward and
-backward for each batch with numpy (`autograd.compile`); the parameters stay Values whose
-`.grad` holds the batch's mean gradient, so the optimizers are the same. A loss that cannot be
-traced (a Python decision on a target's number) falls back, with a warning, to the model
-compiled and the loss on Values.
+How one step runs is a strategy, chosen once per call; `fit` itself only loops over epochs and
+batches and keeps the history:
+
+- `_OnValues`: the model's outputs as Values, the loss (and the penalty) on them, one backward
+  pass, the optimizer's step. The model runs eagerly (`compiled=False`), or compiled
+  (`Program.as_values`: its outputs become leaf Values whose gradients the program pulls back
+  into the parameters) when a loss cannot be traced.
+- `_Compiled` (`compiled=True`): the model *and the loss* of one sample traced together (the
+  target becomes a placeholder too; a loss with `one_hot` gets int labels as one-hot rows)
+  and run forward and backward for each batch with numpy (`autograd.compile`); the
+  parameters stay Values whose `.grad` holds the batch's mean gradient, so the optimizers are
+  the same. A loss that cannot be traced (a Python decision on a target's number) falls back,
+  with a warning, to `_OnValues` with the model compiled.
 """
 from __future__ import annotations
 
@@ -30,11 +37,11 @@ from autograd import Value
 
 from .data import batches
 from .init import generator
+from .losses import Loss
 from .module import Module
 from .optim import Optimizer
 from .shapes import positive_int
 
-Loss = Callable[..., Value]
 
 
 def _number(x) -> float:
@@ -48,19 +55,16 @@ def _row(x) -> list | None:
     return list(x) if isinstance(x, (list, tuple)) else None
 
 
-def _threshold(threshold: float | None, loss: Loss | None, targets: list) -> float:
+def _threshold(threshold: float | None, loss: Callable | None, targets: list) -> float:
     """Where one output per sample turns positive: `threshold` if given, else the loss's
-    (`loss.threshold`), else read from the targets: labels -1/+1 mean scores (0.0), anything
+    (`Loss.threshold`), else read from the targets: labels -1/+1 mean scores (0.0), anything
     else probabilities (0.5)."""
     if threshold is not None:
         if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
             raise TypeError(f"threshold should be a number, got {threshold!r}")
         return float(threshold)
-    if loss is not None:
-        if not callable(loss):
-            raise TypeError(f"loss should be a function such as nn.hinge, got {loss!r}")
-        if hasattr(loss, "threshold"):
-            return loss.threshold
+    if loss is not None and Loss.of(loss).threshold is not None:
+        return Loss.of(loss).threshold
     singles = []
     for want in targets:
         row = _row(want)
@@ -97,7 +101,7 @@ def _right(out, want, threshold: float) -> bool:
 
 
 def accuracy(outputs: Sequence, targets: Sequence, threshold: float | None = None, *,
-             loss: Loss | None = None) -> float:
+             loss: Callable | None = None) -> float:
     """The fraction of samples whose output picks the target's class.
 
     Several outputs per sample: the largest one is the class; the target is an int label in
@@ -128,7 +132,7 @@ def predict(model: Callable, X) -> np.ndarray:
     return np.array([[o.data for o in out] if isinstance(out, list) else out.data for out in outs])
 
 
-def evaluate(model: Callable, X, y, loss: Loss, threshold: float | None = None) -> dict[str, float]:
+def evaluate(model: Callable, X, y, loss: Callable, threshold: float | None = None) -> dict[str, float]:
     """{"loss": ..., "accuracy": ...} on (X, y), without building a graph."""
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if len(X) != len(y):
@@ -143,7 +147,7 @@ def fit(
     model: Callable,
     X,
     y,
-    loss: Loss,
+    loss: Callable,
     optimizer: Optimizer,
     epochs: int = 1,
     batch_size: int | None = None,
@@ -161,6 +165,7 @@ def fit(
 
     Each step: outputs for a batch, `loss(outputs, targets)` (+ `penalty()`, e.g.
     `lambda: nn.l2(model.parameters(), 1e-4)`), zero_grad, backward, `optimizer.step()`.
+    `loss` is an `nn.Loss` (every nn loss is one) or any function of (outputs, targets).
     `batch_size=None` uses the whole set per step; batches are shuffled with `seed`.
     X holds the samples along its first axis: rows of features for an MLP, or any nested
     sample the model takes (a `steps x features` sequence for an `nn.RNN`, an image).
@@ -171,16 +176,8 @@ def fit(
     by batch with numpy (validation too); the penalty still runs on Values. Same results as
     eager training (to rounding), much faster.
     """
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
-    if X.ndim < 2 or y.ndim == 0 or len(X) != len(y):
-        raise ValueError(f"fit() needs X with the samples along the first axis, such as (samples, "
-                         f"features) or (samples, steps, features), and one target per sample, "
-                         f"got X of shape {X.shape} and {len(y) if y.ndim else 'no'} targets")
-    if not len(X):
-        raise ValueError(f"fit() needs at least one sample, got X of shape {X.shape}")
-    if not callable(loss):
-        raise TypeError(f"fit(): loss should be a function of (outputs, targets) such as "
-                        f"nn.mse, got {loss!r}")
+    X, y = _training_set(X, y)
+    loss = Loss.of(loss, "fit(): loss")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit() needs an nn optimizer (SGD, Adam), got {optimizer!r}")
     if isinstance(model, Module):
@@ -190,40 +187,18 @@ def fit(
     if validation is not None:
         validation = _validation_set(validation, X)
     threshold = _threshold(threshold, loss, y.tolist())
+    run = _strategy(model, loss, threshold, optimizer, penalty, X, y, compiled)
     rng = generator(seed)
     steps = epochs * math.ceil(len(X) / min(batch_size, len(X)))
     show = sys.stderr.isatty() if progress is None else bool(progress)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
-    whole = _CompiledLoss(model, loss, X, y) if compiled else None
-    program = autograd.compile(model, X[0]) if whole is not None and whole.program is None else None
-    targets_of = (lambda labels: labels) if whole is None or whole.program is None else whole.targets
     with tqdm(total=steps, disable=not show, unit="step", leave=False) as bar:
         for epoch in range(epochs):
             start, total, right, seen = time.perf_counter(), 0.0, 0.0, 0
-            for Xb, yb in batches(X, targets_of(y), batch_size, shuffle=shuffle, seed=rng):
-                targets = yb.tolist()
-                optimizer.zero_grad()
-                if whole is not None and whole.program is not None:
-                    number, outs = whole.train_step(Xb, yb)
-                    if penalty is not None:
-                        extra = penalty()
-                        extra.backward()
-                        number += extra.data
-                else:
-                    if program is None:
-                        outs = [model(x) for x in Xb]
-                    else:
-                        outs, pull_back = program.as_values(Xb)
-                    value = loss(outs, targets)
-                    if penalty is not None:
-                        value = value + penalty()
-                    value.backward()
-                    if program is not None:
-                        pull_back()  # the model's share of the gradient, into its parameters
-                    number = value.data
-                optimizer.step()
+            for Xb, yb in batches(X, run.targets, batch_size, shuffle=shuffle, seed=rng):
+                number, correct = run.step(Xb, yb)
                 total += number * len(Xb)
-                right += accuracy(outs, targets, threshold) * len(Xb)
+                right += correct * len(Xb)
                 seen += len(Xb)
                 bar.update()
                 bar.set_postfix(epoch=epoch + 1, loss=f"{total / seen:.4f}", acc=f"{right / seen:.3f}")
@@ -231,15 +206,24 @@ def fit(
             history["accuracy"].append(right / seen)
             history["seconds"].append(time.perf_counter() - start)
             if validation is not None:
-                if whole is not None and whole.program is not None:
-                    scores = whole.evaluate(*validation, threshold)
-                else:
-                    scores = evaluate(model, *validation, loss, threshold)
+                scores = run.evaluate(*validation)
                 history.setdefault("val_loss", []).append(scores["loss"])
                 history.setdefault("val_accuracy", []).append(scores["accuracy"])
             if on_epoch is not None:
                 on_epoch(epoch, history)
     return history
+
+
+def _training_set(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """X and y as arrays, checked: samples along X's first axis, one target per sample."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if X.ndim < 2 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(f"fit() needs X with the samples along the first axis, such as (samples, "
+                         f"features) or (samples, steps, features), and one target per sample, "
+                         f"got X of shape {X.shape} and {len(y) if y.ndim else 'no'} targets")
+    if not len(X):
+        raise ValueError(f"fit() needs at least one sample, got X of shape {X.shape}")
+    return X, y
 
 
 def _check_optimizer_trains(model: Module, optimizer: Optimizer) -> None:
@@ -270,31 +254,81 @@ def _validation_set(validation, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return X_val, y_val
 
 
-class _CompiledLoss:
-    """The model and the loss of one sample, traced together: `loss([model(x)], [target])`
-    and the model's outputs, as one compiled program (its `program` is None when the loss
-    cannot be traced, after a warning)."""
+# ---- how one step runs -----------------------------------------------------------------------
+def _strategy(model: Callable, loss: Loss, threshold: float, optimizer: Optimizer,
+              penalty: Callable[[], Value] | None, X: np.ndarray, y: np.ndarray,
+              compiled: bool) -> _OnValues | _Compiled:
+    """The strategy for this call of `fit`: on Values, or compiled (on Values with the model
+    compiled when the loss cannot be traced, after a warning)."""
+    if not compiled:
+        return _OnValues(model, loss, threshold, optimizer, penalty, y)
+    try:
+        return _Compiled(model, loss, threshold, optimizer, penalty, X, y)
+    except autograd.TracingError as error:
+        warnings.warn(f"fit(compiled=True): the loss cannot be traced, so it runs on Values "
+                      f"(only the model is compiled): {error}", stacklevel=3)
+        return _OnValues(model, loss, threshold, optimizer, penalty, y,
+                         program=autograd.compile(model, X[0]))
 
-    def __init__(self, model: Callable, loss: Loss, X: np.ndarray, y: np.ndarray) -> None:
-        self.loss = loss
+
+class _OnValues:
+    """A step on Values: the outputs, `loss` (+ `penalty()`), one backward pass, the optimizer's
+    step. The model runs eagerly, or as `program` (`Program.as_values`): its outputs are then
+    fresh leaf Values, whose gradients the program pulls back into the parameters."""
+
+    def __init__(self, model: Callable, loss: Loss, threshold: float, optimizer: Optimizer,
+                 penalty: Callable[[], Value] | None, y: np.ndarray,
+                 program: autograd.Program | None = None) -> None:
+        self.model, self.loss, self.threshold = model, loss, threshold
+        self.optimizer, self.penalty, self.program = optimizer, penalty, program
+        self.targets = y
+        """The targets as batches hand them to `step`."""
+
+    def step(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
+        """Train on one batch: (its loss, its accuracy)."""
+        targets = yb.tolist()
+        self.optimizer.zero_grad()
+        if self.program is None:
+            outs, pull_back = [self.model(x) for x in Xb], None
+        else:
+            outs, pull_back = self.program.as_values(Xb)
+        value = self.loss(outs, targets)
+        if self.penalty is not None:
+            value = value + self.penalty()
+        value.backward()
+        if pull_back is not None:
+            pull_back()  # the model's share of the gradient, into its parameters
+        self.optimizer.step()
+        return value.data, accuracy(outs, targets, self.threshold)
+
+    def evaluate(self, X, y) -> dict[str, float]:
+        """{"loss": ..., "accuracy": ...} on (X, y), without building a graph."""
+        return evaluate(self.model, X, y, self.loss, self.threshold)
+
+
+class _Compiled:
+    """A step compiled whole: the model and the loss of one sample, traced together as
+    `[loss([model(x)], [target]), *outputs]`, give the batch's losses and outputs and the mean
+    loss's gradient, added into the parameters' `.grad`; the penalty runs on Values. Raises
+    `TracingError` when the loss cannot be traced."""
+
+    def __init__(self, model: Callable, loss: Loss, threshold: float, optimizer: Optimizer,
+                 penalty: Callable[[], Value] | None, X: np.ndarray, y: np.ndarray) -> None:
+        self.loss, self.threshold, self.optimizer, self.penalty = loss, threshold, optimizer, penalty
         with autograd.no_grad():
             first = model(X[0])
         self.outputs = len(first) if isinstance(first, list) else 1
-        self.one_hot = getattr(loss, "one_hot", False) and np.asarray(y).ndim == 1
+        self.one_hot = loss.one_hot and np.asarray(y).ndim == 1
         self.check(y)
-        targets = self.targets(y)
+        self.targets = self.as_traced(y)
+        """The targets as batches hand them to `step`: as the traced loss takes them."""
 
         def sample(x, target):
             out = model(x)
             return [loss([out], [target]), *(out if isinstance(out, list) else [out])]
 
         sample.__name__ = f"{getattr(loss, '__name__', 'loss')} of {type(model).__name__}"
-        try:
-            self.program: autograd.Program | None = autograd.compile(sample, X[0], targets[0])
-        except autograd.TracingError as error:
-            warnings.warn(f"fit(compiled=True): the loss cannot be traced, so it runs on Values "
-                          f"(only the model is compiled): {error}", stacklevel=3)
-            self.program = None
+        self.program = autograd.compile(sample, X[0], self.targets[0])
 
     def check(self, y) -> None:
         """The loss's own checks of the targets (labels ±1, class numbers in range, ...), run
@@ -304,28 +338,34 @@ class _CompiledLoss:
         with autograd.no_grad():
             self.loss(outs, np.asarray(y).tolist())
 
-    def targets(self, y) -> np.ndarray:
+    def as_traced(self, y) -> np.ndarray:
         """The targets as the traced loss takes them: int labels as one-hot rows if it wants."""
         y = np.asarray(y)
         if self.one_hot:
             return np.eye(self.outputs)[y.astype(int)]
         return y.astype(float)
 
-    def train_step(self, Xb: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
-        """Forward and backward for a batch: the mean loss's gradient added into the
-        parameters' `.grad`; returns the mean loss and the outputs (one row per sample)."""
-        outputs, pullback = self.program.vjp(Xb, targets)
+    def step(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
+        """Train on one batch: (its loss, its accuracy)."""
+        self.optimizer.zero_grad()
+        outputs, pullback = self.program.vjp(Xb, yb)
         seeds = np.zeros_like(outputs)
         seeds[:, 0] = 1.0 / len(Xb)
         self.program.accumulate(pullback(seeds))
-        return math.fsum(outputs[:, 0].tolist()) / len(Xb), outputs[:, 1:]
+        number = math.fsum(outputs[:, 0].tolist()) / len(Xb)
+        if self.penalty is not None:
+            extra = self.penalty()
+            extra.backward()
+            number += extra.data
+        self.optimizer.step()
+        return number, accuracy(outputs[:, 1:], yb.tolist(), self.threshold)
 
-    def evaluate(self, X, y, threshold: float) -> dict[str, float]:
+    def evaluate(self, X, y) -> dict[str, float]:
         """{"loss": ..., "accuracy": ...} on (X, y), run compiled (as `evaluate` does eagerly)."""
         X, y = np.asarray(X, dtype=float), np.asarray(y)
         if len(X) != len(y):
             raise ValueError(f"evaluate() got {len(X)} samples but {len(y)} targets")
         self.check(y)
-        outputs = self.program(X, self.targets(y))
+        outputs = self.program(X, self.as_traced(y))
         return {"loss": math.fsum(outputs[:, 0].tolist()) / len(X),
-                "accuracy": accuracy(outputs[:, 1:], y, threshold)}
+                "accuracy": accuracy(outputs[:, 1:], y, self.threshold)}

@@ -258,6 +258,49 @@ def test_reading_a_placeholder_number_is_refused():
         autograd.compile(lambda s, y: autograd.sum(s) * w - s[y], [1.0, 2.0], 1)
 
 
+def test_the_engine_reads_inputs_on_every_path_that_makes_a_node():
+    """The guard refuses every reader of a placeholder's .data; the engine reads around it where
+    it makes a node: methods, operators on either side, powers, n-ary ops and autograd.<fn>."""
+    w = Value(0.5, "w")
+
+    def f(x, y):
+        parts = [x.tanh(), autograd.relu(y), -x, abs(y), x * y, 2.0 - x, y / 4.0, x ** 2, 2.0 ** y,
+                 autograd.max([x, y]), autograd.sum([x, y, 1.0]), autograd.dot([x, y], [y, x], x)]
+        return autograd.dot([w] * len(parts), parts)
+
+    X, Y = np.array([0.3, -1.2, 2.0]), np.array([-0.7, 0.4, 2.0])
+    want = 0.5 * (np.tanh(X) + np.maximum(Y, 0) - X + np.abs(Y) + X * Y + 2 - X + Y / 4 + X ** 2
+                  + 2.0 ** Y + np.maximum(X, Y) + X + Y + 1 + 2 * X * Y + X)
+    close(autograd.compile(f, 0.1, 0.2)(X, Y), want)
+
+
+def test_is_tracing_is_true_only_while_tracing_and_inputs_print_as_values():
+    w, seen, shown = Value(2.0, "w"), [], []
+
+    def f(x):
+        seen.append(autograd.is_tracing())
+        shown.append(repr(x))  # printing is not deciding: allowed
+        return w * x
+
+    assert not autograd.is_tracing()
+    autograd.compile(f, 1.5)
+    assert seen and all(seen) and shown[0] == "Value(data=1.5, grad=None, label='x')"
+    assert not autograd.is_tracing()
+    with pytest.raises(ZeroDivisionError):
+        autograd.compile(lambda x: 1 / 0, 1.0)
+    assert not autograd.is_tracing()  # restored when the traced function raises
+    with autograd.detect_anomaly(), pytest.raises(FloatingPointError, match=r"'x'=0\.0"):
+        autograd.compile(lambda x: w * x.log(), 0.0)  # the message reads the input
+
+
+def test_docstring_examples_of_compile_and_tracing_run():
+    import doctest
+
+    for module in (autograd.compiler, autograd.tracing):
+        failures, tried = doctest.testmod(module)
+        assert tried > 0 and failures == 0, module.__name__
+
+
 def test_a_decision_on_an_intermediate_is_found_by_the_check():
     w = Value(1.0)
 

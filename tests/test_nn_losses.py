@@ -250,3 +250,49 @@ def test_l2_and_cross_entropy_refuse_misuse_clearly():
         nn.cross_entropy([values([1, 2, 3])], [True])
     with pytest.raises(TypeError, match=r"got False \(bool\)"):
         nn.cross_entropy([values([1, 2])], np.array([False]))
+
+
+# ---- the Loss type: a function and what training reads about it --------------------------------
+def test_every_nn_loss_is_a_loss_that_says_how_its_outputs_read():
+    expected = {"mse": (0.5, False), "binary_cross_entropy": (0.5, False),
+                "binary_cross_entropy_with_logits": (0.0, False), "hinge": (0.0, False),
+                "cross_entropy": (None, True)}
+    for name, (threshold, one_hot) in expected.items():
+        loss = getattr(nn, name)
+        assert isinstance(loss, nn.Loss)
+        assert (loss.threshold, loss.one_hot) == (threshold, one_hot), name
+        assert loss.__name__ == name and loss.__doc__.strip()
+    # called like the function it holds
+    outs = values([0.5, -0.25])
+    assert nn.hinge(outs, [1, -1]).data == nn.hinge.function(outs, [1, -1]).data == 0.625
+
+
+def test_a_plain_function_is_a_loss_with_nothing_declared():
+    def halved(outputs, targets):
+        return nn.mse(outputs, targets) * 0.5
+
+    loss = nn.Loss.of(halved)
+    assert (loss.threshold, loss.one_hot, loss.function) == (None, False, halved)
+    assert nn.Loss.of(nn.hinge) is nn.hinge
+    declared = nn.Loss(halved, threshold=0.0)
+    assert repr(declared) == "nn.Loss(halved, threshold=0.0)"
+    assert nn.Loss(nn.mse, threshold=0.0).function is nn.mse.function  # other fields, same function
+    scores = values([0.3, -0.3])
+    assert nn.accuracy(scores, [1, 0], loss=declared) == 1.0  # above 0 is positive
+    assert nn.accuracy(scores, [1, 0], loss=halved) == 0.5  # read from 0/1 targets: above 0.5
+
+
+def test_loss_refuses_misuse_and_attributes_hung_on_functions():
+    def old_style(outputs, targets):
+        return nn.hinge(outputs, targets)
+
+    old_style.threshold = 0.0  # how losses used to talk to training: refused, not ignored
+    with pytest.raises(TypeError, match=r"no longer reads attributes .*\(threshold\).*"
+                                        r"nn\.Loss\(f, threshold=0\.0\)"):
+        nn.Loss.of(old_style)
+    with pytest.raises(TypeError, match="needs a function of"):
+        nn.Loss("mse")
+    with pytest.raises(TypeError, match="threshold=...\\) should be a number or None, got '0'"):
+        nn.Loss(old_style, threshold="0")
+    with pytest.raises(TypeError, match="one_hot=...\\) should be True or False, got 1"):
+        nn.Loss(old_style, one_hot=1)

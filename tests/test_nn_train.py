@@ -1,9 +1,11 @@
 """fit, evaluate, predict and accuracy."""
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import autograd
 import nn
 from autograd import Value
 
@@ -242,3 +244,43 @@ def test_digits_demo_reaches_its_test_accuracy_at_full_size(tmp_path):
     result = digits.run(out=tmp_path, verbose=False)
     assert (result["train_size"], result["test_size"]) == (1437, 360)
     assert result["test_accuracy"] >= 0.97
+
+
+def test_fit_takes_plain_function_losses_and_declared_ones():
+    X, y = nn.make_moons(30, noise=0.1, seed=3)
+
+    def margin(outputs, targets):  # a plain function: no threshold, traceable
+        return autograd.sum([(1 - t * o).relu() for o, t in zip(outputs, targets)]) / len(outputs)
+
+    runs = []
+    for loss in (margin, nn.Loss(margin, threshold=0.0), nn.hinge):
+        for compiled in (False, True):
+            model = nn.MLP(2, [4, 1], seed=2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # traces whole: no fallback warning
+                history = nn.fit(model, X, 2 * y - 1, loss, nn.SGD(model.parameters(), lr=0.2),
+                                 epochs=2, batch_size=10, progress=False, compiled=compiled)
+            runs.append((loss, history))
+    # labels -1/+1 read from the targets give the same threshold as declaring it
+    for _, history in runs[1:]:
+        assert history["loss"] == pytest.approx(runs[0][1]["loss"], abs=1e-12)
+        assert history["accuracy"] == runs[0][1]["accuracy"]
+    old_style = lambda outputs, targets: nn.hinge(outputs, targets)  # noqa: E731
+    old_style.threshold = 0.0
+    model = nn.MLP(2, [4, 1], seed=2)
+    with pytest.raises(TypeError, match=r"fit\(\): loss: nn no longer reads attributes"):
+        nn.fit(model, X, 2 * y - 1, old_style, nn.SGD(model.parameters(), lr=0.2), progress=False)
+
+
+def test_fit_compiled_gives_one_hot_rows_to_a_loss_that_declares_them():
+    X = np.random.default_rng(0).uniform(-1, 1, (24, 3))
+    y = np.random.default_rng(1).integers(0, 3, 24)
+    doubled = nn.Loss(lambda outputs, labels: nn.cross_entropy(outputs, labels) * 2, one_hot=True)
+    runs = []
+    for compiled in (False, True):  # compiled: traced with one-hot rows, a label cannot be traced
+        model = nn.MLP(3, [5, 3], seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            runs.append(nn.fit(model, X, y, doubled, nn.Adam(model.parameters(), lr=0.05),
+                               epochs=2, batch_size=8, progress=False, compiled=compiled)["loss"])
+    assert runs[1] == pytest.approx(runs[0], abs=1e-12)
