@@ -46,8 +46,6 @@ import numpy as np
 import autograd
 from autograd import Scope, Value
 from autograd.files import write_atomically
-from autograd.modes import current_scope
-from autograd.modes import is_grad_enabled as _grad_enabled
 
 FORMAT = "glassgrad.state_dict"
 VERSION = 1
@@ -67,12 +65,12 @@ def name_outputs(outputs: Any, role: str) -> Any:
     `conv1.out.3.4.5`. Returns `outputs`. Under `no_grad()` nothing is labelled (evaluation
     makes constants nobody looks at)."""
     if isinstance(outputs, Value):  # the common case, kept short: a neuron names two nodes
-        if _grad_enabled():
-            here = current_scope()
+        if autograd.is_grad_enabled():
+            here = autograd.current_scope()
             outputs.label = role if here is None else f"{here.path}.{role}"
         return outputs
-    if _grad_enabled():
-        here = current_scope()
+    if autograd.is_grad_enabled():
+        here = autograd.current_scope()
         _label_nested(outputs, role if here is None else f"{here.path}.{role}")
     return outputs
 
@@ -113,7 +111,7 @@ class Module:
             @functools.wraps(call)
             def __call__(self, *args: Any, **kw: Any) -> Any:
                 scope = self._scope
-                if scope is None or current_scope() != scope.parent:
+                if scope is None or autograd.current_scope() != scope.parent:
                     return call(self, *args, **kw)  # in its scope already, or called elsewhere
                 with autograd.scope(scope.name, kind=scope.kind):
                     return call(self, *args, **kw)

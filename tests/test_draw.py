@@ -406,7 +406,7 @@ def test_edge_labels_use_the_op_tables_input_names():
     w = [Value(1.0, "w1"), Value(2.0, "w2")]
     out = autograd.dot(w, [x, y], Value(0.5, "b"))
     edges = re.findall(r"(v\d+) -> op5 \[label=(\w+)", draw(out).source)
-    assert edges == [("v0", "w1"), ("v1", "w2"), ("v2", "x1"), ("v3", "x2"), ("v4", "b")]
+    assert edges == [("v0", "w0"), ("v1", "w1"), ("v2", "x0"), ("v3", "x1"), ("v4", "b")]
     # Where the order does not matter (a + b, a * b) the edges carry no label.
     assert "label=a" not in draw(x * y + x).source
 

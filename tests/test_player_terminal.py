@@ -38,9 +38,9 @@ def test_through_a_pipe_every_step_is_printed():
         assert f"step {k} / 8" in out
     assert "step 9 / 8" not in out
     grads = expected_grads()
-    assert f"(x.grad: 0 → {short(grads['x'])})" in out
-    assert f"(w.grad: 0 → {short(grads['w'])})" in out
-    assert "∂v5/∂v4 += ∂v5/∂v5 · ∂v5/∂v4 = 1 · (1 - tanh(a)²)" in out
+    assert f"(so far: not computed → {short(grads['x'])})" in out
+    assert f"(so far: not computed → {short(grads['w'])})" in out
+    assert "∂v5/∂v4 += ∂v5/∂v5 · ∂v5/∂v4 = 1 · (1 - tanh(v4)²) = 1 · (1 - 0.707107²)" in out
     assert "not computed" not in run.stderr and run.stderr == ""
 
 
@@ -77,7 +77,7 @@ def test_keys_next_back_jump_end_and_quit_in_a_pseudo_terminal():
     child.expect("step 1 / 8")
     child.send("7\r")  # jump to step 7: backward through x * w
     child.expect("step 7 / 8")
-    child.expect(f"x.grad: 0 → {short(expected_grads()['x'])}")
+    child.expect(f"not computed → {short(expected_grads()['x'])}")
     child.send("e")
     child.expect("step 8 / 8")
     child.expect("done: every gradient is computed")
@@ -103,7 +103,7 @@ def test_the_screen_highlights_the_current_node_and_fits_a_large_graph():
     text = console.export_text()
     assert f"step {k} / {len(walk) - 1}" in text
     assert "more)" in text  # rows that do not fit are summarised, not dropped silently
-    assert "0 → 1" in text
+    assert "— → 1" in text  # the "this step" column: not computed, then 1
 
 
 def test_misuse_is_a_clear_error():

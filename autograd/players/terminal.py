@@ -21,7 +21,6 @@ import unicodedata
 from contextlib import contextmanager
 from typing import IO, Callable, Iterator
 
-from ..graph import topological_order
 from ..steps import Steps, fmt
 from ..value import Value
 from . import as_steps
@@ -166,7 +165,6 @@ def table(walk: Steps, k: int, rows: int | None, width: int | None = None):
                      no_wrap=True, overflow="ellipsis", width=size, ratio=ratio, min_width=4)
     parents = set(walk.nodes[s.node].parents) if s.node is not None else set()
     shown = _visible(walk, k, rows, changed, parents)
-    modules = _modules(walk)
     previous = -1
     for i in shown:
         if i != previous + 1:
@@ -184,7 +182,7 @@ def table(walk: Steps, k: int, rows: int | None, width: int | None = None):
                  else "cyan" if i in parents else "")
         computed_as = node.expression or node.kind
         name = _plain(node.name) if node.label or node.kind == "constant" else _plain(
-            modules[i] or "")
+            node.module)
         if not (node.label or node.kind == "constant"):
             name.stylize("dim")
         cells = [node.id, name, _plain(computed_as), fmt(state.data[i]), grad, note]
@@ -193,11 +191,6 @@ def table(walk: Steps, k: int, rows: int | None, width: int | None = None):
         t.add_row(*["…", f"({len(walk.nodes) - 1 - previous} more)", "", "", "", ""][
             :len(columns)], style="dim")
     return t
-
-
-def _modules(walk: Steps) -> list[str | None]:
-    """The scope path each node was made in (None outside every scope)."""
-    return [None if v.scope is None else v.scope.path for v in topological_order(walk.root)]
 
 
 def _visible(walk: Steps, k: int, rows: int | None, changed: dict, parents: set) -> list[int]:
