@@ -223,7 +223,7 @@ def test_back_forward_and_slider_agree_with_the_recorded_steps(open_page, tmp_pa
     t = math.tanh(2.0 * -3.0 + 6.8813735870195432)
     mul = next(s for s in walk if s.kind == "backward")
     assert mul.terms[0].local == 2.0 and mul.terms[1].local == t  # d(u*x)/du = x, d/dx = u
-    assert f"(x.grad: 0 → {short(t)})" in mul.lines[3]
+    assert f"(so far: not computed → {short(t)})" in mul.lines[3]
 
 
 def test_the_current_node_is_highlighted_in_the_drawing(open_page, tmp_path):
@@ -269,17 +269,16 @@ def test_grad_cells_are_coloured_by_sign_as_the_steps_fill_them(open_page, tmp_p
     u = z * 2.0
     a.label, t.label, u.label = "a", "t", "u"
     out = -t + u.relu()  # ∂/∂t = -1, ∂/∂a = -tanh'(a) < 0, ∂/∂u = relu'(-2) = 0
-    out.backward()  # drawn after backward(): no grad cell is drawn "not computed"
-    walk = autograd.backprop_steps(out)  # a second pass: the leaves add to what they hold
+    out.backward()  # looked at after backward(): the leaves hold grads, which the steps set aside
+    walk = autograd.backprop_steps(out)
     page = open_page(autograd.player(walk).save(tmp_path / "p.html"))
     ids = {v.label: f"v{i}" for i, v in enumerate(autograd.topological_order(out)) if v.label}
     inner = ["a", "t", "u"]
     start = fills(page)
-    assert [start[ids[n]] for n in inner] == [NOT_COMPUTED] * 3  # not computed at step 0
-    assert [hue(start[ids[n]]) for n in "xw"] == ["blue", "red"]  # held: w.grad < 0 < x.grad
+    assert [start[ids[n]] for n in inner + ["x", "w"]] == [NOT_COMPUTED] * 5  # not computed
     assert w.grad < 0 < x.grad  # -tanh'(a)·w and -tanh'(a)·x, by the engine
-    slide_to(page, walk.first_backward)  # the seed: every other grad starts at 0
-    assert [hue(fills(page)[ids[n]]) for n in inner] == ["white"] * 3
+    slide_to(page, walk.first_backward)  # the seed: only the output's grad, 1
+    assert [fills(page)[ids[n]] for n in inner] == [NOT_COMPUTED] * 3
     page.page.click("#player-end")
     end = fills(page)
     assert a.grad < 0 and t.grad == -1 and u.grad == 0  # (the signs, by the engine)
@@ -688,3 +687,68 @@ def test_the_page_size_and_build_time_stay_small(moons_page):
     _, loss = moons_page
     text = autograd.player(loss).html()
     assert len(text.encode("utf-8")) < 700_000
+
+
+# ---- honest numbers ------------------------------------------------------------------------
+def alice_loss():
+    """Seed 001's network for Alice: all weights 1, biases 0, x = (-2, -1), y = 1, MSE."""
+    x = [-2.0, -1.0]
+    w, b, out = [], [], []
+    for n, (name, inputs) in enumerate([("h1", x), ("h2", x), ("o1", None)]):
+        with autograd.scope(name, kind="neuron"):  # as nn builds a neuron
+            w += [Value(1.0, f"w{2 * n + 1}"), Value(1.0, f"w{2 * n + 2}")]
+            b.append(Value(0.0, f"b{n + 1}"))
+            out.append(autograd.dot(w[-2:], inputs or out[:2], b[-1]).sigmoid())
+    loss = (1.0 - out[-1]) ** 2
+    loss.label = "L"
+    return loss, w[0]
+
+
+PAGE_TEXT = """() => [document.getElementById('player-lines').innerText,
+  document.getElementById('player-rows').innerText,
+  document.getElementById('player-svg').textContent].join('\\n')"""
+
+
+@pytest.mark.parametrize("level", ["op", "neuron"])
+def test_alice_after_backward_never_shows_the_doubled_derivative(open_page, tmp_path, level):
+    loss, w1 = alice_loss()
+    loss.backward()  # backward, then look: micrograd's habit
+    loss.backward()  # twice, even: w1.grad holds 0.0429 now
+    sigmoid = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    h, o = sigmoid(-3.0), sigmoid(2 * sigmoid(-3.0))
+    expected = -2 * (1 - o) * o * (1 - o) * h * (1 - h) * -2.0  # the article's chain rule
+    assert w1.grad == pytest.approx(2 * expected) and short(2 * expected) == "0.0429391"
+    walk = autograd.backprop_steps(loss)
+    page = open_page(autograd.player(walk).save(tmp_path / "alice.html"),
+                     fragment=f"#level={level}")
+    seen = set()
+    for k in range(page.steps() + 1):
+        page.go(k)
+        text = page.page.evaluate(PAGE_TEXT)
+        assert "0.0429" not in text, k
+        seen.update(t for t in ("0.0214695", "0.02147") if t in text)
+    assert seen  # ∂L/∂w1 = 0.0214695 is shown: in the table and the steps, 0.02147 drawn
+    row = dict((n, g) for n, (_, _, g, _) in zip([n.name for n in walk.nodes], page.table()))
+    assert row["w1"] == short(expected) == "0.0214695"
+
+
+def test_a_node_the_pass_has_not_reached_never_reads_grad_0(open_page, tmp_path):
+    x, w, b = Value(0.5, "x"), Value(-1.5, "w"), Value(0.3, "b")
+    out = ((x * w + b).tanh() * x).exp()  # every true gradient is non-zero
+    out.backward()
+    order = autograd.topological_order(out)
+    assert all(v.grad != 0 for v in order)
+    walk = autograd.backprop_steps(out)
+    page = open_page(autograd.player(walk).save(tmp_path / "p.html"))
+    for k in range(page.steps() + 1):
+        page.go(k)
+        state = walk.state(k)
+        drawn = dict(page.page.eval_on_selector_all(
+            "svg g.item.value", "gs => gs.map(g => [g.id, g.querySelector('.grad')?.textContent])"))
+        for i, v in enumerate(order):
+            if not v.requires_grad:
+                continue
+            if state.grad[i] is None:
+                assert drawn[f"v{i}"] == "not computed", (k, v.label)
+                assert page.table()[i][2] == "—", (k, v.label)
+            assert drawn[f"v{i}"] != "grad 0", (k, v.label)

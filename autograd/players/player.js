@@ -531,13 +531,17 @@
     var box = viewSize();
     var x1 = b.x * zoom.s + zoom.x, y1 = b.y * zoom.s + zoom.y;
     var x2 = x1 + b.w * zoom.s, y2 = y1 + b.h * zoom.s;
-    var mx = Math.min(box.w * 0.1, Math.max(0, (box.w - (x2 - x1)) / 2));
-    var my = Math.min(box.h * 0.1, Math.max(0, (box.h - (y2 - y1)) / 2));
+    var whole = zoom.x >= 0 && zoom.y >= 0 && zoom.x + extent.w * zoom.s <= box.w &&
+      zoom.y + extent.h * zoom.s <= box.h;
+    var mx = whole ? 0 : Math.min(box.w * 0.1, Math.max(0, (box.w - (x2 - x1)) / 2));
+    var my = whole ? 0 : Math.min(box.h * 0.1, Math.max(0, (box.h - (y2 - y1)) / 2));
     if (x1 >= mx && y1 >= my && x2 <= box.w - mx && y2 <= box.h - my) return;
-    zoom.x += box.w / 2 - (x1 + x2) / 2;
-    zoom.y += box.h / 2 - (y1 + y2) / 2;
+    zoom.x = clamp(zoom.x + box.w / 2 - (x1 + x2) / 2, box.w - extent.w * zoom.s - MARGIN, MARGIN);
+    zoom.y = clamp(zoom.y + box.h / 2 - (y1 + y2) / 2, box.h - extent.h * zoom.s - MARGIN, MARGIN);
     applyView();
   }
+  // Centred, but not past the drawing's edges: no empty band where there is more to show.
+  function clamp(v, lo, hi) { return lo > hi ? (lo + hi) / 2 : Math.max(lo, Math.min(hi, v)); }
 
   // ---- the node table -------------------------------------------------------------------------
   var rows = nodes.map(function (n) {
