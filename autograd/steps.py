@@ -322,7 +322,9 @@ def _substitute(text: str, names: dict[str, str]) -> str:
     if not names:
         return text
     pattern = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
-    return re.sub(rf"(?<![\w.])(?:{pattern})(?![\w.])", lambda m: names[m.group(0)], text)
+    # ASCII word edges: "a²" is a then a superscript (which \w would count as a digit)
+    return re.sub(rf"(?<![A-Za-z0-9_.])(?:{pattern})(?![A-Za-z0-9_.])",
+                  lambda m: names[m.group(0)], text)
 
 
 def _chain_rule_line(out: str, me: str, name: str, upstream: float, written: list[str],
@@ -366,9 +368,10 @@ def fmt(x: float | None) -> str:
 
 
 def _factor(text: str) -> str:
-    """A formula as a factor: in parentheses unless it is one word or one number (`w`,
-    `(-3)`, `0.5`)."""
-    if _is_atom(text) or re.fullmatch(r"\(-[\w.+-]+\)|-?[\d.]+(e[+-]?\d+)?", text):
+    """A formula as a factor: in parentheses unless it is one word, one number or one call
+    (`w`, `(-3)`, `0.5`, `σ(z)`)."""
+    if _is_atom(text) or re.fullmatch(r"\(-[\w.+-]+\)|-?[\d.]+(e[+-]?\d+)?|[^\W\d]\w*\([^()]*\)",
+                                      text):
         return text
     return f"({text})"
 
