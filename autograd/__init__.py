@@ -23,7 +23,8 @@ from .compiler import Program, compile
 from .draw import Drawing, GraphvizNotFound, draw, node_ids
 from .functional import grad, gradients, value_and_grad
 from .graph import topological_order
-from .modes import Scope, detect_anomaly, is_grad_enabled, no_grad, paused_gc, scope
+from .modes import (Scope, current_scope, detect_anomaly, is_grad_enabled, no_grad, paused_gc,
+                    scope)
 from .ops import OPS, Op
 from .players.html import Player, player
 from .players.terminal import step
@@ -34,7 +35,7 @@ from .value import Value, backward, function_for, zero_grad
 __all__ = [
     "Value", "Op", "OPS", "backward", "zero_grad", "topological_order",
     "grad", "gradients", "value_and_grad", "no_grad", "is_grad_enabled", "detect_anomaly",
-    "scope", "Scope", "paused_gc", "gradcheck", "gradgradcheck", "GradcheckError", "backprop_steps", "Steps",
+    "scope", "Scope", "current_scope", "paused_gc", "gradcheck", "gradgradcheck", "GradcheckError", "backprop_steps", "Steps",
     "step", "player", "Player",
     "draw", "node_ids", "Drawing", "GraphvizNotFound",
     "compile", "Program", "TracingError", "is_tracing",

@@ -17,7 +17,7 @@ How an op is written, six kinds (see `Notation`):
 - `Call(arity)`: a function of `arity` inputs, `tanh(a)`, `atan2(a, b)`: `autograd.<name>(...)`
   and the method `a.<name>(...)` (`Call(1, dunder="__abs__")`: Python's `abs(x)` too);
 - `Variadic(ordered=...)`: one or more inputs that play one part, `autograd.max(values)`;
-- `WeightedSum()`: `w1·x1 + ... + wn·xn + b` as one node, `autograd.dot(weights, inputs, bias)`.
+- `WeightedSum()`: `w0·x0 + ... + wn·xn + b` as one node, `autograd.dot(weights, inputs, bias)`.
 
 The partials contract. `partials(out, *inputs)` returns d out / d input, one entry per input
 that can carry a gradient (`pow`'s constant exponent has none), where `out` is the op's own
@@ -213,7 +213,7 @@ class Variadic(Notation):
 
 @dataclass(frozen=True)
 class WeightedSum(Notation):
-    """`w1·x1 + ... + wn·xn + b` as one node (a neuron's pre-activation):
+    """`w0·x0 + ... + wn·xn + b` as one node (a neuron's pre-activation):
     `autograd.<name>(weights, inputs, bias=None)`. The inputs are laid out w_1..w_n, x_1..x_n,
     then the bias if any (`split_dot`); the op's formulas are those of a w_i, an x_i and b."""
 
@@ -221,7 +221,8 @@ class WeightedSum(Notation):
     labelled: ClassVar[bool] = True
 
     def input_names(self, count: int) -> list[str]:
-        w, x, bias = split_dot(range(1, count + 1))
+        # counted from 0, as nn names a neuron's weights (w.0, w.1, ...) and Python its lists
+        w, x, bias = split_dot(range(count))
         return [f"w{i}" for i in w] + [f"x{i - len(w)}" for i in x] + ["b"] * len(bias)
 
     def expression(self, symbol, names, elide=None) -> str:
@@ -316,12 +317,12 @@ class Op:
 
     def input_names(self, count: int) -> list[str]:
         """What the formulas call each of `count` inputs: `a`, `b` (`n` for pow's constant
-        exponent), `a1..an` for n-ary ops, `w1..wn, x1..xn, b` for a weighted sum."""
+        exponent), `a1..an` for n-ary ops, `w0..wn-1, x0..xn-1, b` for a weighted sum."""
         return self.notation.input_names(count)
 
     def expression(self, *names: str, elide: int | None = None) -> str:
         """How the op reads with its inputs named: `a * b`, `tanh(a)`, `Σ(a, b, c)`,
-        `w1·x1 + w2·x2 + b`; past `elide` inputs, n-ary ops write the middle ones as `…`."""
+        `w0·x0 + w1·x1 + b`; past `elide` inputs, n-ary ops write the middle ones as `…`."""
         return self.notation.expression(self.symbol, names, elide)
 
     def python(self, *names: str) -> str:

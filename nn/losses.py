@@ -132,7 +132,9 @@ def _pairs(outputs, targets, name: str) -> list[tuple[Value, float | Value]]:
 
 
 def _mean(terms: list[Value]) -> Value:
-    return autograd.sum(terms) / len(terms)
+    loss = autograd.sum(terms) / len(terms)
+    loss.label = "loss"  # the name drawings and players show it by
+    return loss
 
 
 @_declared(threshold=0.5)

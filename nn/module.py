@@ -8,6 +8,21 @@ gives every parameter a stable dotted name, `layers.0.neurons.3.w.2`, which beco
 module's, the same `autograd.Scope` path that the module's forward pass gives the nodes it
 makes. So a drawing can put a weight and the nodes it feeds in the same neuron box.
 
+Scopes at the root. A module that holds parameters of its own (a Neuron, an RNN, a Conv2d, or
+your own Module with a Value in an attribute) gets a scope even when nothing holds it: named
+after its class (`rnn`, `conv2d`, `neuron`), so its parameters are parameters in every drawing.
+Each module remembers the scope its parameters carry, and calling it where that scope's
+parent is the active one (at the top level, for the root) runs it inside that scope: a bare
+`nn.RNN` makes its nodes in `rnn.step.0`, ... next to its weights in `rnn`, and a module your
+own module calls without a scope of its own still lands in the scope its parameters carry.
+Containers that enter the scope themselves (Sequential, MLP, Layer) are not scoped twice.
+
+Names of nodes. Modules label the nodes they make after their scope and role
+(`name_outputs`): a neuron's pre-activation `layers.0.neurons.3.z` and output
+`layers.0.neurons.3.out`, an RNN's `rnn.step.2.h.1`, a convolution's `conv1.out.3.4.5`
+(channel, row, column), so every surface (drawings, players, error messages) shows where a
+number comes from instead of `v135`.
+
 Saving is JSON, never pickle: a file holds names and numbers and cannot run code when loaded.
 Writing is `autograd.files.write_atomically`: a crash (even kill -9) in the middle leaves the
 old file or the new one whole, never a half-written model nor, after the next save, a stray
@@ -44,6 +59,30 @@ def _nested(name: str, value: Any, kind: type) -> Iterator[tuple[str, Any]]:
             yield from _nested(f"{name}.{i}", item, kind)
 
 
+def name_outputs(outputs: Any, role: str) -> Any:
+    """Label the Values a module made (one, or nested lists of them) `{scope path}.{role}`,
+    with each one's index path after it in nested lists: `layers.0.neurons.3.z`,
+    `conv1.out.3.4.5`. Returns `outputs`. Under `no_grad()` nothing is labelled (evaluation
+    makes constants nobody looks at)."""
+    if isinstance(outputs, Value):  # the common case, kept short: a neuron names two nodes
+        if autograd.is_grad_enabled():
+            here = autograd.current_scope()
+            outputs.label = role if here is None else f"{here.path}.{role}"
+        return outputs
+    if autograd.is_grad_enabled():
+        here = autograd.current_scope()
+        _label_nested(outputs, role if here is None else f"{here.path}.{role}")
+    return outputs
+
+
+def _label_nested(item: Any, name: str) -> None:
+    if isinstance(item, Value):
+        item.label = name
+    else:
+        for i, inner in enumerate(item):
+            _label_nested(inner, f"{name}.{i}")
+
+
 class Module:
     """Base class: subclasses hold parameters (Values) and sub-modules in attributes.
 
@@ -55,19 +94,29 @@ class Module:
     """
 
     kind: str | None = None
+    _scope: Scope | None = None  # the scope this module's parameters carry (name_parameters)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
-        if init is None:
-            return
+        if init is not None:
+            @functools.wraps(init)
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                init(self, *args, **kw)
+                self.name_parameters()
 
-        @functools.wraps(init)
-        def __init__(self, *args: Any, **kw: Any) -> None:
-            init(self, *args, **kw)
-            self.name_parameters()
+            cls.__init__ = __init__
+        call = cls.__dict__.get("__call__")
+        if call is not None:
+            @functools.wraps(call)
+            def __call__(self, *args: Any, **kw: Any) -> Any:
+                scope = self._scope
+                if scope is None or autograd.current_scope() != scope.parent:
+                    return call(self, *args, **kw)  # in its scope already, or called elsewhere
+                with autograd.scope(scope.name, kind=scope.kind):
+                    return call(self, *args, **kw)
 
-        cls.__init__ = __init__
+            cls.__call__ = __call__
 
     # ---- the tree of modules and parameters -------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -111,10 +160,24 @@ class Module:
         return [value for _, value, _ in self._walk(None)]
 
     def name_parameters(self) -> None:
-        """Label each parameter with its dotted name and give it its module's scope."""
-        for name, value, scope in self._walk(None):
+        """Label each parameter with its dotted name and give it its module's scope; remember
+        each module's scope, so that calling it runs it there (see the module docstring). At
+        the root, a module with parameters of its own gets a scope named after its class."""
+        own = next(self._own_parameters(), None) is not None
+        root = Scope(type(self).__name__.lower(), self.kind) if own else None
+        for name, value, scope in self._walk(root):
             value.label = name
             value.scope = scope
+        seen: set[int] = set()
+        for module, scope in self._modules(root):
+            if id(module) not in seen:  # a module held twice keeps its first scope
+                seen.add(id(module))
+                module._scope = scope
+
+    def _modules(self, scope: Scope | None) -> Iterator[tuple[Module, Scope | None]]:
+        yield self, scope
+        for name, child in self.named_children():
+            yield from child._modules(Scope(name, child.kind, scope))
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0.0 (backward passes add into it)."""

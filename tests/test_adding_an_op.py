@@ -123,7 +123,10 @@ def test_the_stepper_reads_atan2_a_b(new_ops):
     assert [s.title for s in forward] == ["forward: v2 = atan2(y, x)", "forward: v3 = softplus(v2)"]
     assert forward[0].lines[1] == f"   = atan2(1, -2) = {math.atan2(1.0, -2.0):.6g}"
     through_atan2 = [s for s in walk if s.kind == "backward"][1]
-    assert through_atan2.lines[0] == "v2 = atan2(y, x)    (op atan2: atan2(a, b) with a = y, b = x)"
+    assert through_atan2.lines[0] == "v2 = atan2(y, x)    (op atan2)"
+    # the formula with the real operands, then their numbers: never the record's a and b
+    assert "∂v2/∂y = 0.935713 · (x / (y² + x²)) = 0.935713 · ((-2) / (1² + (-2)²))" in \
+        through_atan2.lines[2].replace("∂v3/∂v2 · ∂v2/∂y", "∂v2/∂y")
     assert [(t.wrt, t.formula) for t in through_atan2.terms] == [
         ("a", "b / (a² + b²)"), ("b", "-a / (a² + b²)")]
     upstream = softplus_slope(math.atan2(1.0, -2.0))
@@ -131,8 +134,9 @@ def test_the_stepper_reads_atan2_a_b(new_ops):
     assert [t.after for t in through_atan2.terms] == pytest.approx([upstream * dy, upstream * dx], rel=1e-14)
     printed = io.StringIO()
     autograd.step(walk, stdin=io.StringIO(), stdout=printed)  # not a terminal: every step
-    assert "(op atan2: atan2(a, b) with a = y, b = x)" in printed.getvalue()
-    assert "(op softplus: softplus(a) with a = v2)" in printed.getvalue()
+    assert "v2 = atan2(y, x)    (op atan2)" in printed.getvalue()
+    assert "v3 = softplus(v2)    (op softplus)" in printed.getvalue()
+    assert "· σ(v2) = 1 · σ(2.67795) =" in printed.getvalue()
 
 
 def test_atan2_is_drawn_with_labelled_edges_and_softplus_as_a_function(new_ops):
@@ -194,7 +198,7 @@ def test_the_command_line_accepts_the_new_ops(new_ops, capsys):
         parse("softplus + 1")
     assert main(["step", "atan2(y, x)", "y=1", "x=-2"]) == 0
     out = capsys.readouterr().out
-    assert "atan2(y, x)" in out and "(op atan2: atan2(a, b) with a = y, b = x)" in out
+    assert "atan2(y, x)" in out and "v2 = atan2(y, x)    (op atan2)" in out
     with pytest.raises(SystemExit):
         main(["step", "--help"])
     assert "atan2(a, b)" in capsys.readouterr().out

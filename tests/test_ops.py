@@ -208,8 +208,8 @@ def test_domains_and_kinks_are_declared():
 
 def test_input_names_and_the_dot_layout():
     """One place says what each input is called and how dot's inputs are laid out."""
-    assert OPS["dot"].input_names(5) == ["w1", "w2", "x1", "x2", "b"]
-    assert OPS["dot"].input_names(4) == ["w1", "w2", "x1", "x2"]
+    assert OPS["dot"].input_names(5) == ["w0", "w1", "x0", "x1", "b"]  # from 0, as nn's w.0
+    assert OPS["dot"].input_names(4) == ["w0", "w1", "x0", "x1"]
     assert OPS["pow"].input_names(2) == ["a", "n"] and OPS["div"].input_names(2) == ["a", "b"]
     assert OPS["sum"].input_names(3) == ["a1", "a2", "a3"] and OPS["exp"].input_names(1) == ["a"]
     from autograd.ops import split_dot

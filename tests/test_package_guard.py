@@ -65,8 +65,9 @@ def run(argv, cwd, check=True):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, pytestconfig):
     """This checkout's sources (copied, so building leaves no trace here), glassgrad's wheel
-    (kept in pytest's cache, keyed by the sources' hash, so a rerun does not build it again),
-    the HIPS stand-in's wheel, and the folder of links to this interpreter's packages."""
+    (kept in pytest's cache when there is one, keyed by the sources' hash, so a rerun does not
+    build it again), the HIPS stand-in's wheel, and the folder of links to this interpreter's
+    packages."""
     base = tmp_path_factory.mktemp("guard")
     source = base / "glassgrad"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
@@ -77,7 +78,9 @@ def built(tmp_path_factory, pytestconfig):
     digest = hashlib.sha256()
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes())
-    wheels = pytestconfig.cache.mkdir("glassgrad-wheel") / digest.hexdigest()[:16]
+    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
+    folder = cache.mkdir("glassgrad-wheel") if cache is not None else base / "wheel-cache"
+    wheels = folder / digest.hexdigest()[:16]
     if not any(wheels.glob("glassgrad-*.whl")):
         run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels),
              str(source)], cwd=base)
