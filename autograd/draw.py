@@ -168,7 +168,7 @@ class Drawing:
         return _table(self.nodes, self.params)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
-        """Jupyter: SVG and PNG, or without Graphviz the table and a hint (`autograd.notebook`)."""
+        """Jupyter: a PNG, or without Graphviz the table and a hint (`autograd.notebook`)."""
         from .notebook import drawing_bundle
         return drawing_bundle(self)
 

@@ -133,7 +133,7 @@ def static_view(player: Player) -> str:
         f'<p style="color: #8a5300">{html.escape(HOW_TO_STEP)}</p>',
         _graph_picture(player),
     ]
-    leaves = [n for n in walk.nodes if n.kind == "input"]
+    leaves = [n for n in walk.nodes if n.kind in ("input", "param")]
     grad_title = f"\u2202{out}/\u2202node"
     if leaves:
         shown = leaves[:FALLBACK_ROWS]
@@ -145,7 +145,8 @@ def static_view(player: Player) -> str:
         parts.append(_table(["node", "data", grad_title],
                             [(n.name, fmt(final.data[n.index]), fmt(final.grad[n.index]))
                              for n in shown]))
-    rows = [(n.id, n.name, n.expression or n.kind, fmt(final.data[n.index]),
+    kinds = {"param": "parameter"}
+    rows = [(n.id, n.name, n.expression or kinds.get(n.kind, n.kind), fmt(final.data[n.index]),
              fmt(final.grad[n.index])) for n in walk.nodes]
     parts.append(
         f"<details><summary>Every node's data and grad after the last step "
@@ -186,20 +187,15 @@ def _count(n: int, one: str, many: str) -> str:
 def with_height_report(page: str) -> str:
     """The player's page with a script that reports its height to the page holding it
     (`postMessage`, whenever the height changes); its hash joins the page's
-    Content-Security-Policy, which allows only the scripts it names. And since the frame
-    becomes as tall as its page, parts sized by the frame's height (`vh`) would grow with it:
-    they are capped in CSS pixels instead."""
+    Content-Security-Policy, which allows only the scripts it names. (The frame becomes as
+    tall as its page, so nothing in the page may be sized by the frame's height, `vh`: it would
+    grow with it. player.css sizes its boxes in CSS pixels.)"""
     digest = base64.b64encode(hashlib.sha256(_REPORT.encode("utf-8")).digest()).decode("ascii")
     page, count = re.subn(r"(script-src [^\"]*?)(\")", rf"\1 'sha256-{digest}'\2", page, count=1)
     if count != 1:
         raise RuntimeError("the player's page has no script-src policy to add the report to")
-    head, end = page.index("</head>"), page.rindex("</body>")
-    return (f"{page[:head]}<style>{_IN_A_FRAME}</style>\n{page[head:end]}"
-            f"<script>{_REPORT}</script>\n{page[end:]}")
-
-
-# The page's boxes that scroll, at the heights they have in an 800 px window.
-_IN_A_FRAME = "#player-graph { max-height: 480px; } #player-nodes { max-height: 320px; }"
+    end = page.rindex("</body>")
+    return f"{page[:end]}<script>{_REPORT}</script>\n{page[end:]}"
 
 
 # Runs inside the player's page: the height of everything in it, whenever it changes. (Chromium

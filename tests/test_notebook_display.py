@@ -230,3 +230,12 @@ def test_importing_nn_loads_no_notebook_bar():
             "and m.split('.')[1] in ('auto', 'autonotebook', 'notebook')))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]" and run.stderr == ""
+
+
+def test_nothing_in_the_players_page_is_sized_by_the_frames_height():
+    """In a notebook the frame is as tall as its page: a box sized in vh would grow with it."""
+    from importlib import resources
+
+    for asset in ("player.css", "player.js"):
+        text = resources.files("autograd.players").joinpath(asset).read_text(encoding="utf-8")
+        assert not re.search(r"\d(vh|vmin|vmax)\b|innerHeight", text), asset
