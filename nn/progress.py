@@ -18,6 +18,7 @@ that line, not the "0%" a widget's text would have kept from the moment it was f
 """
 from __future__ import annotations
 
+import functools
 import html
 import sys
 
@@ -80,43 +81,28 @@ def _finished(bar: text_tqdm) -> bool:
 
 class _ShownInKernel:
     """What both kernel bars share: a display of their own (with a display id), replaced when
-    the bar closes by its final line (`final_line`, and `final_html` for the widget), and a postfix (fit sets one after every
-    step) that waits for tqdm's next refresh, at most every `mininterval` seconds: a kernel
-    sends every refresh to the notebook as a message."""
+    the bar closes by its final line (`final_line`, and `final_html` for the widget); and a
+    postfix (fit sets one after every step) that waits for tqdm's next refresh, at most every
+    `mininterval` seconds, since a kernel sends every refresh to the notebook as a message."""
 
     handle = None  # the IPython DisplayHandle; None until shown
 
-    def show(self, what) -> None:
+    def show(self, what, raw: bool = False) -> None:
         from IPython.display import display
 
         if self.handle is None:
-            self.handle = display(what, display_id=True)
+            self.handle = display(what, raw=raw, display_id=True)
         else:
-            self.handle.update(what)
+            self.handle.update(what, raw=raw)
 
     def set_postfix(self, ordered_dict=None, refresh=True, **kwargs) -> None:
         super().set_postfix(ordered_dict, refresh=False, **kwargs)
 
     def show_final(self, as_html: bool) -> None:
-        from IPython.display import display
-
         bundle = {"text/plain": final_line(self)}
         if as_html:
             bundle["text/html"] = final_html(self)
-        if self.handle is None:
-            display(bundle, raw=True)
-        else:
-            self.handle.update(bundle, raw=True)
-
-
-class _Bundle:
-    """An object displayed as a ready MIME bundle."""
-
-    def __init__(self, bundle: dict[str, str]) -> None:
-        self.bundle = bundle
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        return self.bundle
+        self.show(bundle, raw=True)
 
 
 class _TextLine(_ShownInKernel, text_tqdm):
@@ -125,10 +111,10 @@ class _TextLine(_ShownInKernel, text_tqdm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, gui=True, **kwargs)  # gui: tqdm writes nothing to a stream
-        self.show(_Bundle({"text/plain": str(self)}))
+        self.display()
 
     def display(self, msg=None, pos=None) -> None:  # tqdm's refresh calls this
-        self.show(_Bundle({"text/plain": msg or str(self)}))
+        self.show({"text/plain": msg or str(self)}, raw=True)
 
     def close(self) -> None:
         if self.disable:
@@ -137,6 +123,7 @@ class _TextLine(_ShownInKernel, text_tqdm):
         self.show_final(as_html=False)
 
 
+@functools.cache
 def _widget_bar_class():
     """tqdm's notebook bar made to end as its final line, or None without ipywidgets."""
     try:
