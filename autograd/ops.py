@@ -50,6 +50,7 @@ import heapq
 import keyword
 import math
 import operator
+import pickle
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
@@ -344,6 +345,32 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<op {self.name} '{self.symbol}'>"
+
+    # A record is one of a kind: copies are the record itself, and pickle writes its name (its
+    # functions may be lambdas), which `_op_named` looks up in the receiving process's table.
+    def __reduce__(self):
+        if OPS.get(self.name) is not self:
+            raise pickle.PicklingError(
+                f"op {self.name!r} is not in the op table (unregistered or replaced), so a graph "
+                "using it cannot be pickled: ops are pickled by name"
+            )
+        return _op_named, (self.name,)
+
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Op:
+        return self
+
+
+def _op_named(name: str) -> Op:
+    """The record of the table named `name`, for pickle (see `Op.__reduce__`)."""
+    if name not in OPS:
+        raise pickle.UnpicklingError(
+            f"the pickled graph uses op {name!r}, which this process's op table does not have: "
+            f"register the same record first (autograd.ops.register)"
+        )
+    return OPS[name]
 
 
 # ---- helpers for partials: each works on floats, numpy float64, arrays and Values ------------

@@ -12,11 +12,14 @@ collector.
 """
 from __future__ import annotations
 
+import copy
+import copyreg
 import inspect
 import math
 import numbers
 import sys
 import threading
+import weakref
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -102,6 +105,40 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
+    # ---- copy and pickle (see `_taken_apart`) ---------------------------------------------------
+    def __reduce_ex__(self, protocol: int):
+        return copyreg.__newobj__, (type(self),), _taken_apart(self)
+
+    def __setstate__(self, state: tuple) -> None:
+        (_, self.data, self.grad, self.parents, self.op, self.label, self.requires_grad,
+         self.scope, later) = state
+        for node, grad in later:
+            node.grad = grad
+
+    def __copy__(self) -> Value:
+        """A new node with this one's number, grad, parents, op, label and scope."""
+        node = _new(type(self))
+        for name in Value.__slots__:
+            setattr(node, name, getattr(self, name))
+        return node
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        """A copy of the whole graph behind this Value, leaves included, independent of it:
+        made parents first, without recursion. Nodes this deepcopy has copied already (a
+        model's parameters copied with it) are reused, so what is shared stays shared."""
+        later = []
+        for node in topological_order(self, placed=_Copied(memo)):
+            twin = _new(type(node))
+            twin.data, twin.grad, twin.op = node.data, node.grad, node.op
+            twin.parents = tuple([memo[id(parent)] for parent in node.parents])
+            twin.label, twin.requires_grad, twin.scope = node.label, node.requires_grad, node.scope
+            memo[id(node)] = twin
+            if isinstance(node.grad, Value):  # create_graph: built from nodes copied later
+                later.append((twin, node.grad))
+        for twin, grad in later:
+            twin.grad = copy.deepcopy(grad, memo)
+        return memo[id(self)]
+
     # ---- graph --------------------------------------------------------------------------------
     @property
     def is_leaf(self) -> bool:
@@ -178,7 +215,7 @@ def _unary_method(op: Op):
             return _apply(op, (self,))
         return _node(op, (self,), data, self.requires_grad)
 
-    method.__name__ = method.__qualname__ = op.name
+    method.__name__ = op.name
     method.__doc__ = f"{op.symbol}(self), with d/dself = {op.formula[0]}."
     return method
 
@@ -214,7 +251,7 @@ def _method(op: Op):
                             f"{len(others)}")
         return _apply(op, (self, *(_as_value(x, where) for x in others)))
 
-    method.__name__ = method.__qualname__ = op.name
+    method.__name__ = op.name
     method.__doc__ = f"{op.expression(*op.input_names(op.arity))}, with self as {op.input_names(1)[0]}."
     return method
 
@@ -252,6 +289,8 @@ def _bind(op: Op) -> None:
                              f"exponent is op {_POWERS[constant].name!r} already")
         _POWERS[constant] = op
     for name, attribute in attributes.items():
+        if not attribute.__qualname__.startswith("Value."):  # abs and __abs__ share a method
+            attribute.__qualname__ = f"Value.{name}"  # where pickle finds it (nn keeps Value.tanh)
         setattr(Value, name, attribute)
     _BOUND[op.name] = tuple(attributes)
 
@@ -275,6 +314,7 @@ def function_for(op: Op) -> Callable | None:
     else:
         return None
     function.__name__ = function.__qualname__ = op.name
+    function.__module__ = "autograd"  # where it is published, and where pickle finds it
     return function
 
 
@@ -585,6 +625,85 @@ def _check_contributions(node: Value, grad: float, partials: tuple) -> None:
                 f"{contribution} to {_describe(parent)} (data={parent.data!r}, "
                 f"upstream grad={grad!r})"
             )
+
+
+# ---- copy and pickle --------------------------------------------------------------------------
+# pickle and copy.deepcopy take objects apart one at a time, recursively: a Value whose state
+# held only its parents would have them recurse once per node of depth (RecursionError near a
+# depth of 1,000). So the first node of a graph that either reaches (the "owner") puts every
+# node behind it, parents first, at the front of its state. They are taken apart in that order,
+# each after its parents, so the recursion stays two levels deep however deep the graph. While
+# that list is alive (pickle or deepcopy holds it), its nodes are "scheduled" in this thread:
+# their own state holds no list, and a grad of theirs that is a Value (create_graph) waits for
+# the owner's state, after the list, when every node it is built from is done too. Nodes
+# pickled later (another output of the same graph) stop their walk at scheduled ones, so each
+# node is written once, and shared ones stay shared. Ops go by name (`Op.__reduce__`): a graph
+# moves between processes whose op tables have the same records.
+class _Behind(list):
+    """The nodes behind an owner, parents first; weakly referable, so that they are
+    scheduled exactly as long as pickle or deepcopy holds the list."""
+
+    __slots__ = ("__weakref__",)
+
+
+_scheduled: dict[tuple[int, int], weakref.ref] = {}  # (thread, id(node)) -> its _Behind
+
+
+def _is_scheduled(node: Value) -> bool:
+    if not _scheduled:
+        return False
+    behind = _scheduled.get((_thread(), id(node)))
+    return behind is not None and behind() is not None
+
+
+_thread = threading.get_ident
+
+
+class _Copied(set):
+    """`__deepcopy__`'s walk counts what its deepcopy call has copied as listed already."""
+
+    def __init__(self, memo: dict) -> None:
+        super().__init__()
+        self.memo = memo
+
+    def __contains__(self, node) -> bool:
+        return set.__contains__(self, node) or id(node) in self.memo
+
+
+class _Done(set):
+    """An owner's walk counts scheduled nodes as listed already (`topological_order`'s
+    `placed`)."""
+
+    def __contains__(self, node) -> bool:
+        return set.__contains__(self, node) or _is_scheduled(node)
+
+
+def _schedule(behind: _Behind) -> None:
+    thread = _thread()
+    keys = [(thread, id(node)) for node in behind]  # the list keeps the nodes, so their ids
+
+    def forget(ref: weakref.ref) -> None:
+        for key in keys:
+            if _scheduled.get(key) is ref:
+                del _scheduled[key]
+
+    _scheduled.update(dict.fromkeys(keys, weakref.ref(behind, forget)))
+
+
+def _taken_apart(node: Value) -> tuple:
+    """What pickle and deepcopy keep of `node`: (the nodes behind it if it is an owner, data,
+    grad, parents, op, label, requires_grad, scope, [(node behind, its Value grad)])."""
+    scheduled = _is_scheduled(node)
+    if scheduled or not node.parents:
+        grad = None if scheduled and isinstance(node.grad, Value) else node.grad
+        return (None, node.data, grad, node.parents, node.op, node.label, node.requires_grad,
+                node.scope, ())
+    behind = _Behind(topological_order(node, placed=_Done() if _scheduled else None))
+    behind.pop()  # the node itself
+    _schedule(behind)
+    later = [(n, n.grad) for n in behind if isinstance(n.grad, Value)]
+    return (behind, node.data, node.grad, node.parents, node.op, node.label, node.requires_grad,
+            node.scope, later)
 
 
 # ---- helpers for other modules ---------------------------------------------------------------
