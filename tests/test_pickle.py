@@ -242,7 +242,7 @@ def total_loss(outputs, targets) -> Value:
     return nn.mse(outputs, targets) * 2
 
 
-# ---- other processes ------------------------------------------------------------------------------
+# ---- other processes ---------------------------------------------------------------------------
 def gradients_in_a_worker(model, X, y) -> list[float]:
     """In the child: build the loss on the model received, backward, return its gradients."""
     loss = nn.hinge([model(x) for x in X], y)
