@@ -398,8 +398,27 @@ def power(a, b):
 
 
 def _pow_const(a: float, n: float) -> float:
-    # a*a is exactly rounded; libm's pow need not be, and x*x, x**2, x**2.0 must agree.
-    return a * a if n == 2 else math.pow(a, n)
+    # a*a is exactly rounded; libm's pow need not be, and x*x, x**2, x**2.0 must agree. And
+    # a**0.5 is sqrt(a), as in PyTorch, so that x**0.5 and sqrt(x) agree bit for bit: they
+    # differ only at -0.0 (pow gives +0.0, IEEE 754's sqrt keeps the sign: -0.0) and at -inf
+    # (pow gives inf, sqrt nan, as for any negative number).
+    if n == 2:
+        return a * a
+    return math.sqrt(a) if n == 0.5 else math.pow(a, n)
+
+
+def _np_pow_const(a, n):
+    if np.ndim(n) == 0:  # one exponent for the whole batch, as usual: one numpy call
+        return np.sqrt(a) if n == 0.5 else np.power(a, n)
+    return np.where(n == 0.5, np.sqrt(a), np.power(a, n))
+
+
+def _pow_const_partials(out, a, n) -> tuple:
+    # sqrt's own slope where the forward is sqrt: 0.5/out is 1/(2·sqrt(a)), and at -0.0 it is
+    # 0.5/-0.0 = -inf, as PyTorch's. d(a**0)/da = 0, as PyTorch's.
+    if n == 0.5:
+        return (0.5 / out,)
+    return (n * power(a, n - 1) if n != 0 else 0.0,)
 
 
 def _sigmoid(a: float) -> float:
@@ -520,10 +539,10 @@ DIV = Op(
 )
 NEG = Op("neg", "-", Prefix("__neg__"), operator.neg, lambda out, a: (-1.0,), np.negative, ("-1",))
 POW = Op(  # a ** n with a constant exponent n (a number, or a Value that needs no gradient)
-    "pow", "**", Power(constant_exponent=True), _pow_const,
-    lambda out, a, n: (n * power(a, n - 1) if n != 0 else 0.0,),  # d(a**0)/da = 0, as PyTorch
-    np.power, ("n·a^(n-1)",),
-    numpy_partials=lambda out, a, n: (np.where(n != 0, n * np.power(a, n - 1), 0.0),),
+    "pow", "**", Power(constant_exponent=True), _pow_const, _pow_const_partials,
+    _np_pow_const, ("n·a^(n-1)",),
+    numpy_partials=lambda out, a, n: (
+        np.where(n == 0.5, 0.5 / out, np.where(n != 0, n * np.power(a, n - 1), 0.0)),),
     domain=lambda a, n: a > 0 or (_is_integer(n) and (a != 0 or n >= 1 or n == 0)),
     domain_text="a > 0, or n an integer (and a ≠ 0 when n is negative)",
 )
@@ -555,10 +574,10 @@ SIGMOID = Op(
     "sigmoid", "σ", Call(1), _sigmoid, lambda out, a: (out * (1 - out),), _np_sigmoid,
     ("σ(a)·(1 - σ(a))",),
 )
-RELU = Op(
-    "relu", "relu", Call(1), _relu, lambda out, a: (1.0 if a > 0 else 0.0,),
-    lambda a: np.where(a <= 0, 0.0, a), ("1 if a > 0 else 0",), kinks=(0.0,),
-    numpy_partials=lambda out, a: (np.where(a > 0, 1.0, 0.0),),
+RELU = Op(  # the slope of the branch the forward takes: relu(nan) is a's, so relu'(nan) = 1
+    "relu", "relu", Call(1), _relu, lambda out, a: (0.0 if a <= 0 else 1.0,),  # as PyTorch's
+    lambda a: np.where(a <= 0, 0.0, a), ("0 if a ≤ 0 else 1",), kinks=(0.0,),
+    numpy_partials=lambda out, a: (np.where(a <= 0, 0.0, 1.0),),
 )
 ABS = Op(
     "abs", "abs", Call(1, dunder="__abs__"), abs, lambda out, a: (_sign(a),), np.abs,
