@@ -29,7 +29,7 @@ make them one input where the writer most likely meant two.
 
 Reading is linear in the expression's length: every step walks the tree once, and the text of
 a node is sliced out only for an error message (`tests/test_cli.py` counts the lines of Python
-run for 1,000 and 4,000 arguments). Python's own parser limits nesting: 200 parentheses deep,
+run for sizes 500 and 2,000). Python's own parser limits nesting: 200 parentheses deep,
 and a few thousand operators in a row (`x+x+...`); deeper is refused as nested too deeply.
 Numbers, in the expression and in bindings, must be finite (`1e999`, `x=nan` and `x=inf` are
 refused as likely typos); results follow IEEE 754, so `log(x)` at `x=0` is `-inf`.
@@ -255,10 +255,10 @@ def parse_bindings(items: Iterable[str]) -> dict[str, float]:
         if python_name(name) in _callable():
             raise ExpressionError(f"{name!r} is a function, it cannot be given a value")
         first = spelled.setdefault(python_name(name), name)
-        if first == name and name in values:
-            raise ExpressionError(f"{name!r} is given twice")
         if first != name:
             raise _lookalikes(python_name(name), repr(first), f"{name!r} in {item!r}")
+        if name in values:
+            raise ExpressionError(f"{name!r} is given twice")
         try:
             values[name] = float(number)
         except ValueError:

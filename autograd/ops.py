@@ -399,8 +399,8 @@ def power(a, b):
 
 def _pow_const(a: float, n: float) -> float:
     # a*a is exactly rounded; libm's pow need not be, and x*x, x**2, x**2.0 must agree. And
-    # a**0.5 is sqrt(a), as in PyTorch, so that x**0.5 and sqrt(x) agree bit for bit: they
-    # differ only at -0.0 (pow gives +0.0, IEEE 754's sqrt keeps the sign: -0.0) and at -inf
+    # a**0.5 is sqrt(a), as in PyTorch, so that x**0.5 and sqrt(x) agree bit for bit: pow and
+    # sqrt part at -0.0 (pow gives +0.0, IEEE 754's sqrt keeps the sign: -0.0) and at -inf
     # (pow gives inf, sqrt nan, as for any negative number).
     if n == 2:
         return a * a
