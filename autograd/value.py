@@ -181,22 +181,10 @@ class Value:
             grad = _as_float(grad, "backward(grad=...)")
             if create_graph:
                 grad = Value(grad, requires_grad=False)
-        if _in_pass.active:  # the lock below would wait for this very thread for ever
-            raise RuntimeError(
-                "backward() was called during a backward pass in the same thread (from an "
-                "op's partials or a signal handler): use autograd.gradients() there"
-            )
         with paused_gc():
             order = topological_order(self, gradient_only=True)
             with _passes:
-                _in_pass.active = True
-                try:
-                    if create_graph:
-                        _store(order, chain_rule(order, self, grad, create_graph=True))
-                    else:
-                        _backpropagate(order, self, grad)
-                finally:
-                    _in_pass.active = False
+                _one_pass(order, self, grad, create_graph)
 
 
 # ---- the operators, methods and functions, made from the op table ----------------------------
@@ -479,20 +467,35 @@ def _constant(x) -> Value | None:
 #                                  moons step (MLP 2-16-16-1, 100 samples)   chain of 10^5 tanh
 #   grads in the nodes, in a lock        16.4 ms                               57.2 ms
 #   a dict per pass, stored at the end   20.2 ms  (+23%)                       72.6 ms (+27%)
-# (the lock itself is one acquire per pass: not measurable next to either). Under the GIL two
+# The lock costs one acquire per pass: best of 15 against main, moons 16.24 -> 16.28 ms, the
+# chain 59.7 -> 60.1 ms, a 5-node graph 7.8 -> 8.3 microseconds. Under the GIL two
 # threads never run Python code at once, so serialising passes costs no throughput; the dict
 # would cost every single-threaded user a quarter. So `backward()` holds `_passes` for its
 # whole pass, and `gradients()`, which must never write a `.grad` (it used to save, reset and
 # restore them, wiping what other threads' passes added meanwhile), is the one user of the
 # dict (`chain_rule`), with no lock: it runs alongside passes, and inside them.
-_passes = threading.Lock()
+_passes = threading.RLock()  # re-entrant: a pass begun inside a pass in the same thread (an
+# op's partials or a signal handler calling backward()) gets in, is refused by `_one_pass`,
+# and does not wait for itself for ever
+_passing = False  # a pass is running; only the thread holding `_passes` reads or writes it
 
 
-class _InPass(threading.local):
-    active = False  # this thread is inside a backward pass
-
-
-_in_pass = _InPass()
+def _one_pass(order: list[Value], root: Value, seed, create_graph: bool) -> None:
+    """One backward pass, its grads stored in the nodes; the caller holds `_passes`."""
+    global _passing
+    if _passing:
+        raise RuntimeError(
+            "backward() was called during a backward pass in the same thread (from an op's "
+            "partials or a signal handler): use autograd.gradients() there"
+        )
+    _passing = True
+    try:
+        if create_graph:
+            _store(order, chain_rule(order, root, seed, create_graph=True))
+        else:
+            _backpropagate(order, root, seed)
+    finally:
+        _passing = False
 
 
 def _backpropagate(order: list[Value], root: Value, seed: float) -> None:
@@ -500,7 +503,7 @@ def _backpropagate(order: list[Value], root: Value, seed: float) -> None:
     with the grads in the nodes: intermediate nodes restart at 0, leaves keep what they had.
 
     Each node, taken children-first, sends `grad * local partial` to each of its parents; the
-    partials come from the op table. The caller holds `_passes`.
+    partials come from the op table.
     """
     for node in order:
         if node.op is not None or node.grad is None:
