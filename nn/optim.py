@@ -117,7 +117,8 @@ class SGD(Optimizer):
 
     def _rule(self, numbers, grads, lr, where):
         if self.momentum:
-            grads = self.velocity[where] = self.momentum * self.velocity[where] + grads
+            grads = self.momentum * self.velocity[where] + grads
+            _store(self, "velocity", where, grads)
         return numbers - lr * grads
 
 
@@ -148,26 +149,50 @@ class Adam(Optimizer):
         self.eps = float(eps)
         self.m = np.zeros(len(self.params))
         self.v = np.zeros(len(self.params))
+        # each parameter's count of updates is _counts + _full: steps where every parameter
+        # had a grad (all of them, on vectors) only add to _full, so a step costs no pass
+        # over the counts while they are all the same (_even)
         self._counts = np.zeros(len(self.params), dtype=np.int64)
+        self._full, self._even = 0, True
 
     @property
     def counts(self) -> list[int]:
         """How many updates each parameter has had (its t)."""
-        return self._counts.tolist()
+        return (self._counts + self._full).tolist()
 
     def _rule(self, numbers, grads, lr, where):
         b1, b2 = self.betas
-        counts = self._counts[where] = self._counts[where] + 1
-        m = self.m[where] = b1 * self.m[where] + (1.0 - b1) * grads
-        v = self.v[where] = b2 * self.v[where] + (1.0 - b2) * grads * grads
+        if isinstance(where, slice):  # every parameter
+            self._full += 1
+            counts = int(self._counts[0]) + self._full if self._even else self._counts + self._full
+        else:
+            self._counts += self._full
+            self._full = 0
+            self._counts[where] += 1
+            self._even = bool((self._counts == self._counts[0]).all())
+            counts = self._counts[where]
+        m = b1 * self.m[where] + (1.0 - b1) * grads
+        v = b2 * self.v[where] + (1.0 - b2) * grads * grads
+        _store(self, "m", where, m)
+        _store(self, "v", where, v)
         return numbers - lr * (m / _corrections(b1, counts)) / (
             np.sqrt(v / _corrections(b2, counts)) + self.eps)
 
 
-def _corrections(beta: float, counts: np.ndarray) -> float | np.ndarray:
+def _store(optimizer: Optimizer, name: str, where, value: np.ndarray) -> None:
+    """Put the new state of the parameters at `where` (all of them: the new array itself)."""
+    if isinstance(where, slice):
+        setattr(optimizer, name, value)
+    else:
+        getattr(optimizer, name)[where] = value
+
+
+def _corrections(beta: float, counts: int | np.ndarray) -> float | np.ndarray:
     """1 - beta**t for each parameter's count t, each power taken by Python (as the rule
     written per parameter does; numpy's own power may round differently): one number when
     every count is the same, as in training where every parameter has a grad."""
+    if isinstance(counts, int):
+        return 1.0 - beta**counts
     low, high = int(counts.min()), int(counts.max())
     if low == high:
         return 1.0 - beta**low

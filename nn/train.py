@@ -415,7 +415,10 @@ class _Compiled:
         number = math.fsum(objective.tolist()) / len(Xb)
         trained = self.trained
         if self.vectors:
-            self.theta[:trained] = self.optimizer.step_vector(self.theta[:trained], grad[:trained])
+            if trained == len(grad):
+                self.theta = self.optimizer.step_vector(self.theta, grad)
+            else:
+                self.theta[:trained] = self.optimizer.step_vector(self.theta[:trained], grad[:trained])
             self.grad = grad
             if len(self.untrained_grads):
                 self.untrained_grads += grad[trained:]
