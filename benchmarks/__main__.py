@@ -1,8 +1,9 @@
-"""`python -m benchmarks`: glassgrad side by side with micrograd and PyTorch, one table.
+"""`python -m benchmarks`: glassgrad side by side with micrograd, PyTorch and numpy, one table.
 
 Every measurement runs in a fresh process (`benchmarks/cell.py`), repeated; the table shows
 medians, per unit of work (an op of the chain, a term of the sum, a sample and step of
-training), and how many times faster and leaner than micrograd each engine is.
+training), how many times faster and leaner than micrograd each engine is, and for the
+training workloads how far each is from the limit: the same training written by hand in numpy.
 
     python -m benchmarks                       # everything (about 17 minutes on 2 CPUs)
     python -m benchmarks --workloads moons     # one workload
@@ -22,8 +23,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from .engines import DEEP_LIMIT, ENGINES, torch_available
-from .workloads import DIGITS_IMAGES, UNITS, dataset, memory_units, time_units
+from .engines import DEEP_LIMIT, ENGINES, VECTOR_ENGINES, torch_available
+from .workloads import DIGITS_IMAGES, TRAINING, UNITS, dataset, memory_units, time_units
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +53,7 @@ def _names(allowed, what: str):
 
 
 PEERS = ("micrograd", "micrograd-deep", "torch")
+ALL_ENGINES = list(ENGINES) + list(VECTOR_ENGINES)
 """The slow engines: they may run fewer training steps or images (see --peer-moons)."""
 DEEP_ONLY = ("chain", "wide")
 """Where `micrograd-deep` runs by default: elsewhere the graphs are shallow and it is micrograd."""
@@ -67,19 +69,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--workloads", type=_names(list(UNITS), "workload"), default=list(UNITS))
-    parser.add_argument("--engines", type=_names(list(ENGINES), "engine"), default=None,
-                        help="default: all (torch only when installed; micrograd-deep only on "
-                             "chain and wide)")
+    parser.add_argument("--engines", type=_names(ALL_ENGINES, "engine"), default=None,
+                        help="default: all (torch and torch-tensors only when installed; "
+                             "micrograd-deep only on chain and wide; numpy, compiled, "
+                             "compiled-fit and torch-tensors only on the training workloads)")
     for name, (unit, _, default, _) in UNITS.items():
-        what = {"moons": "SGD steps", "digits": "images in the epoch"}.get(name, f"{unit}s")
+        what = {"moons": "SGD steps"}.get(name, "images in the epoch" if name in TRAINING
+                                          else f"{unit}s")
         parser.add_argument(f"--{name}", type=_sizes, default=None, metavar="N[,N...]",
                             help=f"{what} (default {','.join(map(str, default))})")
     parser.add_argument("--peer-moons", type=int, default=20, metavar="N",
                         help="at most N moons steps for %s (compared per step; default 20)"
                              % ", ".join(PEERS))
     parser.add_argument("--peer-digits", type=int, default=256, metavar="N",
-                        help="at most N digits images for the same (compared per image; "
-                             "default 256)")
+                        help="at most N digits (and digits-wide) images for the same (compared "
+                             "per image; default 256)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="timed fresh-process runs per cell (median; default 3)")
     parser.add_argument("--budget", type=float, default=120.0,
@@ -94,17 +98,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          f"got {getattr(args, option)}")
     args.deep_everywhere = args.engines is not None
     if args.engines is None:
-        args.engines = [e for e in ENGINES if e != "torch" or torch_available()]
-    elif "torch" in args.engines and not torch_available():
-        parser.error("--engines torch: PyTorch is not installed (pip install torch==2.13.0)")
-    if args.digits and max(args.digits) > DIGITS_IMAGES:
-        parser.error(f"--digits: digits has {DIGITS_IMAGES} images, asked for {max(args.digits)}")
+        args.engines = [e for e in ALL_ENGINES if not e.startswith("torch") or torch_available()]
+    for name in ("torch", "torch-tensors"):
+        if name in args.engines and not torch_available():
+            parser.error(f"--engines {name}: PyTorch is not installed (pip install torch==2.13.0)")
+    for name in ("digits", "digits_wide"):
+        if getattr(args, name) and max(getattr(args, name)) > DIGITS_IMAGES:
+            parser.error(f"--{name.replace('_', '-')}: digits has {DIGITS_IMAGES} images, asked "
+                         f"for {max(getattr(args, name))}")
     if args.quick:
         args.repeats = 1
     for name, (_, _, default, quick) in UNITS.items():
-        if getattr(args, name) is None:
-            setattr(args, name, quick if args.quick else default)
+        if getattr(args, _dest(name)) is None:
+            setattr(args, _dest(name), quick if args.quick else default)
     return args
+
+
+def _dest(workload: str) -> str:
+    """The attribute of the parsed arguments that holds a workload's sizes."""
+    return workload.replace("-", "_")
 
 
 def run_cell(mode: str, workload: str, engine: str, size: int, data: str = "") -> dict:
@@ -122,9 +134,10 @@ def run_cell(mode: str, workload: str, engine: str, size: int, data: str = "") -
 
 
 def traced(workload: str, engine: str, size: int) -> bool:
-    """Whether a memory run is made: not for torch (its memory is C++'s), nor for micrograd's
-    recursive backward deeper than TRACE_DEPTH_MAX (see there)."""
-    if engine == "torch":
+    """Whether a memory run is made: not for torch (its memory is C++'s) nor the vector
+    engines (arrays, not graphs), nor for micrograd's recursive backward deeper than
+    TRACE_DEPTH_MAX (see there)."""
+    if engine == "torch" or engine in VECTOR_ENGINES:
         return False
     return not (engine.startswith("micrograd") and workload in DEEP_ONLY and size > TRACE_DEPTH_MAX)
 
@@ -184,12 +197,28 @@ def reference(results: list[dict], r: dict) -> dict | None:
     return None
 
 
+def limit(results: list[dict], r: dict) -> dict | None:
+    """The numpy run (the training written by hand) `r` is compared with, if it ran."""
+    for m in results:
+        if (m["engine"], m["workload"], m["size"]) == ("numpy", r["workload"], r["size"]) \
+                and not m.get("error"):
+            return m
+    return None
+
+
+def _times_limit(r: dict, by_hand: dict | None) -> str:
+    if by_hand is None or r.get("error"):
+        return ""
+    return "limit" if r is by_hand else f"{_per_unit(r, 'total') / _per_unit(by_hand, 'total'):.2f}x"
+
+
 HEADER = ["workload", "size", "engine", "runs", "build µs", "backward µs", "total µs", "spread",
-          "total s", "peak B", "time vs mg", "memory vs mg"]
+          "total s", "peak B", "time vs mg", "memory vs mg", "time vs limit"]
 
 
 def table(results: list[dict], markdown: bool) -> str:
-    """The results as an aligned text (or Markdown) table with ratios against micrograd."""
+    """The results as an aligned text (or Markdown) table with ratios against micrograd and,
+    for training, against the limit."""
     rows = []
     for r in results:
         units = time_units(r["workload"], r["run_size"])
@@ -207,6 +236,7 @@ def table(results: list[dict], markdown: bool) -> str:
             "-" if peak is None else f"{peak:,.0f}",
             "" if is_mg or not mg else _ratio(_per_unit(r, "total"), _per_unit(mg, "total")),
             "" if is_mg or not mg else _ratio(peak, _per_unit(mg, "peak")),
+            _times_limit(r, limit(results, r)),
         ])
     if markdown:
         lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
@@ -231,7 +261,31 @@ micrograd: as installed (recursion limit 1,000); micrograd-deep: the same with \
 sys.setrecursionlimit({DEEP_LIMIT:,}). Peers run at most {args.peer_moons} moons steps and \
 {args.peer_digits} digits images; all compare per unit.
 time vs mg: micrograd's time per unit / this engine's (>1: faster than micrograd); memory vs \
-mg: the same for peak B. 'mg' is micrograd-deep where it ran, else micrograd."""
+mg: the same for peak B. 'mg' is micrograd-deep where it ran, else micrograd.
+The training workloads also run on arrays: numpy (the network written by hand, forward and \
+backward: the limit of this machine), compiled (glassgrad's compiled program, \
+Program.value_and_grad on the parameter vector), compiled-fit (nn.fit(compiled=True), what users \
+run) and torch-tensors (PyTorch on batched float64 tensors, one thread); they time training \
+only (not tracing and compiling), from the same starting weights, and have no memory run.
+time vs limit: this engine's time per unit / numpy's (1: as fast as written by hand)."""
+
+
+def summary(results: list[dict]) -> str:
+    """The compiled paths against the limit and each other, per training workload and size."""
+    lines = []
+    for r in results:
+        if r["engine"] != "numpy" or r.get("error"):
+            continue
+        found = {m["engine"]: _per_unit(m, "total") for m in results
+                 if (m["workload"], m["size"]) == (r["workload"], r["size"]) and not m.get("error")}
+        by_hand = found["numpy"]
+        parts = [f"{name} {found[name] / by_hand:.2f}x the limit"
+                 for name in ("compiled", "torch-tensors") if name in found]
+        if "compiled-fit" in found and "compiled" in found:
+            parts.append(f"compiled-fit {found['compiled-fit'] / found['compiled']:.2f}x compiled")
+        if parts:
+            lines.append(f"  {r['workload']} {r['size']:,}: " + ", ".join(parts))
+    return "\n".join(["Compiled training against the limit (numpy by hand):"] + lines) if lines else ""
 
 
 def machine() -> str:
@@ -259,12 +313,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {machine()}", flush=True)
     results = []
     for workload in args.workloads:
-        peer_cap = {"moons": args.peer_moons, "digits": args.peer_digits}.get(workload)
+        peer_cap = args.peer_moons if workload == "moons" else \
+            args.peer_digits if workload in TRAINING else None
         data = json.dumps(dataset(workload))
-        for size in getattr(args, workload):
+        for size in getattr(args, _dest(workload)):
             for engine in args.engines:
                 if engine == "micrograd-deep" and workload not in DEEP_ONLY \
                         and not args.deep_everywhere:
+                    continue
+                if engine in VECTOR_ENGINES and workload not in TRAINING:
                     continue
                 run_size = min(size, peer_cap) if peer_cap and engine in PEERS else size
                 print(f"  {workload} {run_size} {engine} ...", end="", file=sys.stderr, flush=True)
@@ -275,6 +332,9 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(table(results, args.markdown))
     print()
+    if summary(results):
+        print(summary(results))
+        print()
     print(legend(args))
 
 

@@ -273,6 +273,11 @@ def torch_available() -> bool:
     return True
 
 
+VECTOR_ENGINES = ("numpy", "compiled", "compiled-fit", "torch-tensors")
+"""The engines that train on arrays (`compiled.py`), for the training workloads only: numpy
+written by hand (the limit), glassgrad's compiled program, `nn.fit(compiled=True)`, and PyTorch
+on batched tensors."""
+
 ENGINES: dict[str, Callable[[], Engine]] = {
     "glassgrad": Glassgrad,
     "glassgrad-mg": GlassgradMG,
