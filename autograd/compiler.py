@@ -604,46 +604,68 @@ class _Access:
         return lambda: view
 
     def sender(self, grads) -> Callable[..., None]:
+        """`send(gradient, factor=1.0)`: put gradient · factor into the slots, the closure
+        made for this access's pattern (a factor of ±1 costs no multiply)."""
         buffer = grads[self.storage]
         full, rows = self.shape + buffer.shape[1:], (-1,) + buffer.shape[1:]
-        broadcast, mode, sole = self.broadcast, self.mode, self.sole
-        view = None if mode == "gather" else self._view(buffer)
-        index = self.index
+        broadcast = self.broadcast
 
-        def send(gradient: np.ndarray, factor: Any = 1.0) -> None:
-            negate = False
+        def scaled(gradient, factor):
             if factor.__class__ is not float or factor != 1.0:
-                if factor.__class__ is float and factor == -1.0 and view is not None \
-                        and not broadcast:
-                    negate = True  # subtract, rather than multiply by -1 and add
-                else:
-                    gradient = gradient * factor
-            if broadcast:  # shared numbers read by every sample: their gradient is the sum
-                gradient = gradient.sum(axis=-1)
-            if mode == "row":
+                gradient = gradient * factor
+            # shared numbers read by every sample: their gradient is the sum over the batch
+            return np.add.reduce(gradient, axis=-1) if broadcast else gradient
+
+        if self.mode == "row":
+            view = self._view(buffer)
+
+            def send(gradient, factor=1.0):
+                negative = factor.__class__ is float and factor == -1.0 and not broadcast
+                gradient = gradient if negative else scaled(gradient, factor)
                 if gradient.shape != full:
                     gradient = np.broadcast_to(gradient, full)
                 total = np.add.reduce(gradient.reshape(rows), axis=0)
-                (np.subtract if negate else np.add)(view, total, out=view)
-            elif mode == "gather":
+                (np.subtract if negative else np.add)(view, total, out=view)
+        elif self.mode == "gather":
+            index, unique, sole = self.index, self.unique, self.sole
+
+            def send(gradient, factor=1.0):
+                gradient = scaled(gradient, factor)
                 if gradient.shape != full:
                     gradient = np.broadcast_to(gradient, full)
                 flat = gradient.reshape(rows)
-                if not self.unique:
+                if not unique:  # repeated slots: sorted, each run summed
                     buffer[self.targets] += np.add.reduceat(flat[self.order], self.runs, axis=0)
                 elif sole:
                     buffer[index] = flat
                 else:
                     buffer[index] += flat
-            elif negate:
-                if sole:
+        elif self.sole:  # slice or strided, and nothing else sends to these slots: write
+            view = self._view(buffer)
+
+            def send(gradient, factor=1.0):
+                if broadcast:
+                    view[...] = scaled(gradient, factor)
+                elif factor.__class__ is not float:  # an array of partials
+                    np.multiply(gradient, factor, out=view)
+                elif factor == 1.0:
+                    view[...] = gradient
+                elif factor == -1.0:
                     np.negative(gradient, out=view)
                 else:
+                    np.multiply(gradient, factor, out=view)
+        else:  # slice or strided: add in place
+            view = self._view(buffer)
+
+            def send(gradient, factor=1.0):
+                if broadcast or factor.__class__ is not float:
+                    np.add(view, scaled(gradient, factor), out=view)
+                elif factor == 1.0:
+                    np.add(view, gradient, out=view)
+                elif factor == -1.0:
                     np.subtract(view, gradient, out=view)
-            elif sole:
-                view[...] = gradient
-            else:
-                np.add(view, gradient, out=view)
+                else:
+                    np.add(view, gradient * factor, out=view)
 
         return send
 
@@ -866,18 +888,17 @@ class _DotKernel(_Kernel):
         def forward():
             a, b = read_a(), read_b()
             if form == "matmul":
-                if read_bias is None:
-                    np.matmul(a, b, out=out)
-                    return a, b
-                core = a @ b
-            else:
-                products = a[:, :, None] * b if form == "gathered" else a * b
-                if read_bias is None and not spread:
-                    np.add.reduce(products, axis=1, out=out)
-                    return a, b
-                core = np.add.reduce(products, axis=1)
-                if spread:  # shared weights and inputs, a batched bias
-                    core = core[:, None]
+                np.matmul(a, b, out=out)
+                if read_bias is not None:
+                    np.add(out, read_bias(), out=out)
+                return a, b
+            products = a[:, :, None] * b if form == "gathered" else a * b
+            if read_bias is None and not spread:
+                np.add.reduce(products, axis=1, out=out)
+                return a, b
+            core = np.add.reduce(products, axis=1)
+            if spread:  # shared weights and inputs, a batched bias
+                core = core[:, None]
             if read_bias is None:
                 out[...] = core
             else:
