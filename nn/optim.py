@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from typing import Callable, Iterable
 
 import numpy as np
@@ -30,6 +31,7 @@ from autograd import Value
 from .module import Module
 
 Schedule = Callable[[int], float]
+_LARGEST = sys.float_info.max
 
 
 class Optimizer:
@@ -62,7 +64,10 @@ class Optimizer:
     def rate(self) -> float:
         """The learning rate for the next step."""
         if callable(self.lr):
-            return _rate(self.lr(self.steps), f"the learning-rate schedule at step {self.steps}")
+            lr = self.lr(self.steps)
+            if lr.__class__ is float and 0.0 <= lr <= _LARGEST:  # the usual case, checked quickly
+                return lr
+            return _rate(lr, f"the learning-rate schedule at step {self.steps}")
         return self.lr
 
     def zero_grad(self) -> None:
