@@ -354,7 +354,7 @@ class _Compiled:
     """A step compiled whole: one sample's `[loss (+ penalty), (loss,) *outputs]`, traced once
     with the optimizer's parameters first in the parameter vector, gives each batch's losses,
     outputs and mean gradient as arrays. With `vectors` (the penalty traced, and an optimizer
-    whose rule runs on arrays) the optimizer steps the vector and no Value is touched until
+    whose step is its rule on arrays) the optimizer steps the vector and no Value is touched until
     `sync`; otherwise the gradient is added into the parameters' `.grad`, the penalty runs on
     Values and the optimizer steps them. Raises `TracingError` when the function cannot be
     traced."""
@@ -383,7 +383,9 @@ class _Compiled:
         sample.__name__ = f"{getattr(loss, '__name__', 'loss')} of {type(model).__name__}"
         self.program = autograd.compile(sample, X[0], self.targets[0],
                                         parameters=optimizer.params)
-        self.vectors = self.penalty is None and type(optimizer)._rule is not Optimizer._rule
+        kind = type(optimizer)  # on vectors only if its step() is the rule on arrays
+        self.vectors = self.penalty is None and kind._rule is not Optimizer._rule \
+            and kind.step is Optimizer.step
         self.trained = len(optimizer.params)  # the vector's first entries; the rest stay put
         self.theta = self.program.parameter_vector()
         self.grad: np.ndarray | None = None  # the last batch's gradient, for sync

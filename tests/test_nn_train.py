@@ -396,3 +396,27 @@ def test_the_vector_optimizer_takes_the_steps_of_the_per_value_one():
                 optimizer.step()
         results.append(theta if on_vector else program.parameter_vector())
     np.testing.assert_allclose(results[1], results[0], rtol=1e-12, atol=1e-15)
+
+
+def test_an_optimizer_with_its_own_step_keeps_it_when_compiled():
+    """A subclass whose step() does more than its rule (here: clips the grads first) is
+    stepped on Values, so what it adds still happens."""
+
+    class Clipped(nn.SGD):
+        def step(self):
+            for p in self.params:
+                p.grad = max(-0.05, min(0.05, p.grad))
+            super().step()
+
+    X, y = _digits_like()
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(6, [5, 3], seed=8)
+        nn.fit(model, X, y, nn.cross_entropy, Clipped(model.parameters(), lr=0.5), epochs=2,
+               batch_size=12, progress=False, compiled=compiled)
+        runs.append([p.data for p in model.parameters()])
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-9, atol=1e-12)
+    unclipped = nn.MLP(6, [5, 3], seed=8)
+    nn.fit(unclipped, X, y, nn.cross_entropy, nn.SGD(unclipped.parameters(), lr=0.5), epochs=2,
+           batch_size=12, progress=False, compiled=True)
+    assert not np.allclose([p.data for p in unclipped.parameters()], runs[1])
