@@ -53,8 +53,16 @@ def _names(allowed, what: str):
 
 
 PEERS = ("micrograd", "micrograd-deep", "torch")
-ALL_ENGINES = list(ENGINES) + list(VECTOR_ENGINES)
 """The slow engines: they may run fewer training steps or images (see --peer-moons)."""
+ALL_ENGINES = list(ENGINES) + list(VECTOR_ENGINES)
+
+
+def slow(engine: str, workload: str) -> bool:
+    """Whether `engine` runs fewer steps or images on `workload` (--peer-moons, --peer-digits):
+    the peers, and on digits-wide also glassgrad-mg (its 1,797 images take minutes a run)."""
+    return engine in PEERS or (engine == "glassgrad-mg" and workload == "digits-wide")
+
+
 DEEP_ONLY = ("chain", "wide")
 """Where `micrograd-deep` runs by default: elsewhere the graphs are shallow and it is micrograd."""
 TRACE_DEPTH_MAX = 10**4
@@ -82,8 +90,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="at most N moons steps for %s (compared per step; default 20)"
                              % ", ".join(PEERS))
     parser.add_argument("--peer-digits", type=int, default=256, metavar="N",
-                        help="at most N digits (and digits-wide) images for the same (compared "
-                             "per image; default 256)")
+                        help="at most N digits and digits-wide images for the same, and for "
+                             "glassgrad-mg on digits-wide (compared per image; default 256)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="timed fresh-process runs per cell (median; default 3)")
     parser.add_argument("--budget", type=float, default=120.0,
@@ -253,13 +261,13 @@ def legend(args: argparse.Namespace) -> str:
     return f"""\
 Times: medians over up to {args.repeats} fresh-process runs each ('runs'; fewer when a cell's \
 runs pass {args.budget:g} s), per unit of work: chain per op, wide per term, moons per sample \
-and step (100 samples), digits per image. spread: (slowest - fastest) / median total.
+and step (100 samples), digits and digits-wide per image. spread: (slowest - fastest) / median total.
 peak B: tracemalloc's peak of Python allocations during build + backward, in a separate fresh \
 process, per op, term, or sample of one step's (batch's) graph; '-' for torch (C++ memory) and \
 for micrograd's recursive backward deeper than {TRACE_DEPTH_MAX:,} (tracing it costs depth^2).
 micrograd: as installed (recursion limit 1,000); micrograd-deep: the same with \
 sys.setrecursionlimit({DEEP_LIMIT:,}). Peers run at most {args.peer_moons} moons steps and \
-{args.peer_digits} digits images; all compare per unit.
+{args.peer_digits} digits images (glassgrad-mg too on digits-wide); all compare per unit.
 time vs mg: micrograd's time per unit / this engine's (>1: faster than micrograd); memory vs \
 mg: the same for peak B. 'mg' is micrograd-deep where it ran, else micrograd.
 The training workloads also run on arrays: numpy (the network written by hand, forward and \
@@ -323,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 if engine in VECTOR_ENGINES and workload not in TRAINING:
                     continue
-                run_size = min(size, peer_cap) if peer_cap and engine in PEERS else size
+                run_size = min(size, peer_cap) if peer_cap and slow(engine, workload) else size
                 print(f"  {workload} {run_size} {engine} ...", end="", file=sys.stderr, flush=True)
                 result = measure(workload, engine, run_size, args.repeats, args.budget, data)
                 print(f" {result.get('total', result.get('error'))}", file=sys.stderr, flush=True)
