@@ -3,8 +3,8 @@
     python -m autograd draw "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432 -o graph.svg
 
 Expressions use the small whitelisted language of `autograd.expr` (numbers, names,
-`+ - * / **`, unary `-`, parentheses and the op table's functions, `max(a, b, ...)` too);
-nothing else is evaluated.
+`+ - * / **`, unary `-`, parentheses and the op table's functions, `max(a, b, ...)` too: all
+read from the op table); nothing else is evaluated.
 
 Adding a subcommand: write `add_NAME(subparsers)` that makes its parser (call
 `add_expression_arguments` for the expression and bindings) and sets `run=` to a function
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .draw import MAX_NODES, GraphTooLarge, draw, table
-from .expr import FUNCTIONS, VARIADIC, ExpressionError, build
+from .expr import ExpressionError, binary_operators, build, calls, unary_operators
 from .value import Value
 
 
@@ -35,9 +35,8 @@ def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments every graph subcommand shares: the expression and `name=value` bindings."""
     parser.add_argument(
         "expression",
-        help="such as 'tanh(x*w + b)': numbers, names, + - * / **, unary -, parentheses, "
-        f"the functions {', '.join(FUNCTIONS)}, and {', '.join(VARIADIC)} of one or more "
-        "arguments",
+        help=f"such as 'tanh(x*w + b)': numbers, names, {' '.join(binary_operators().values())}, "
+        f"unary {' '.join(unary_operators().values())}, parentheses and the functions {calls()}",
     )
     parser.add_argument(
         "bindings", nargs="*", metavar="name=value", help="a number for every name, such as x=2"

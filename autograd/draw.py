@@ -15,10 +15,11 @@ What the drawing shows (the legend under the title says the same):
   `params`, or by default a leaf with a scope: nn gives its parameters their module's),
   plain for an op's result (its id, `v5`, when it has no label); constants are small dashed grey
   boxes with just their number; the output has a thick border.
-- edges into `-`, `/`, `**` say which input is `a` and which `b` (`n` for a constant
-  exponent); edges into a `dot` node say which are the weights `w_i`, the inputs `x_i` and the
-  bias `b`; edges into a `max` node are numbered `a1`, `a2`, ... (on ties the first one gets
-  the gradient). The names are the op table's (`Op.input_names`), as in its formulas.
+- edges into an op whose inputs' order matters (its notation says so: `Notation.labelled`) say
+  which input is which, in the op table's names (`Op.input_names`), as in its formulas: `a` and
+  `b` into `-`, `/`, `**` (`n` for a constant exponent) and functions of two inputs such as
+  `atan2`; the weights `w_i`, the inputs `x_i` and the bias `b` into a `dot` node; `a1`, `a2`,
+  ... into a `max` node (on ties the first one gets the gradient).
 
 Ids are stable so other tools can find nodes: Value i of `topological_order(root)` is `v{i}`,
 the op that made it `op{i}` (see `node_ids`); they are the DOT node names, the SVG `id`s, and
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import html
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -48,6 +50,8 @@ from typing import Iterable
 import graphviz
 
 from .graph import topological_order
+from .groups import TENSOR, Tree, describe_kinds, is_parameter, natural, tree_of
+from .modes import Scope
 from .value import Value
 
 COLLAPSE_KINDS = ("neuron", "step", "layer")  # finest first: how draw() collapses by itself
@@ -225,13 +229,19 @@ def draw(
 
     marked = None if params is None else {id(p) for p in params}
     nodes = topological_order(root)
+    tree = tree_of(nodes, marked)
+    if collapse is not None and collapse not in tree.kinds():
+        warnings.warn(f"collapse={collapse!r} does not apply: the graph has no {collapse} "
+                      f"groups; it has {describe_kinds(tree)}. Drawing it without collapsing "
+                      f"by {collapse}.", stacklevel=2)
+        collapse = None
     if collapse is None and len(nodes) > max_nodes:
         collapse = _collapse_to_fit(nodes, max_nodes, marked)
     groups = _groups(nodes, collapse, marked) if collapse else [None] * len(nodes)
     if collapse and _box_count(nodes, collapse, marked) > max_nodes:
         raise _too_large(nodes, max_nodes, marked)
     style = _Style(show.split("+"), color, _largest_grad(nodes))
-    return _build(nodes, groups, collapse, style, marked, rankdir, title, legend)
+    return _build(nodes, groups, tree, collapse, style, marked, rankdir, title, legend)
 
 
 def table(root: Value, *, params: Iterable[Value] | None = None) -> str:
@@ -266,7 +276,9 @@ class _Style:
     largest: float  # the largest finite |grad| in the graph, for the colour scale
 
 
-def _build(nodes, groups, collapse, style, marked, rankdir, title, legend) -> Drawing:
+def _build(nodes, groups, tree, collapse, style, marked, rankdir, title, legend) -> Drawing:
+    """The DOT text: a box per Value (or per collapsed group, or per shared parameter tensor),
+    an oval per op, and a dashed frame (a Graphviz cluster) per scope around what it made."""
     root = nodes[-1]
     dot = graphviz.Digraph(
         name="computation_graph",
@@ -278,6 +290,15 @@ def _build(nodes, groups, collapse, style, marked, rankdir, title, legend) -> Dr
     )
     if title is not None or legend:
         dot.attr(label=_caption(title, legend))
+
+    # A shared parameter tensor (an RNN's weights, a kernel) is one box, not a fan of edges
+    # per element; it stands in for the elements not already inside a collapsed box.
+    groups = list(groups)
+    for t in tree.groups:
+        if t.kind == TENSOR and t.shared:
+            for i in t.members:
+                if groups[i] is None:
+                    groups[i] = t
 
     ids: dict[str, str] = {}
     group_ids: dict[object, str] = {}
@@ -294,24 +315,54 @@ def _build(nodes, groups, collapse, style, marked, rankdir, title, legend) -> Dr
         if v.op is not None:
             ids[f"op{i}"] = box if group is not None else f"op{i}"
 
+    # The frame (scope) each box is drawn in: its own scope's; a collapsed group's parent's.
+    frame_of: dict[str, int | None] = {}
+    for i, box in enumerate(drawn_as):
+        if box in frame_of:
+            continue
+        group, scope = groups[i], _scope_group(tree, tree.group_of[i])
+        if isinstance(group, Scope):
+            scope = next((tree.groups[a].parent for a in tree.ancestors(scope)
+                          if tree.groups[a].path == group.path), None)
+        elif group is not None:  # a tensor
+            scope = group.parent
+        frame_of[box] = scope
+    frames = _Frames(dot, tree, frame_of)
+
     index = {id(v): i for i, v in enumerate(nodes)}
     for i, v in enumerate(nodes):
         if groups[i] is not None:
             continue
         kind = _kind(v, root, marked)
-        dot.node(f"v{i}", _value_label(v, i, kind, style), id=f"v{i}",
-                 tooltip=_tooltip(v, kind), _attributes={"class": f"value {kind}"})
+        frames.graph(f"v{i}").node(
+            f"v{i}", _value_label(v, i, kind, style, frames.path(f"v{i}")), id=f"v{i}",
+            tooltip=_tooltip(v, kind), _attributes={"class": f"value {kind}"})
         if v.op is not None:
-            dot.node(f"op{i}", _op_label(v), id=f"op{i}", shape="ellipse", style="filled",
-                     fillcolor=OP_COLOR, color="#999999", fontsize="10", margin="0.02,0.01",
-                     height="0.3", _attributes={"class": f"op op-{v.op.name}"})
+            frames.graph(f"v{i}").node(
+                f"op{i}", _op_label(v), id=f"op{i}", shape="ellipse", style="filled",
+                fillcolor=OP_COLOR, color="#999999", fontsize="10", margin="0.02,0.01",
+                height="0.3", ordering="in",  # its inputs in order: w0 above w1, a above b
+                _attributes={"class": f"op op-{v.op.name}"})
             dot.edge(f"op{i}", f"v{i}", id=f"op{i}-out")
 
     # A group box shows the values used outside it: one pass over the edges finds them.
     used_outside = {index[id(p)] for i, v in enumerate(nodes) for p in v.parents
                     if drawn_as[index[id(p)]] != drawn_as[i]}
+    scopes = {}  # collapsed box -> its scope's path
     for box, indices in members.items():
-        _group_node(dot, box, indices, nodes, groups, used_outside, collapse, style)
+        group = groups[indices[0]]
+        if isinstance(group, Scope):
+            scopes[box] = group.path
+            _group_node(frames.graph(box), box, indices, nodes, group, used_outside, collapse,
+                        style, frames.path(box))
+        else:
+            _tensor_node(frames.graph(box), box, indices, nodes, group, style, frames.path(box))
+    feeds: dict[str, set[str]] = {}  # the boxes each box reads from
+    for i, v in enumerate(nodes):
+        for parent in v.parents:
+            if drawn_as[index[id(parent)]] != drawn_as[i]:
+                feeds.setdefault(drawn_as[i], set()).add(drawn_as[index[id(parent)]])
+    frames.order_siblings(scopes, feeds)
 
     seen: set[tuple[str, str]] = set()
     for i, v in enumerate(nodes):
@@ -319,25 +370,91 @@ def _build(nodes, groups, collapse, style, marked, rankdir, title, legend) -> Dr
         target = f"op{i}" if groups[i] is None else drawn_as[i]
         for k, parent in enumerate(v.parents):
             source = drawn_as[index[id(parent)]]
-            if groups[i] is None:
+            if groups[i] is None and groups[index[id(parent)]] is None:
                 dot.edge(source, target, id=f"op{i}-in{k}", label=roles[k] if roles else None)
             elif source != target and (source, target) not in seen:
                 seen.add((source, target))
-                dot.edge(source, target)
+                dot.edge(source, target, id=f"op{i}-in{k}" if groups[i] is None else None)
+    frames.close()
     return Drawing(dot.source, ids, collapse, nodes, marked)
 
 
-def _group_node(dot, box, indices, nodes, groups, used_outside, collapse, style) -> None:
-    """One box for all the Values of a neuron or layer: its name, its size, and its output
-    (a value used outside the box, or the root)."""
-    group = groups[indices[0]]
+class _Frames:
+    """The scopes as nested Graphviz clusters (dashed frames named after their scope), made as
+    boxes are put into them: `graph(box)` is where a box's node statement goes."""
+
+    def __init__(self, dot, tree: Tree, frame_of: dict[str, int | None]) -> None:
+        self.dot, self.tree, self.frame_of = dot, tree, frame_of
+        self.subgraphs: dict[int, graphviz.Digraph] = {}
+
+    def graph(self, box: str):
+        return self._open(self.frame_of[box])
+
+    def path(self, box: str) -> str:
+        """The scope path of the frame a box is in ("" at the top): names inside are relative."""
+        frame = self.frame_of[box]
+        return "" if frame is None else self.tree.groups[frame].path
+
+    def _open(self, frame: int | None):
+        if frame is None:
+            return self.dot
+        if frame not in self.subgraphs:
+            group = self.tree.groups[frame]
+            sub = graphviz.Digraph(name=f"cluster_{frame}")
+            sub.attr(label=f"<{_escape(group.name, 48)}>", style="rounded,dashed",
+                     color="#9999bb", fontcolor="#555577", fontsize="10", labeljust="l",
+                     margin="6", _attributes={"class": f"scope {group.kind}"})
+            self.subgraphs[frame] = sub
+            self._open(group.parent)  # its parent frame exists too
+        return self.subgraphs[frame]
+
+    def order_siblings(self, boxes: dict[str, str], feeds: dict[str, set[str]]) -> None:
+        """Keep side by side boxes in the order they were made (a layer's neurons 0, 1, ...):
+        Graphviz orders a rank to cross fewer edges, which shuffles them. Side by side: in
+        the same frame, reading the same boxes."""
+        alike: dict[tuple, list[str]] = {}
+        for box in boxes:
+            key = (self.frame_of[box], frozenset(feeds.get(box, ())))
+            alike.setdefault(key, []).append(box)
+        for n, ((frame, _), siblings) in enumerate(alike.items()):
+            if len(siblings) < 2:
+                continue
+            siblings.sort(key=lambda b: natural(boxes[b]))
+            rank = graphviz.Digraph(name=f"siblings_{n}")
+            rank.attr(rank="same")
+            for a, b in zip(siblings, siblings[1:]):
+                rank.edge(b, a, style="invis")  # in LR, a flat edge puts its head above
+            self._open(frame).subgraph(rank)
+            # Graphviz's second pass over clusters would rotate the chain; keep the first.
+            self.dot.attr(remincross="false")
+
+    def close(self) -> None:
+        """Put every frame into its parent, innermost first."""
+        for frame in sorted(self.subgraphs, key=lambda f: -len(self.tree.ancestors(f))):
+            parent = self.tree.groups[frame].parent
+            (self.dot if parent is None else self.subgraphs[parent]).subgraph(
+                self.subgraphs[frame])
+
+
+def _scope_group(tree: Tree, g: int | None) -> int | None:
+    """A node's innermost scope group (for a parameter in a tensor, the tensor's scope)."""
+    if g is not None and tree.groups[g].kind == TENSOR:
+        return tree.groups[g].parent
+    return g
+
+
+def _group_node(where, box, indices, nodes, group, used_outside, collapse, style, within
+                ) -> None:
+    """One box for all the Values of a neuron, step or layer: its name, its size, and its
+    output (a value used outside the box, or the root)."""
     root = len(nodes) - 1
     outputs = [i for i in indices if i in used_outside or i == root]
     leaves = sum(1 for i in indices if nodes[i].op is None and nodes[i].requires_grad)
+    size = f"{collapse}: {_count(len(indices), 'value')}" + (
+        f", {_count(leaves, 'parameter')}" if leaves else "")
     rows = [
-        f'<TR><TD COLSPAN="2"><B>{_escape(group.path, 48)}</B></TD></TR>',
-        f'<TR><TD COLSPAN="2"><FONT COLOR="#666666">{collapse}: {len(indices)} values, '
-        f"{leaves} parameters</FONT></TD></TR>",
+        f'<TR><TD COLSPAN="2"><B>{_escape(_relative(group.path, within), 48)}</B></TD></TR>',
+        f'<TR><TD COLSPAN="2"><FONT COLOR="#666666">{size}</FONT></TD></TR>',
     ]
     if len(outputs) == 1:
         out = nodes[outputs[0]]
@@ -349,10 +466,47 @@ def _group_node(dot, box, indices, nodes, groups, used_outside, collapse, style)
         f'<TABLE BORDER="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
         f'STYLE="rounded" BGCOLOR="#f7f7ff">{"".join(rows)}</TABLE>'
     )
-    dot.node(box, f"<{table}>", id=box, _attributes={"class": f"group {collapse}"})
+    where.node(box, f"<{table}>", id=box, _attributes={"class": f"group {collapse}"})
 
 
-def _value_label(v: Value, i: int, kind: str, style: _Style) -> str:
+def _tensor_node(where, box, indices, nodes, tensor, style, within) -> None:
+    """One box for a shared parameter tensor: its name and shape, and its grads' range."""
+    grads = [_grad_of(nodes[i]) for i in indices]
+    shape = "×".join(map(str, tensor.shape))
+    rows = [
+        f'<TR><TD BGCOLOR="{PARAM_COLOR}"><B>{_escape(_relative(tensor.path, within), 48)}'
+        "</B></TD></TR>",
+        f'<TR><TD><FONT COLOR="#666666">{len(indices)} parameters ({shape}), shared'
+        "</FONT></TD></TR>",
+    ]
+    if "grad" in style.fields:
+        if any(g is None for g in grads):
+            rows.append(f'<TR><TD BGCOLOR="{NOT_COMPUTED}"><FONT COLOR="#777777"><I>grad not '
+                        "computed</I></FONT></TD></TR>")
+        else:
+            largest = max(grads, key=lambda g: abs(g) if math.isfinite(g) else math.inf)
+            fill, ink = _grad_colors(largest, style)
+            rows.append(f'<TR><TD BGCOLOR="{fill}"><FONT COLOR="{ink}">grad {_number(min(grads))}'
+                        f" … {_number(max(grads))}</FONT></TD></TR>")
+    table = (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+             f'STYLE="rounded">{"".join(rows)}</TABLE>')
+    where.node(box, f"<{table}>", id=box, _attributes={"class": "group tensor param"})
+
+
+def _relative(path: str, within: str) -> str:
+    """`path` inside the frame `within`: "layers.0.neurons.3" in "layers.0" is "neurons.3"."""
+    if within and path.startswith(within + ".") and len(path) > len(within) + 1:
+        return path[len(within) + 1:]
+    return path
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _value_label(v: Value, i: int, kind: str, style: _Style, within: str) -> str:
+    """A Value's box: its name (inside a frame, after the frame's path: `z` in
+    `layers.0.neurons.3`), then its data and grad cells."""
     if kind == "const" and v.op is None:
         return (
             f'<<TABLE BORDER="1" STYLE="dashed" CELLBORDER="0" CELLPADDING="2" '
@@ -360,7 +514,7 @@ def _value_label(v: Value, i: int, kind: str, style: _Style) -> str:
             f"{_number(v.data)}</FONT></TD></TR></TABLE>>"
         )
     if v.label:
-        name = _escape(v.label, MAX_LABEL)
+        name = _escape(_relative(v.label, within), MAX_LABEL)
     else:
         name = f'<FONT COLOR="#888888">v{i}</FONT>'
     fill = {"input": INPUT_COLOR, "param": PARAM_COLOR}.get(kind)
@@ -401,14 +555,11 @@ def _op_label(v: Value) -> str:
     return f"<{html.escape(v.op.symbol)}>"
 
 
-# Ops whose edges say which input is which: those where the order matters (a - b, w·x + b;
-# max gives the gradient to the first of equals). Sums and products need no names.
-NAMED_INPUTS = frozenset({"sub", "div", "pow", "powv", "max", "dot"})
-
-
 def _roles(v: Value) -> list[str] | None:
-    """Edge labels naming each parent's place, as the op table's formulas name it."""
-    if v.op is None or v.op.name not in NAMED_INPUTS:
+    """Edge labels naming each parent's place, as the op table's formulas name it: for ops whose
+    notation says the order of the inputs matters (a - b, w·x + b, atan2(a, b); max gives the
+    gradient to the first of equals). Sums and products need no names."""
+    if v.op is None or not v.op.notation.labelled:
         return None
     return v.op.input_names(len(v.parents))
 
@@ -448,9 +599,7 @@ def _kind(v: Value, root: Value, marked: set[int] | None) -> str:
         return "const"
     if v.op is not None:
         return "computed"
-    if marked is not None:
-        return "param" if id(v) in marked else "input"
-    return "input" if v.scope is None else "param"
+    return "param" if is_parameter(v, marked) else "input"
 
 
 def _grad_of(v: Value) -> float | None:

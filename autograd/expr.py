@@ -5,11 +5,16 @@
 and every node of the tree is checked against a whitelist *before* anything is evaluated:
 
 - numbers (`2`, `0.5`, `1e-3`), names (`x`, `w1`), parentheses;
-- `+ - * / **` and unary `-`;
-- calls to the op table's functions with one argument (`tanh(x)`, `exp(x)`, ... see `FUNCTIONS`),
-  and to its n-ary ops whose inputs all play one part, with one or more (`max(a, b, c)`,
-  `sum(a, b)`: `VARIADIC`). `dot` is not one: its inputs are weights, inputs and a bias, which
-  an argument list would tell apart only by position; write `w1*x1 + w2*x2 + b`.
+- the operators of the op table's operator ops (`+ - * / **` and unary `-`: its `Infix`,
+  `Power` and `Prefix` records);
+- calls to its functions with as many arguments as they take (`tanh(x)`, `exp(x)`, ...: its
+  `Call` records, see `functions()`), and to its n-ary ops whose inputs all play one part, with
+  one or more (`max(a, b, c)`, `sum(a, b)`: its `Variadic` records, see `variadic()`). A
+  weighted sum (`dot`) is not one: its inputs are weights, inputs and a bias, which an argument
+  list would tell apart only by position; write `w1*x1 + w2*x2 + b`.
+
+The grammar is read from the op table each time an expression is checked, so an op registered
+later (`autograd.ops.register`) is part of it at once.
 
 Anything else (attribute access, subscripts, imports, lambdas, comprehensions, keyword
 arguments, calls to other names, strings, ...) is an `ExpressionError` naming what was found
@@ -30,25 +35,57 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .ops import OPS, Op
+from .ops import OPS, Call, Infix, Op, Power, Prefix, Variadic
 from .value import Value, _apply
-
-FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS.values() if op.function}
-"""The functions an expression may call with one argument: the op table's functions, by name."""
-
-VARIADIC: dict[str, Op] = {
-    op.name: op for op in OPS.values() if op.arity is None and len(op.formula) == 1
-}
-"""The n-ary ops an expression may call with one or more arguments: those with one formula for
-every input (`sum`, `max`), by name."""
-
-_CALLABLE = {**FUNCTIONS, **VARIADIC}
-_CALLS = ", ".join([*FUNCTIONS, *(f"{name}(a, b, ...)" for name in VARIADIC)])
 
 MAX_LENGTH = 10_000  # characters; a longer expression is refused before parsing
 
-_BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__",
-           ast.Pow: "__pow__"}
+# Python's operators, by the special method each calls (which is how the op table names them).
+_DUNDERS = {
+    ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__",
+    ast.Pow: "__pow__", ast.FloorDiv: "__floordiv__", ast.Mod: "__mod__",
+    ast.MatMult: "__matmul__", ast.LShift: "__lshift__", ast.RShift: "__rshift__",
+    ast.BitOr: "__or__", ast.BitXor: "__xor__", ast.BitAnd: "__and__",
+    ast.USub: "__neg__", ast.UAdd: "__pos__", ast.Invert: "__invert__",
+}
+
+
+def functions() -> dict[str, Op]:
+    """The functions an expression may call, each with as many arguments as it takes: the op
+    table's `Call` records, by name."""
+    return {op.name: op for op in OPS.values() if isinstance(op.notation, Call)}
+
+
+def variadic() -> dict[str, Op]:
+    """The n-ary ops an expression may call with one or more arguments: the op table's
+    `Variadic` records (`sum`, `max`), by name."""
+    return {op.name: op for op in OPS.values() if isinstance(op.notation, Variadic)}
+
+
+def calls() -> str:
+    """What an expression may call, for messages and help: `exp, ..., max(a, b, ...)`."""
+    shown = [name if op.arity == 1 else op.python(*op.input_names(op.arity))
+             for name, op in functions().items()]
+    return ", ".join(shown + [f"{name}(a, b, ...)" for name in variadic()])
+
+
+def _callable() -> dict[str, Op]:
+    return {**functions(), **variadic()}
+
+
+def _operators(kinds: tuple[type, ...]) -> dict[str, str]:
+    """The table's operators of these notations: special method -> symbol, in table order."""
+    return {op.notation.dunder: op.symbol for op in OPS.values() if isinstance(op.notation, kinds)}
+
+
+def binary_operators() -> dict[str, str]:
+    """The binary operators an expression may use (`+ - * / **`), by special method."""
+    return _operators((Infix, Power))
+
+
+def unary_operators() -> dict[str, str]:
+    """The unary operators an expression may use (`-`), by special method."""
+    return _operators((Prefix,))
 
 # What the whitelist refuses, in words people recognise.
 _NAMES = {
@@ -67,7 +104,7 @@ class ExpressionError(ValueError):
 
 
 @dataclass(frozen=True)
-class Expression:
+class ParsedExpression:
     """A checked expression: its text, its tree, and its input names in order of appearance."""
 
     text: str
@@ -96,7 +133,7 @@ class Expression:
         return _evaluate(self.tree.body, inputs), inputs
 
 
-def parse(text: str) -> Expression:
+def parse(text: str) -> ParsedExpression:
     """Check `text` against the whitelist; raise `ExpressionError` saying what is not allowed."""
     if not isinstance(text, str):
         raise TypeError(f"parse() needs the expression as a string, got {type(text).__name__}")
@@ -121,15 +158,16 @@ def parse(text: str) -> Expression:
         if isinstance(node, ast.Call):
             called.add(id(node.func))
     names = [n for n in ast.walk(tree.body) if isinstance(n, ast.Name) and id(n) not in called]
+    callable_ = _callable()
     for name in names:
-        if name.id in _CALLABLE:
+        if name.id in callable_:
             raise ExpressionError(
                 f"{name.id!r} (column {name.col_offset + 1}) is a function: call it, as in "
                 f"{name.id}(x)"
             )
     # ast.walk is breadth first; list the names in the order they are written.
     ordered = sorted(names, key=lambda n: (n.lineno, n.col_offset))
-    return Expression(text, tree, tuple(dict.fromkeys(n.id for n in ordered)))
+    return ParsedExpression(text, tree, tuple(dict.fromkeys(n.id for n in ordered)))
 
 
 def parse_bindings(items: Iterable[str]) -> dict[str, float]:
@@ -142,7 +180,7 @@ def parse_bindings(items: Iterable[str]) -> dict[str, float]:
             raise ExpressionError(f"expected name=NUMBER (such as x=2), got {item!r}")
         if not name.isidentifier() or keyword.iskeyword(name):
             raise ExpressionError(f"{name!r} in {item!r} is not a name (letters, digits, _)")
-        if name in _CALLABLE:
+        if name in _callable():
             raise ExpressionError(f"{name!r} is a function, it cannot be given a value")
         if name in values:
             raise ExpressionError(f"{name!r} is given twice")
@@ -189,33 +227,36 @@ def _check(node: ast.AST, text: str) -> None:
             raise ExpressionError(f"the name {node.id!r}{where} is not allowed")
         return
     if isinstance(node, ast.BinOp):
-        if type(node.op) not in _BINARY:
-            raise ExpressionError(
-                f"the operator {_operator(node.op)}{where} is not allowed: use + - * / **"
-            )
+        allowed = binary_operators()
+        if _DUNDERS.get(type(node.op)) not in allowed:
+            raise ExpressionError(f"the operator {_operator(node.op)}{where} is not allowed: use "
+                                  f"{' '.join(allowed.values())}")
         return
     if isinstance(node, ast.UnaryOp):
-        if not isinstance(node.op, ast.USub):
-            raise ExpressionError(
-                f"the unary operator {_operator(node.op)}{where} is not allowed: only -"
-            )
+        allowed = unary_operators()
+        if _DUNDERS.get(type(node.op)) not in allowed:
+            raise ExpressionError(f"the unary operator {_operator(node.op)}{where} is not "
+                                  f"allowed: only {' '.join(allowed.values())}")
         return
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in _CALLABLE:
-            raise ExpressionError(f"this call{where} is not allowed: the functions are {_CALLS}")
+        callable_ = _callable()
+        if not isinstance(node.func, ast.Name) or node.func.id not in callable_:
+            raise ExpressionError(f"this call{where} is not allowed: the functions are {calls()}")
         if node.keywords:
             raise ExpressionError(f"{node.func.id}(){where} takes no keyword arguments")
-        if node.func.id in VARIADIC and not node.args:
+        arity = callable_[node.func.id].arity
+        if arity is None and not node.args:
             raise ExpressionError(f"{node.func.id}(){where} needs at least one argument")
-        if node.func.id in FUNCTIONS and len(node.args) != 1:
-            raise ExpressionError(f"{node.func.id}(){where} takes exactly one argument")
+        if arity is not None and len(node.args) != arity:
+            raise ExpressionError(f"{node.func.id}(){where} takes exactly {_arguments(arity)}")
         return
     if isinstance(node, (ast.operator, ast.unaryop, ast.expr_context)):
         return  # the operator tokens inside BinOp/UnaryOp, checked above; Load contexts
     what = _NAMES.get(type(node), type(node).__name__)
     raise ExpressionError(
-        f"{what}{where} is not allowed in an expression: use numbers, names, + - * / **, "
-        f"parentheses and the functions {_CALLS}"
+        f"{what}{where} is not allowed in an expression: use numbers, names, "
+        f"{' '.join(binary_operators().values())}, parentheses and the functions "
+        f"{calls()}"
     )
 
 
@@ -234,14 +275,14 @@ def _evaluate(root: ast.expr, inputs: Mapping[str, Value]) -> Value:
             value = Value(float(node.value), requires_grad=False)
         elif isinstance(node, ast.Name):
             value = inputs[node.id]
-        elif isinstance(node, ast.BinOp):
+        elif isinstance(node, ast.BinOp):  # checked: an operator of the table
             left, right = results.pop(id(node.left)), results.pop(id(node.right))
-            value = getattr(left, _BINARY[type(node.op)])(right)
+            value = getattr(left, _DUNDERS[type(node.op)])(right)
         elif isinstance(node, ast.UnaryOp):
-            value = -results.pop(id(node.operand))
-        else:  # ast.Call, checked: one of FUNCTIONS with one argument, or of VARIADIC
+            value = getattr(results.pop(id(node.operand)), _DUNDERS[type(node.op)])()
+        else:  # ast.Call, checked: a function with its number of arguments, or a variadic op
             args = tuple(results.pop(id(arg)) for arg in node.args)
-            value = _apply(_CALLABLE[node.func.id], args)
+            value = _apply(_callable()[node.func.id], args)
         results[id(node)] = value
     return results[id(root)]
 
@@ -254,6 +295,11 @@ def _children(node: ast.expr) -> list[ast.expr]:
     if isinstance(node, ast.Call):
         return node.args
     return []
+
+
+def _arguments(count: int) -> str:
+    words = {1: "one", 2: "two", 3: "three"}
+    return f"{words.get(count, count)} argument{'s' if count != 1 else ''}"
 
 
 def _operator(op: ast.AST) -> str:

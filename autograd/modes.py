@@ -7,6 +7,7 @@ attribute read.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 from contextlib import contextmanager
@@ -23,8 +24,9 @@ class Scope:
     kind: str | None = None
     parent: Scope | None = None
 
-    @property
+    @functools.cached_property
     def path(self) -> str:
+        # cached: nn names every node it makes after its scope's path
         return self.name if self.parent is None else f"{self.parent.path}.{self.name}"
 
     def enclosing(self, kind: str) -> Scope | None:
@@ -109,6 +111,12 @@ def scope(name: str, kind: str | None = None) -> Iterator[Scope]:
         yield _state.scope
     finally:
         _state.scope = previous
+
+
+def current_scope() -> Scope | None:
+    """The innermost `scope` active in this thread (None outside every scope): the scope new
+    nodes are tagged with. `nn` modules read it to name the nodes they make after their path."""
+    return _state.scope
 
 
 # Why pause the collector, and not something else. CPython's cyclic collector starts by

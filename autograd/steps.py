@@ -3,8 +3,21 @@
 `backward()` applies the chain rule in a tight loop; a learner wants to watch it one node at a
 time. `backprop_steps(root)` records the same pass as plain records: first the forward pass
 (each node computed from its parents, so that "not computed yet" is visible), then the seed,
-then one backward step per node, naming its op, its local derivative as a formula (from the op table) and
-as a number, the upstream gradient, and what it adds to each parent's grad, before and after.
+then one backward step per node, naming its op, its local derivative as a formula (from the op
+table) and as a number, the upstream gradient, and what it adds to each parent's grad, before
+and after. How a node reads (`x * w`, `-x`, `atan2(y, x)`, `w0·x0 + w1·x1 + b`) and what its
+inputs are called (`a`, `b`, `w0`, `x0`) is its op record's notation (`Op.expression`,
+`Op.input_names`); nothing here asks an op's name. Explanations write the real operands in the
+op's formulas, never its `a` and `b` (which would clash with a learner's own `a` and `b`), and
+then the numbers: `σ(z)·(1 - σ(z)) = 0.999089·(1 - 0.999089) = 0.000910`. Inside a module, names
+are written after the module's path (`in layers.1.neurons.3: out = relu(z)`).
+
+One pass, from the start. The steps explain one backward pass: every gradient is "not
+computed" until its first contribution arrives, and each ∂out/∂x written is that pass's
+derivative. A learner who ran `backward()` and then looks (micrograd's habit) sees the same
+derivative `backward()` computed, not `.grad`, which adds every pass to what the leaves held:
+seed 001's Alice network shows ∂L/∂w1 = 0.0215 whatever earlier passes left in `w1.grad` (the
+start step says which leaves hold a grad, and that the steps leave it alone).
 
 Both players (the terminal stepper and the HTML player) only show these records; they compute
 nothing themselves. The records are built from what `backward()` itself uses: the op table's
@@ -22,10 +35,10 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from .graph import topological_order
-from .ops import Op, split_dot
 from .value import Value, _as_float
 
 _ELIDE = 6  # n-ary nodes with more inputs than this are written with "…" in expressions
+_LISTED = 12  # the done step lists this many derivatives; the table has every one
 
 
 @dataclass(frozen=True)
@@ -36,13 +49,14 @@ class Node:
     id: str  # "v{index}": the same id the drawing gives the node
     name: str  # the label, else the number for an unnamed constant, else the id
     label: str
-    kind: str  # "input", "constant" or "op"
+    kind: str  # "input", "param" (a leaf with a scope: nn's parameters), "constant" or "op"
     op: str | None  # the op's name ("mul"), None for leaves
     symbol: str  # the op's symbol ("*"), "" for leaves
     expression: str  # how it is computed, in its parents' names: "x * w"; "" for leaves
     parents: tuple[int, ...]
     data: float
     requires_grad: bool
+    module: str = ""  # the path of the scope it was made in ("layers.0.neurons.3"), "" if none
 
 
 @dataclass(frozen=True)
@@ -64,12 +78,12 @@ class Term:
     formula: str  # the local derivative as the op table writes it: "1 - tanh(a)²"
     local: float | None  # its value here; None where the input takes no gradient
     contribution: float | None  # upstream * local; None where the parent takes no gradient
-    before: float | None  # the parent's grad before this step adds the contribution
+    before: float | None  # the parent's grad so far (None: this is its first contribution)
     after: float | None
 
 
 @dataclass(frozen=True)
-class Step:
+class BackpropStep:
     """One step of the walk-through, with its explanation in words and numbers."""
 
     index: int
@@ -91,10 +105,10 @@ class State:
     grad: tuple[float | None, ...]
 
 
-class Steps(Sequence[Step]):
-    """The forward and backward pass of one graph, step by step (a sequence of `Step`)."""
+class Steps(Sequence[BackpropStep]):
+    """The forward and backward pass of one graph, step by step (a sequence of `BackpropStep`)."""
 
-    def __init__(self, root: Value, nodes: tuple[Node, ...], steps: tuple[Step, ...],
+    def __init__(self, root: Value, nodes: tuple[Node, ...], steps: tuple[BackpropStep, ...],
                  initial: State) -> None:
         self.root = root
         self.nodes = nodes
@@ -107,7 +121,7 @@ class Steps(Sequence[Step]):
     def __getitem__(self, k):  # type: ignore[override]
         return self._steps[k]
 
-    def __iter__(self) -> Iterator[Step]:
+    def __iter__(self) -> Iterator[BackpropStep]:
         return iter(self._steps)
 
     def state(self, k: int) -> State:
@@ -134,9 +148,10 @@ class Steps(Sequence[Step]):
 def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
     """The forward and backward pass of the graph behind `root`, as explained steps.
 
-    The backward steps do what `root.backward(grad)` would do now, in the same order and with
-    the same floats (leaves start from the grad they already hold, as backward() adds to it),
-    but nothing is changed: read the results from the steps, or call `backward()` yourself.
+    The backward steps do what one `root.backward(grad)` does from fresh grads, in the same
+    order and with the same floats, so their numbers are the derivatives (whatever `.grad`
+    holds from earlier passes); nothing is changed: read the results from the steps, or call
+    `backward()` yourself.
 
         >>> import autograd
         >>> x = autograd.Value(2.0, "x"); w = autograd.Value(-3.0, "w")
@@ -144,8 +159,28 @@ def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
         >>> [s.kind for s in walk]
         ['start', 'forward', 'seed', 'backward', 'done']
         >>> print(walk[3].lines[2])
-        ∂v2/∂x += ∂v2/∂v2 · ∂v2/∂x = 1 · b = 1 · (-3) = -3    (x.grad: 0 → -3)
+        ∂v2/∂x += ∂v2/∂v2 · ∂v2/∂x = 1 · w = 1 · (-3) = -3    (so far: not computed → -3)
     """
+    seed = _checked(root, grad)
+    order = topological_order(root)
+    index = {id(v): i for i, v in enumerate(order)}
+    nodes = _describe_nodes(order, index)
+    initial = State(tuple(v.data if v.op is None else None for v in order),
+                    (None,) * len(order))
+    held = _held(order, nodes)
+    gradient_order = topological_order(root, gradient_only=True)
+    out = _d(nodes[-1].name)
+    grads, seed_step = _seed_step(index[id(root)], seed, out)
+    fields = [_start_step(nodes, held, out), *_forward_steps(order, nodes), seed_step]
+    fields += [_backward_step(v, nodes[index[id(v)]], nodes, grads, out)
+               for v in reversed(gradient_order) if v.op is not None]
+    fields.append(_done_step(nodes, grads, out, index[id(root)], held))
+    steps = tuple(BackpropStep(index=k, **step) for k, step in enumerate(fields))
+    return Steps(root, nodes, steps, initial)
+
+
+def _checked(root: Value, grad: float) -> float:
+    """The seed, once `root` is known to be a Value with a backward pass to show."""
     if not isinstance(root, Value):
         raise TypeError(f"backprop_steps() needs a Value (the output of a computation), got "
                         f"{type(root).__name__}")
@@ -154,99 +189,96 @@ def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
             "backprop_steps() needs a Value that takes a gradient; this one is a constant, "
             "detach()ed or made under no_grad(), so there is no backward pass to show"
         )
-    seed = _as_float(grad, "backprop_steps(grad=...)")
-    order = topological_order(root)
-    index = {id(v): i for i, v in enumerate(order)}
-    nodes = _describe_nodes(order, index)
-    initial = State(
-        tuple(v.data if v.op is None else None for v in order),
-        tuple(_held_grad(v, nodes[i].name) if v.op is None and v.requires_grad else None
-              for i, v in enumerate(order)),
-    )
-    out = _d(nodes[-1].name)
-    walk: list[Step] = []
+    return _as_float(grad, "backprop_steps(grad=...)")
 
-    def add(**fields) -> None:
-        walk.append(Step(index=len(walk), **fields))
 
+def _held(order: list[Value], nodes: tuple[Node, ...]) -> list[str]:
+    """The leaves that hold a grad from an earlier backward() (which the steps leave alone)."""
+    held = []
+    for v, node in zip(order, nodes):
+        if v.op is None and v.requires_grad and v.grad is not None:
+            if not isinstance(v.grad, (numbers.Real, Value)):
+                raise TypeError(f"{node.name}.grad holds a {type(v.grad).__name__} "
+                                f"({v.grad!r}); backprop_steps() expects None, a number or a "
+                                "Value there")
+            held.append(node.name)
+    return held
+
+
+def _start_step(nodes: tuple[Node, ...], held: list[str], out: str) -> dict:
     inputs = [n.name for n in nodes if n.kind == "input"]
-    add(kind="start", phase="forward", node=None,
-        title="start: the inputs are known, nothing else is computed yet",
-        lines=(f"inputs: {_names(inputs) or 'none'}",
-               f"the forward pass computes {_count(sum(n.kind == 'op' for n in nodes), 'node')}, "
-               "parents first; then the backward pass sends gradients back"))
+    params = [n.name for n in nodes if n.kind == "param"]
+    computed = sum(n.kind == "op" for n in nodes)
+    lines = [f"inputs: {_few(inputs) or 'none'}"]
+    if params:
+        lines.append(f"parameters: {_few(params)}")
+    lines.append(f"the forward pass computes {_count(computed, 'node')}, parents first; then "
+                 "the backward pass sends gradients back")
+    if held:
+        lines.append(f"{_few(held)} already hold{'s' * (len(held) == 1)} a grad from an "
+                     f"earlier backward(): these steps show one backward pass of their own, from "
+                     f"the start, so each ∂{out}/∂ below is the derivative (.grad is left as it "
+                     "is; backward() would add to it)")
+    return dict(kind="start", phase="forward", node=None,
+                title="start: the inputs are known, nothing else is computed yet",
+                lines=tuple(lines))
+
+
+def _forward_steps(order: list[Value], nodes: tuple[Node, ...]) -> Iterator[dict]:
+    """One step per computed node, parents first: its expression, then in numbers."""
     for node in nodes:
         if node.kind != "op":
             continue
-        parents = [order[p] for p in node.parents]
-        numbers = _expression(order[node.index].op, [fmt(p.data) for p in parents])
-        add(kind="forward", phase="forward", node=node.index,
-            title=f"forward: {node.name} = {node.expression}",
-            lines=(f"{node.name} = {node.expression}",
-                   f"{' ' * len(node.name)} = {numbers} = {fmt(node.data)}"
-                   if numbers != fmt(node.data) else f"{' ' * len(node.name)} = {numbers}"),
-            changes=(Change(node.index, "data", None, node.data),))
-
-    # The seed: what backward() does before its loop (see value._backpropagate).
-    grads: dict[int, float] = {}
-    changes = []
-    gradient_order = topological_order(root, gradient_only=True)
-    for v in gradient_order:
-        i = index[id(v)]
-        if v.op is not None or initial.grad[i] is None:
-            grads[i] = 0.0
-            changes.append(Change(i, "grad", None, 0.0))
-        else:
-            grads[i] = initial.grad[i]
-    r = index[id(root)]
-    before = grads[r]
-    grads[r] = before + seed  # as backward(): the root was reset to 0 (or is a leaf, and adds)
-    changes.append(Change(r, "grad", before, grads[r]))
-    kept = [nodes[i].name for i, v in enumerate(order)
-            if v.op is None and initial.grad[i] is not None]
-    lines = [f"∂{out}/∂{out} = {fmt(seed)}: the output's gradient with respect to itself",
-             "every other gradient starts at 0 and collects one contribution per use"]
-    if kept:
-        lines.append(f"leaves add to the grad they hold from an earlier backward(): "
-                     f"{_names(kept)}")
-    for i, v in enumerate(order):
-        if v.op is None and isinstance(v.grad, Value) and initial.grad[i] is not None:
-            lines.append(f"{nodes[i].name} holds a Value as its grad (from backward("
-                         f"create_graph=True)): its number, {fmt(initial.grad[i])}, is used")
-    add(kind="seed", phase="backward", node=r, title=f"seed: ∂{out}/∂{out} = {fmt(grads[r])}",
-        lines=tuple(lines), upstream=grads[r], changes=tuple(changes))
-
-    for v in reversed(gradient_order):
-        if v.op is None:
-            continue
-        add(**_backward_step(v, nodes[index[id(v)]], nodes, index, grads, out))
-
-    leaves = [n for n in nodes if n.kind == "input"]
-    add(kind="done", phase="backward", node=r, title="done: every gradient is computed",
-        lines=tuple(f"∂{out}/∂{_d(n.name)} = {fmt(grads.get(n.index))}" for n in leaves)
-        or ("the output has no inputs that take a gradient",))
-    return Steps(root, nodes, tuple(walk), initial)
+        op = order[node.index].op
+        short = _shortener(node.module)
+        me = short(node.name)
+        expression = op.expression(*[short(nodes[p].name) for p in node.parents], elide=_ELIDE)
+        numbers = op.expression(*[fmt(order[p].data) for p in node.parents], elide=_ELIDE)
+        indent = " " * len(_where(node.module) + me)
+        result = f"{indent} = {numbers} = {fmt(node.data)}" if numbers != fmt(node.data) \
+            else f"{indent} = {numbers}"
+        yield dict(kind="forward", phase="forward", node=node.index,
+                   title=(f"forward {_where(node.module)}" if node.module else "forward: ")
+                   + f"{me} = {expression}",
+                   lines=(f"{_where(node.module)}{me} = {expression}", result),
+                   changes=(Change(node.index, "data", None, node.data),))
 
 
-def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], index: dict[int, int],
-                   grads: dict[int, float], out: str) -> dict:
+def _seed_step(root: int, seed: float, out: str) -> tuple[dict[int, float], dict]:
+    """What backward() does before its loop (see value._backpropagate), from fresh grads: the
+    root's grad is 0 + the seed; every other grad is not computed until its first contribution
+    arrives. Returns the grads so far (only the root's) and the step."""
+    grads = {root: 0.0 + seed}  # as backward(): the root's grad starts at 0, then adds the seed
+    lines = (f"∂{out}/∂{out} = {fmt(seed)}: the output's gradient with respect to itself",
+             "every other gradient is not computed yet: it arrives from the nodes that use it, "
+             "one contribution per use, children first")
+    step = dict(kind="seed", phase="backward", node=root,
+                title=f"seed: ∂{out}/∂{out} = {fmt(grads[root])}", lines=lines,
+                upstream=grads[root], changes=(Change(root, "grad", None, grads[root]),))
+    return grads, step
+
+
+def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], grads: dict[int, float],
+                   out: str) -> dict:
     """The chain rule through one node, applied to `grads` exactly as backward() does."""
     op = v.op
     upstream = grads[node.index]
     parents = v.parents
     locals_ = op.local_grads(v.data, *[p.data for p in parents])
     wrts = op.input_names(len(parents))
-    names = [nodes[p].name for p in node.parents]
-    formulas = _formulas(op, names)
+    short = _shortener(node.module)
+    names = [short(nodes[p].name) for p in node.parents]
+    formulas = op.formulas(*names)
+    written = [_written(op, wrts, formulas[k], names, v.data, [p.data for p in parents],
+                        [nodes[p].name for p in node.parents], k) for k in range(len(parents))]
     terms, changes = [], []
-    where = "" if op.arity is None else (
-        f": {op.expression(*wrts)} with " + ", ".join(f"{w} = {n}" for w, n in zip(wrts, names)))
-    me = _d(node.name)
-    lines = [f"{node.name} = {node.expression}    (op {op.name}{where})",
+    me = _d(short(node.name))
+    lines = [_where(node.module) + f"{short(node.name)} = {op.expression(*names, elide=_ELIDE)}"
+             f"    (op {op.name})",
              f"upstream: ∂{out}/∂{me} = {fmt(upstream)}"]
     if len(parents) > _ELIDE:
         lines.append("local derivatives: " + ", ".join(
-            f"∂/∂{w} = {f}" for w, f in _distinct(op, wrts)))
+            f"∂/∂{w} = {f}" for w, f in op.notation.formula_summary(op.formula, wrts)))
     for k, parent in enumerate(parents):
         p = node.parents[k]
         name = names[k]
@@ -256,21 +288,70 @@ def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], index: dict[in
             lines.append(f"{name} is a constant: no gradient flows to it")
             continue
         contribution = upstream * local  # the very operations backward() performs
-        before = grads[p]
-        grads[p] = after = before + contribution
+        before = grads.get(p)
+        # backward() starts every grad at 0 and adds; "not computed" until this first one
+        grads[p] = after = (0.0 if before is None else before) + contribution
         terms.append(Term(p, wrts[k], formulas[k], local, contribution, before, after))
         changes.append(Change(p, "grad", before, after))
-        formula = formulas[k] if _is_atom(formulas[k]) else f"({formulas[k]})"
-        numbers = "" if formulas[k] == fmt(local) else f" = {fmt(upstream)} · {_operand(local)}"
-        lines.append(
-            f"∂{out}/∂{_d(name)} += ∂{out}/∂{me} · ∂{me}/∂{_d(name)} = {fmt(upstream)} · "
-            f"{formula}{numbers} = {fmt(contribution)}    "
-            f"({name}.grad: {fmt(before)} → {fmt(after)})"
-        )
+        lines.append(_chain_rule_line(out, me, name, upstream, written[k], local, contribution,
+                                      before, after))
     return dict(kind="backward", phase="backward", node=node.index,
-                title=f"backward through {node.name} = {node.expression}",
+                title=f"backward through {node.module + ': ' if node.module else ''}"
+                      f"{short(node.name)} = {op.expression(*names, elide=_ELIDE)}",
                 lines=tuple(lines), upstream=upstream, terms=tuple(terms),
                 changes=tuple(changes))
+
+
+def _written(op, wrts: list[str], formula: str, names: list[str], out: float,
+             inputs: list[float], full: list[str], k: int) -> list[str]:
+    """The local derivative for input k as written: its formula with the real operands in it,
+    then with their numbers (the op's own result, `tanh(z)` in `1 - tanh(z)²`, by its number
+    too): `["σ(z)·(1 - σ(z))", "0.999089·(1 - 0.999089)"]`."""
+    symbolic = _substitute(formula, dict(zip(wrts, names)))
+    values = [_operand(x) for x in inputs]
+    template = op.formulas(*values)[k]
+    result = op.expression(*wrts)
+    if result in template and not _is_atom(result):
+        template = template.replace(result, _operand(out))
+    numeric = _substitute(template, dict(zip(wrts, values)))
+    return [symbolic] + ([numeric] if numeric != symbolic else [])
+
+
+def _substitute(text: str, names: dict[str, str]) -> str:
+    """`text` with each whole-word placeholder (`a`, `b`, `x1`) replaced at once."""
+    if not names:
+        return text
+    pattern = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
+    # ASCII word edges: "a²" is a then a superscript (which \w would count as a digit)
+    return re.sub(rf"(?<![A-Za-z0-9_.])(?:{pattern})(?![A-Za-z0-9_.])",
+                  lambda m: names[m.group(0)], text)
+
+
+def _chain_rule_line(out: str, me: str, name: str, upstream: float, written: list[str],
+                     local: float, contribution: float, before: float | None,
+                     after: float) -> str:
+    """`∂out/∂x += ∂out/∂v · ∂v/∂x = 0.5 · w = 0.5 · (-3) = -1.5    (so far: 0.2 → -1.3)`."""
+    shown = [_factor(f) for f in written]
+    steps = [f"{fmt(upstream)} · {f}" for f in shown]
+    if written[-1] != fmt(local) and f"{fmt(upstream)} · {_operand(local)}" not in steps:
+        steps.append(f"{fmt(upstream)} · {_operand(local)}")
+    so_far = "not computed" if before is None else fmt(before)
+    return (f"∂{out}/∂{_d(name)} += ∂{out}/∂{me} · ∂{me}/∂{_d(name)} = {' = '.join(steps)} = "
+            f"{fmt(contribution)}    (so far: {so_far} → {fmt(after)})")
+
+
+def _done_step(nodes: tuple[Node, ...], grads: dict[int, float], out: str, root: int,
+               held: list[str]) -> dict:
+    leaves = [n for n in nodes if n.kind in ("input", "param")]
+    lines = [f"∂{out}/∂{_d(n.name)} = {fmt(grads.get(n.index))}" for n in leaves[:_LISTED]]
+    if len(leaves) > _LISTED:
+        lines.append(f"… and {len(leaves) - _LISTED} more: the table lists every one")
+    if held:
+        lines.append(f".grad is left as it was: {_few(held)} still hold{'s' * (len(held) == 1)} "
+                     "what earlier backward() calls left (backward() would add these to it)")
+    return dict(kind="done", phase="backward", node=root,
+                title="done: every gradient is computed",
+                lines=tuple(lines) or ("the output has no inputs that take a gradient",))
 
 
 # ---- names and expressions ---------------------------------------------------------------------
@@ -286,6 +367,15 @@ def fmt(x: float | None) -> str:
     return "0" if x == 0 else f"{x:.6g}"
 
 
+def _factor(text: str) -> str:
+    """A formula as a factor: in parentheses unless it is one word, one number or one call
+    (`w`, `(-3)`, `0.5`, `σ(z)`)."""
+    if _is_atom(text) or re.fullmatch(r"\(-[\w.+-]+\)|-?[\d.]+(e[+-]?\d+)?|[^\W\d]\w*\([^()]*\)",
+                                      text):
+        return text
+    return f"({text})"
+
+
 def _operand(x: float) -> str:
     """A number as a factor: negative numbers in parentheses."""
     text = fmt(x)
@@ -294,20 +384,6 @@ def _operand(x: float) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _held_grad(v: Value, name: str) -> float | None:
-    """The grad a leaf holds from an earlier backward(), which backward() adds to: a number
-    (an int too), or a Value's number (left by create_graph=True); None when it holds none."""
-    grad = v.grad
-    if grad is None:
-        return None
-    if isinstance(grad, Value):
-        return grad.data
-    if isinstance(grad, numbers.Real):
-        return float(grad)
-    raise TypeError(f"{name}.grad holds a {type(grad).__name__} ({grad!r}); backprop_steps() "
-                    "expects None, a number or a Value there")
 
 
 def _name_of(v: Value, i: int) -> str:
@@ -327,8 +403,27 @@ def _d(name: str) -> str:
     return name if _is_atom(name) else f"({name})"
 
 
-def _names(names: list[str]) -> str:
-    return ", ".join(names)
+def _few(names: list[str], shown: int = 6) -> str:
+    """`a, b, c`; past `shown` names, the first ones and how many there are in all."""
+    if len(names) <= shown + 1:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f", … ({len(names)} in all)"
+
+
+def _where(module: str) -> str:
+    """`in layers.1.neurons.3: ` before what a step says, for a node made in a module."""
+    return f"in {module}: " if module else ""
+
+
+def _shortener(module: str):
+    """Names as written inside `module`: its own nodes after its path (`w.0`, `z`), the
+    others in full."""
+    prefix = module + "."
+
+    def short(name: str) -> str:
+        return name[len(prefix):] if module and name.startswith(prefix) and \
+            len(name) > len(prefix) else name
+    return short
 
 
 def _describe_nodes(order: list[Value], index: dict[int, int]) -> tuple[Node, ...]:
@@ -336,47 +431,13 @@ def _describe_nodes(order: list[Value], index: dict[int, int]) -> tuple[Node, ..
     for i, v in enumerate(order):
         parents = tuple(index[id(p)] for p in v.parents)
         names = [_name_of(order[p], p) for p in parents]
-        kind = "op" if v.op is not None else "input" if v.requires_grad else "constant"
+        kind = ("op" if v.op is not None else "constant" if not v.requires_grad
+                else "input" if v.scope is None else "param")
         nodes.append(Node(
             index=i, id=f"v{i}", name=_name_of(v, i), label=v.label, kind=kind,
             op=v.op.name if v.op else None, symbol=v.op.symbol if v.op else "",
-            expression=_expression(v.op, names) if v.op else "",
+            expression=v.op.expression(*names, elide=_ELIDE) if v.op else "",
             parents=parents, data=v.data, requires_grad=v.requires_grad,
+            module="" if v.scope is None else v.scope.path,
         ))
     return tuple(nodes)
-
-
-def _expression(op: Op, names: list[str]) -> str:
-    """How a node reads in its parents' names (or numbers); long n-ary nodes are elided."""
-    if op.name == "dot":
-        weights, inputs, bias = split_dot(names)
-        terms = [f"{w}·{x}" for w, x in zip(weights, inputs)] + list(bias)
-        return " + ".join(_elide(terms))
-    if op.arity is None:
-        return op.expression(*_elide(names))
-    wrap = op.arity == 2 or op.name == "neg"  # x - (-1), -(-2)
-    return op.expression(*[f"({n})" if wrap and n.startswith("-") else n for n in names])
-
-
-def _elide(items: list[str]) -> list[str]:
-    if len(items) <= _ELIDE:
-        return items
-    return items[:3] + ["…"] + items[-2:]
-
-
-def _formulas(op: Op, names: list[str]) -> list[str]:
-    """The op table's formula for each input, with dot's x_i/w_i named after the actual inputs."""
-    if op.name == "dot":  # ∂/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1
-        weights, inputs, bias = split_dot(names)
-        return list(inputs) + list(weights) + [op.formula[2]] * len(bias)
-    if op.arity is None:
-        return [op.formula[0]] * len(names)
-    return list(op.formula) + [""] * (len(names) - len(op.formula))
-
-
-def _distinct(op: Op, wrts: list[str]) -> list[tuple[str, str]]:
-    """The n-ary partials in a line: Σ's "1" once, dot's x_i / w_i / 1 once each."""
-    if op.name == "dot":
-        pairs = [("w_i", op.formula[0]), ("x_i", op.formula[1])]
-        return pairs + ([("b", op.formula[2])] if split_dot(wrts)[2] else [])
-    return [("each input", op.formula[0])]

@@ -12,17 +12,18 @@ collector.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import sys
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from . import ops
 from .graph import topological_order
 from .modes import _state, paused_gc
-from .ops import Op
+from .ops import Call, Infix, Op, Power, Prefix, Variadic, WeightedSum
 
 
 class Value:
@@ -47,7 +48,8 @@ class Value:
             raise FloatingPointError(f"detect_anomaly: Value({self.data}) was created{_named(self)}")
 
     # ---- arithmetic: each builds one node whose op comes from the table --------------------
-    # (`__add__`, `__mul__`, ... and `__neg__`, `__abs__` are made from the table below.)
+    # (`__add__`, `__mul__`, ..., `__neg__`, `__abs__` and `tanh`, `exp`, ... are made from the
+    # table below; `**` picks between the table's two powers.)
     def __pos__(self): return self
 
     def __pow__(self, exponent, modulo=None):
@@ -139,9 +141,10 @@ class Value:
             _backpropagate(order, self, grad, create_graph)
 
 
-# ---- the operators and methods, made from the op table ------------------------------------
+# ---- the operators, methods and functions, made from the op table ----------------------------
 # One small function per op (not per node): it keeps the op's forward at hand, so that building
-# a node costs one call to the forward and one to `_node`.
+# a node costs one call to the forward and one to `_node`. They are made once, when a record
+# joins the table (`ops.follow` below), from what its notation says.
 def _unary_method(op: Op):
     forward = op.forward
 
@@ -180,15 +183,145 @@ def _binary_method(op: Op, reflected: bool):
     return method
 
 
-for _name, _op in (("add", ops.ADD), ("sub", ops.SUB), ("mul", ops.MUL), ("truediv", ops.DIV)):
-    setattr(Value, f"__{_name}__", _binary_method(_op, reflected=False))
-    setattr(Value, f"__r{_name}__", _binary_method(_op, reflected=True))
-Value.__neg__ = _unary_method(ops.NEG)
-Value.__abs__ = _unary_method(ops.ABS)
-# Ops marked `function` become methods: Value.tanh(), Value.exp(), ...
-for _op in ops.OPS.values():
-    if _op.function:
-        setattr(Value, _op.name, _unary_method(_op))
+def _method(op: Op):
+    """`self.name(other, ...)` for a function of several inputs: self is the first input."""
+    where = f"Value.{op.name}()"
+
+    def method(self: Value, *others) -> Value:
+        if len(others) != op.arity - 1:
+            raise TypeError(f"{where} takes {op.arity - 1} more input(s) after the Value, got "
+                            f"{len(others)}")
+        return _apply(op, (self, *(_as_value(x, where) for x in others)))
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = f"{op.expression(*op.input_names(op.arity))}, with self as {op.input_names(1)[0]}."
+    return method
+
+
+def _value_attributes(op: Op) -> dict:
+    """What `op`'s notation puts on Value, by attribute name: an operator's special methods
+    (`__add__` and `__radd__`, `__neg__`), a function's method (`tanh`, and `__abs__` for abs).
+    Powers share `__pow__` (see `_power`); n-ary ops are functions only (`autograd.sum`)."""
+    notation = op.notation
+    if isinstance(notation, Infix):
+        return {notation.dunder: _binary_method(op, reflected=False),
+                notation.reflected: _binary_method(op, reflected=True)}
+    if isinstance(notation, Prefix):
+        return {notation.dunder: _unary_method(op)}
+    if isinstance(notation, Call):
+        method = _unary_method(op) if notation.arity == 1 else _method(op)
+        return {op.name: method} | ({notation.dunder: method} if notation.dunder else {})
+    return {}
+
+
+_POWERS: dict[bool, Op] = {}  # the Power records, by whether the exponent is a constant
+_BOUND: dict[str, tuple[str, ...]] = {}  # op name -> the Value attributes it was given
+
+
+def _bind(op: Op) -> None:
+    """Give Value what `op`'s notation says it has, refusing names Value has already."""
+    attributes = _value_attributes(op)
+    taken = [name for name in attributes if hasattr(Value, name)]
+    if taken:
+        raise ValueError(f"op {op.name!r} cannot become Value.{taken[0]}: Value has it already")
+    if isinstance(op.notation, Power):
+        constant = op.notation.constant_exponent
+        if constant in _POWERS:
+            raise ValueError(f"op {op.name!r}: ** with {'a constant' if constant else 'a Value'} "
+                             f"exponent is op {_POWERS[constant].name!r} already")
+        _POWERS[constant] = op
+    for name, attribute in attributes.items():
+        setattr(Value, name, attribute)
+    _BOUND[op.name] = tuple(attributes)
+
+
+def _unbind(op: Op) -> None:
+    for name in _BOUND.pop(op.name, ()):
+        delattr(Value, name)
+    if isinstance(op.notation, Power):
+        _POWERS.pop(op.notation.constant_exponent, None)
+
+
+def function_for(op: Op) -> Callable | None:
+    """`autograd.<name>` for `op`, called as its notation says; None for an operator."""
+    notation = op.notation
+    if isinstance(notation, Call):
+        function = _call(op)
+    elif isinstance(notation, Variadic):
+        function = _variadic(op)
+    elif isinstance(notation, WeightedSum):
+        function = _weighted_sum(op)
+    else:
+        return None
+    function.__name__ = function.__qualname__ = op.name
+    return function
+
+
+def _call(op: Op) -> Callable:
+    """A function of `op.arity` inputs: a node when any input is a Value (numbers among them
+    become constants), a float (IEEE results) when all are numbers."""
+    where = f"autograd.{op.name}()"
+    names = op.input_names(op.arity)
+    if op.arity == 1:
+        def function(x):
+            if isinstance(x, Value):
+                return _apply(op, (x,))
+            return op.evaluate(_as_float(x, where))
+
+        function.__doc__ = (f"{op.symbol}(x) for a Value (a new node) or a number (a float). "
+                            f"d/dx = {op.formula[0]}. {op.doc}").rstrip()
+        return function
+
+    def function(*inputs):
+        if len(inputs) != op.arity:
+            raise TypeError(f"{where} takes {op.arity} inputs ({', '.join(names)}), got {len(inputs)}")
+        if any(isinstance(x, Value) for x in inputs):
+            return _apply(op, tuple(_as_value(x, where) for x in inputs))
+        return op.evaluate(*(_as_float(x, where) for x in inputs))
+
+    function.__signature__ = inspect.Signature(
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_ONLY) for name in names])
+    slopes = ", ".join(f"d/d{n} = {f}" for n, f in zip(names, op.formula))
+    function.__doc__ = (f"{op.expression(*names)} for Values (a new node; numbers among them "
+                        f"become constants) or numbers (a float). {slopes}. {op.doc}").rstrip()
+    return function
+
+
+def _variadic(op: Op) -> Callable:
+    where = f"{op.name}()"
+
+    def function(values: Iterable[Value | float]) -> Value:
+        terms = tuple(_as_value(v, where) for v in values)
+        if not terms:
+            raise ValueError(f"{where} needs at least one value, got an empty sequence")
+        return _apply(op, terms)
+
+    function.__doc__ = f"{op.doc} Numbers become constants.".lstrip()
+    return function
+
+
+def _weighted_sum(op: Op) -> Callable:
+    where = f"{op.name}()"
+    in_weights, in_inputs, in_bias = f"{where} weights", f"{where} inputs", f"{where} bias"
+
+    def function(weights: Sequence[Value | float], inputs: Sequence[Value | float],
+                 bias: Value | float | None = None) -> Value:
+        weights, inputs = _items(weights, in_weights), _items(inputs, in_inputs)
+        if len(weights) != len(inputs):
+            raise ValueError(
+                f"{where} needs as many weights as inputs, got {len(weights)} weights and "
+                f"{len(inputs)} inputs"
+            )
+        if not weights:
+            raise ValueError(f"{where} needs at least one weight and one input")
+        parents = [_as_value(w, in_weights) for w in weights]
+        parents += [_as_value(x, in_inputs) for x in inputs]
+        if bias is not None:
+            parents.append(_as_value(bias, in_bias))
+        return _apply(op, tuple(parents))
+
+    function.__doc__ = f"{op.doc} Numbers become constants.".lstrip()
+    return function
 
 
 # ---- making nodes ---------------------------------------------------------------------------
@@ -248,12 +381,17 @@ def _apply(op: Op, parents: tuple[Value, ...]) -> Value:
 
 
 def _power(base, exponent):
-    """base ** exponent: op `pow` when the exponent is a constant, `powv` when it has a grad."""
+    """base ** exponent, by the table's Power record for a constant exponent (`pow`) or for
+    one that takes a gradient (`powv`)."""
     base = base if isinstance(base, Value) else _constant(base)
     exponent = exponent if isinstance(exponent, Value) else _constant(exponent)
     if base is None or exponent is None:
         return NotImplemented
-    op = ops.POWV if exponent.requires_grad else ops.POW
+    constant = not exponent.requires_grad
+    op = _POWERS.get(constant)
+    if op is None:
+        kind = "a constant exponent" if constant else "an exponent that takes a gradient"
+        raise TypeError(f"the op table has no ** for {kind}")
     return _apply(op, (base, exponent))
 
 
@@ -267,46 +405,6 @@ def _constant(x) -> Value | None:
     if isinstance(x, numbers.Real) and not isinstance(x, np.ndarray):
         return Value(_to_float(x, "a number used as a constant"), requires_grad=False)
     return None
-
-
-# ---- n-ary ops --------------------------------------------------------------------------------
-def sum(values: Iterable[Value | float]) -> Value:
-    """Σ values as one node (not a chain of additions). Numbers become constants."""
-    terms = tuple(_as_value(v, "sum()") for v in values)
-    if not terms:
-        raise ValueError("sum() needs at least one value, got an empty sequence")
-    return _apply(ops.SUM, terms)
-
-
-def max(values: Iterable[Value | float]) -> Value:
-    """The largest of `values` as one node. Its gradient goes to the largest input; on ties to
-    the first of them (as `torch.max(x, dim)` and max pooling: one input gets it all). A nan
-    input makes it nan. Numbers become constants."""
-    terms = tuple(_as_value(v, "max()") for v in values)
-    if not terms:
-        raise ValueError("max() needs at least one value, got an empty sequence")
-    return _apply(ops.MAX, terms)
-
-
-def dot(
-    weights: Sequence[Value | float], inputs: Sequence[Value | float], bias: Value | float | None = None
-) -> Value:
-    """w·x (+ b) as one node: a neuron's pre-activation. Numbers become constants.
-
-    `weights` and `inputs` may be any iterables (lists, generators, 1-D numpy arrays)."""
-    weights, inputs = _items(weights, "dot() weights"), _items(inputs, "dot() inputs")
-    if len(weights) != len(inputs):
-        raise ValueError(
-            f"dot() needs as many weights as inputs, got {len(weights)} weights and "
-            f"{len(inputs)} inputs"
-        )
-    if not weights:
-        raise ValueError("dot() needs at least one weight and one input")
-    parents = [_as_value(w, "dot() weights") for w in weights]
-    parents += [_as_value(x, "dot() inputs") for x in inputs]
-    if bias is not None:
-        parents.append(_as_value(bias, "dot() bias"))
-    return _apply(ops.DOT, tuple(parents))
 
 
 # ---- the backward pass ------------------------------------------------------------------------
@@ -502,3 +600,6 @@ def _describe(v: Value) -> str:
 
 def _named(v: Value) -> str:
     return f" (label {v.label!r})" if v.label else ""
+
+
+ops.follow(_bind, _unbind)

@@ -13,6 +13,14 @@ PyTorch run; the loop, the loss, the optimizer and the learning rate are the sni
 snippet prints the loss of one random step every 100 steps, which jumps about; the last line
 here also averages over the first and last tenth of the steps.
 
+Then the way back to PyTorch: the article's class beside `nn.torch_code(mlp)`, the code
+glassgrad writes for the model just trained, and the same for the article's CNN beside the code
+for `demos.cnn`'s (8x8 digits, 8 and 16 channels where the article has 28x28, 32 and 64). When
+PyTorch is installed, the generated MLP class is run with the trained weights
+(`nn.to_torch(mlp).state_dict()`) and its outputs are compared with glassgrad's. The article's
+snippets are quoted with the underscores and line breaks its page lost restored
+(`inputsize` -> `input_size`, `init` -> `__init__`).
+
     python -m demos.torch_snippets [--steps N] [--out DIR]
 """
 from __future__ import annotations
@@ -21,6 +29,46 @@ import numpy as np
 
 import nn
 from demos import cli
+from demos.cnn import seed_cnn
+
+ARTICLE_MLP = """\
+class MLP(nn.Module):
+    def __init__(self, input_size, hidden_size, output_size):
+        super(MLP, self).__init__()
+        self.fc1 = nn.Linear(input_size, hidden_size)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(hidden_size, output_size)
+
+    def forward(self, x):
+        x = self.fc1(x)
+        x = self.relu(x)
+        x = self.fc2(x)
+        return x
+
+input_size = 10
+hidden_size = 5
+output_size = 1
+
+mlp = MLP(input_size, hidden_size, output_size)"""
+
+ARTICLE_CNN = """\
+class CNN(nn.Module):
+    def __init__(self):
+        super(CNN, self).__init__()
+        self.conv1 = nn.Conv2d(1, 32, kernel_size=3, stride=1, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, kernel_size=3, stride=1, padding=1)
+        self.pool = nn.MaxPool2d(kernel_size=2, stride=2)
+        self.fc1 = nn.Linear(64 * 7 * 7, 128)
+        self.fc2 = nn.Linear(128, 10)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        x = self.pool(self.relu(self.conv1(x)))
+        x = self.pool(self.relu(self.conv2(x)))
+        x = x.view(-1, 64 * 7 * 7)
+        x = self.relu(self.fc1(x))
+        x = self.fc2(x)
+        return x"""
 
 
 def run(steps: int = 1000, seed: int = 0, verbose: bool = True) -> dict:
@@ -55,7 +103,41 @@ def main(argv: list[str] | None = None) -> dict:
           f"over the last {window} {np.mean(losses[-window:]):.4f}")
     print("  (inputs from numpy, not torch.randn, and a Xavier start, so the losses differ from a "
           "PyTorch run; the loop is the snippet's)")
+    mlp = result["model"]
+    show("The article's MLP", ARTICLE_MLP)
+    show("nn.torch_code(mlp): the code for the MLP trained above", nn.torch_code(mlp))
+    result["max_difference"] = compare(mlp)
+    show("The article's CNN (28x28 MNIST)", ARTICLE_CNN)
+    show("nn.torch_code(demos.cnn.seed_cnn(), class_name=\"CNN\"): the CNN of python -m demos.cnn",
+         nn.torch_code(seed_cnn(), class_name="CNN"))
     return result
+
+
+def show(title: str, code: str) -> None:
+    """A block of code under a title, indented as the demo's other lines."""
+    print(f"\n  {title}:\n")
+    print("\n".join(f"    {line}" if line else "" for line in code.rstrip().splitlines()))
+
+
+def compare(mlp: nn.MLP, samples: int = 5) -> float | None:
+    """Run the generated code in PyTorch with the trained weights on random inputs; print and
+    return the largest difference from glassgrad's outputs (None without PyTorch)."""
+    try:
+        import torch
+    except ImportError:
+        print('\n  (PyTorch is not installed, so the code is not run here: pip install "glassgrad[torch]")')
+        return None
+    namespace: dict = {}
+    exec(nn.torch_code(mlp), namespace)  # our own generated code, as a user would paste it
+    model = namespace["model"].double()
+    model.load_state_dict(nn.to_torch(mlp).state_dict())
+    X = np.random.default_rng(1).standard_normal((samples, 10))
+    ours = nn.predict(mlp, X)
+    theirs = model(torch.from_numpy(X)).detach().numpy()[:, 0]
+    difference = float(np.max(np.abs(ours - theirs)))
+    print(f"\n  PyTorch runs this code with the trained weights (nn.to_torch(mlp).state_dict()): on "
+          f"{samples} random inputs\n  its outputs differ from glassgrad's by at most {difference:.1e}")
+    return difference
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ Modules: `module` (Module: names, state, save/load), `layers` (Neuron, Layer, ML
 MaxPool2d, Flatten, Unflatten), `recurrent` (RNN), `containers` (Sequential), `activations`
 (ReLU, Tanh, Sigmoid as modules), `shapes` (nested lists of Values as small tensors).
 """
+import _glassgrad_guard  # first: a clear error if 'autograd' is not glassgrad's (HIPS autograd?)
+_glassgrad_guard.require_glassgrad_autograd(__file__)
 from . import init
 from .activations import ReLU, Sigmoid, Tanh
 from .containers import Sequential
@@ -23,8 +25,10 @@ from .layers import MLP, Layer, Neuron
 from .losses import (Loss, binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      hinge, l2, log_softmax, logsumexp, mse, softmax)
 from .module import Module
+from .onnx_export import to_onnx
 from .optim import SGD, Adam, Optimizer
 from .recurrent import RNN
+from .torch_bridge import from_torch, to_torch, torch_code, torch_names
 from .train import accuracy, evaluate, fit, predict
 
 __all__ = [
@@ -35,4 +39,5 @@ __all__ = [
     "Optimizer", "SGD", "Adam",
     "people", "emily_frank", "letters", "noisy", "make_moons", "digits", "read_idx", "mnist", "batches",
     "fit", "evaluate", "predict", "accuracy",
+    "to_torch", "from_torch", "torch_code", "torch_names", "to_onnx",
 ]

@@ -1,12 +1,13 @@
 """`ReLU`, `Tanh` and `Sigmoid` as modules: an activation applied to every Value of a nested
 list (a vector, an image, a sequence), so `nn.Sequential` can put one between two layers as
-seed 003's CNN does (`self.pool(self.relu(self.conv1(x)))`). They hold no parameters.
+seed 003's CNN does (`self.pool(self.relu(self.conv1(x)))`). They hold no parameters; each
+result is named after its module and place (`relu1.out.3.4.5`).
 """
 from __future__ import annotations
 
 from autograd import Value
 
-from .module import Module
+from .module import Module, name_outputs
 from .shapes import Nested, as_values, mapped
 
 
@@ -17,7 +18,7 @@ class Activation(Module):
     function = staticmethod(Value.relu)
 
     def __call__(self, x) -> Nested:
-        return mapped(self.function, as_values(x, None, (), repr(self)))
+        return name_outputs(mapped(self.function, as_values(x, None, (), repr(self))), "out")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -13,7 +13,9 @@ exact maximum. The graph is the same whatever the numbers are, so `autograd.comp
 it, and the gradient goes to the largest input (the first one on ties, as in PyTorch).
 
 Parameters are named like PyTorch's: `weight.3.0.1.2` is output channel 3, input channel 0,
-kernel row 1, column 2; inside `nn.Sequential(conv1=...)` it is `conv1.weight.3.0.1.2`.
+kernel row 1, column 2; inside `nn.Sequential(conv1=...)` it is `conv1.weight.3.0.1.2`. The
+output pixels are named the same way: `conv1.out.3.4.5` is channel 3, row 4, column 5 (and
+`pool1.out.3.1.2` a max-pooling window's).
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ import autograd
 from autograd import Value
 
 from . import init as initializers
-from .module import Module
+from .module import Module, name_outputs
 from .shapes import Nested, as_values, flat, positive_int, reshaped, shape_of
 
 IMAGE_AXES = ("channels", "height", "width")
@@ -116,7 +118,7 @@ class Conv2d(Module):
                           for v in line[left:left + kw]]
                 for o, kernel in enumerate(kernels):
                     out[o][i][j] = autograd.dot(kernel, window, self.bias[o])
-        return out
+        return name_outputs(out, "out")
 
     def __repr__(self) -> str:
         extra = "".join(f", {name}={value}" for name, value, default in (
@@ -143,9 +145,10 @@ class MaxPool2d(Module):
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         out_h = _out_size(height, kh, sh, "height", repr(self))
         out_w = _out_size(width, kw, sw, "width", repr(self))
-        return [[[autograd.max([v for line in channel[i * sh:i * sh + kh]
-                           for v in line[j * sw:j * sw + kw]])
-                  for j in range(out_w)] for i in range(out_h)] for channel in x]
+        return name_outputs([[[autograd.max([v for line in channel[i * sh:i * sh + kh]
+                                        for v in line[j * sw:j * sw + kw]])
+                               for j in range(out_w)] for i in range(out_h)] for channel in x],
+                            "out")
 
     def __repr__(self) -> str:
         stride = "" if self.stride == self.kernel_size else f", stride={self.stride}"

@@ -136,19 +136,36 @@ def digits(test_size: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarra
 
 # ---- MNIST's IDX format --------------------------------------------------------------------------
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+IDX_MAX_BYTES = 2**31  # read_idx's default limit on the data a header may declare: 2 GiB
+CHUNK = 1 << 20  # read_idx reads (and decompresses) 1 MiB at a time
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def read_idx(path: str | os.PathLike, *, max_bytes: int | None = IDX_MAX_BYTES) -> np.ndarray:
     """Read one IDX file (gzipped or not) as a numpy array of its declared shape.
 
     The format: two zero bytes, a type code (0x08 unsigned byte ... 0x0E double), the number of
     dimensions, each dimension as a big-endian 4-byte int, then the data. A wrong magic number,
-    a truncated file, trailing bytes or damaged gzip data raise `ValueError` naming the file and
-    what was found. The header's sizes are checked before the data is read: a plain file against
-    its size on disk, a gzipped one by decompressing at most the declared size plus one byte, so
-    a lying header or a gzip bomb cannot fill the memory.
+    a truncated file, trailing bytes or damaged gzip data raise `ValueError` naming the file,
+    what its header declares and what it holds.
+
+    Memory is bounded by what the header declares *and* by what the file delivers, so a lying
+    header or a gzip bomb cannot fill it:
+    - a header declaring more than `max_bytes` of data (default `IDX_MAX_BYTES`, 2 GiB: over 40
+      times MNIST's largest file) is refused before any data is read; for a file that really
+      is that large, pass a larger `max_bytes`, or None for no limit;
+    - a plain file's size on disk is checked against the header before reading;
+    - a gzipped file is decompressed 1 MiB at a time and kept only as it arrives, up to one
+      byte past the declared size: a bomb (a small file that inflates to far more than its
+      header declares) is refused at that byte, and data that ends early is refused when it
+      ends, having held no more than what came. The array is a view of the bytes read (byte
+      order swapped in place), so a file's data is held once, not copied.
     """
     path = Path(path)
+    if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral)):
+        raise TypeError(f"read_idx() max_bytes should be an int or None, got {max_bytes!r} "
+                        f"({type(max_bytes).__name__})")
+    if max_bytes is not None and max_bytes < 0:
+        raise ValueError(f"read_idx() max_bytes should be >= 0 (or None for no limit), got {max_bytes}")
     with path.open("rb") as plain:
         zipped = plain.read(2) == b"\x1f\x8b"
     try:
@@ -170,35 +187,50 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
                 raise ValueError(f"{path}: truncated header ({4 + len(dims)} bytes, {header} "
                                  f"needed for {ndim} dimensions)")
             shape = struct.unpack(f">{ndim}I", dims)
-            expected = header + math.prod(shape) * dtype.itemsize  # Python ints: no overflow
-            if zipped:
-                data = _read_at_most(file, expected - header + 1)
-                size, where = header + len(data), "decompressed, "
-            else:
-                size, where = path.stat().st_size, ""
-                data = file.read() if size == expected else b""
+            declared = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+            if not zipped:
+                size = os.fstat(file.fileno()).st_size
+                if size != header + declared:
+                    raise _size_error(path, shape, dtype, header + declared, size, zipped)
+            if max_bytes is not None and declared > max_bytes:
+                raise ValueError(
+                    f"{path}: its header declares {declared} bytes of data (shape {shape} of "
+                    f"{dtype.name}), more than max_bytes={max_bytes}; if the file really holds "
+                    "that much, call read_idx(path, max_bytes=None) or with a larger limit"
+                )
+            data = _read_up_to(file, declared + 1 if zipped else declared)
     except (OSError, EOFError, zlib.error) as error:
         if not zipped:
             raise
         raise ValueError(f"{path}: damaged gzip data ({error})") from None
-    if size != expected:
-        what = "truncated" if size < expected else "has trailing bytes"
-        more = " or more" if zipped and size > expected else ""
-        raise ValueError(f"{path}: {what}: shape {shape} of {dtype.name} needs {expected} bytes, "
-                         f"the file has {where}{size}{more}")
-    return np.frombuffer(data, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    if len(data) != declared:
+        raise _size_error(path, shape, dtype, header + declared, header + len(data), zipped)
+    array = np.frombuffer(data, dtype=dtype)  # a view of the bytes read: no copy
+    if not dtype.isnative:
+        array = array.byteswap(inplace=True).view(dtype.newbyteorder("="))
+    return array.reshape(shape)
 
 
-def _read_at_most(file, limit: int, chunk: int = 1 << 20) -> bytes:
-    """Up to `limit` bytes from `file`, read in chunks (never one allocation of `limit`)."""
-    parts, total = [], 0
-    while total < limit:
-        part = file.read(min(chunk, limit - total))
+def _size_error(path: Path, shape: tuple[int, ...], dtype: np.dtype, expected: int, size: int,
+                zipped: bool) -> ValueError:
+    """The header and the data disagree (a gzipped file is read one byte past the claim only)."""
+    what = "truncated" if size < expected else "has trailing bytes"
+    where = "decompressed, " if zipped else ""
+    more = " or more" if zipped and size > expected else ""
+    return ValueError(f"{path}: {what}: shape {shape} of {dtype.name} needs {expected} bytes, "
+                      f"the file has {where}{size}{more}")
+
+
+def _read_up_to(file, limit: int) -> bytearray:
+    """Up to `limit` bytes from `file`, read CHUNK bytes at a time into one growing buffer:
+    what is held never exceeds what the file has delivered (nor `limit`)."""
+    data = bytearray()
+    while len(data) < limit:
+        part = file.read(min(CHUNK, limit - len(data)))
         if not part:
             break
-        parts.append(part)
-        total += len(part)
-    return b"".join(parts)
+        data += part
+    return data
 
 
 MNIST_FILES = {

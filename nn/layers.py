@@ -8,7 +8,9 @@ Values to all of its neurons.
 Every call runs in `autograd.scope`: an MLP runs layer i in `scope("layers.i", kind="layer")`
 and a layer runs neuron j in `scope("neurons.j", kind="neuron")`, so a node made by neuron 3 of
 layer 0 has `scope.path == "layers.0.neurons.3"`, the same prefix as that neuron's parameters
-(`layers.0.neurons.3.w.2`), and `node.scope.enclosing("neuron")` finds it.
+(`layers.0.neurons.3.w.2`), and `node.scope.enclosing("neuron")` finds it. The neuron names
+what it makes after that path: its pre-activation `layers.0.neurons.3.z` (w·x + b) and its
+output `layers.0.neurons.3.out` (a linear neuron's output is its pre-activation: `out`).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import autograd
 from autograd import Value
 
 from . import init as initializers
-from .module import Module
+from .module import Module, name_outputs
 from .shapes import positive_int
 
 ACTIVATIONS = {"tanh": Value.tanh, "relu": Value.relu, "sigmoid": Value.sigmoid, "linear": None}
@@ -82,8 +84,11 @@ class Neuron(Module):
 
     def forward(self, x: list[Value]) -> Value:
         """The output for inputs that are already Values."""
-        out = autograd.dot(self.w, x, self.b)
-        return out if self._act is None else self._act(out)
+        z = autograd.dot(self.w, x, self.b)
+        if self._act is None:
+            return name_outputs(z, "out")
+        name_outputs(z, "z")
+        return name_outputs(self._act(z), "out")
 
     def __repr__(self) -> str:
         return f"Neuron({self.nin}, activation={self.activation!r})"

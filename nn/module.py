@@ -8,11 +8,28 @@ gives every parameter a stable dotted name, `layers.0.neurons.3.w.2`, which beco
 module's, the same `autograd.Scope` path that the module's forward pass gives the nodes it
 makes. So a drawing can put a weight and the nodes it feeds in the same neuron box.
 
+Scopes at the root. A module that holds parameters of its own (a Neuron, an RNN, a Conv2d, or
+your own Module with a Value in an attribute) gets a scope even when nothing holds it: named
+after its class (`rnn`, `conv2d`, `neuron`), so its parameters are parameters in every drawing.
+Each module remembers the scope its parameters carry, and calling it where that scope's
+parent is the active one (at the top level, for the root) runs it inside that scope: a bare
+`nn.RNN` makes its nodes in `rnn.step.0`, ... next to its weights in `rnn`, and a module your
+own module calls without a scope of its own still lands in the scope its parameters carry.
+Containers that enter the scope themselves (Sequential, MLP, Layer) are not scoped twice.
+
+Names of nodes. Modules label the nodes they make after their scope and role
+(`name_outputs`): a neuron's pre-activation `layers.0.neurons.3.z` and output
+`layers.0.neurons.3.out`, an RNN's `rnn.step.2.h.1`, a convolution's `conv1.out.3.4.5`
+(channel, row, column), so every surface (drawings, players, error messages) shows where a
+number comes from instead of `v135`.
+
 Saving is JSON, never pickle: a file holds names and numbers and cannot run code when loaded.
-Writing goes to a temporary file that then replaces the old one (`os.replace`), so a crash in
-the middle never leaves a half-written model. Loading checks the whole file before touching
-the model: a damaged or foreign file (not JSON, nested too deeply, a number that is not finite
-or does not fit a float) raises a ValueError naming the file and leaves the model as it was.
+Writing is `autograd.files.write_atomically`: a crash (even kill -9) in the middle leaves the
+old file or the new one whole, never a half-written model nor, after the next save, a stray
+temporary file; a file keeps its mode and owner, and a symbolic link stays a link to the file
+it names. Loading checks the whole file before touching the model: a damaged or foreign file
+(not JSON, nested too deeply, a number that is not finite or does not fit a float) raises a
+ValueError naming the file and leaves the model as it was.
 """
 from __future__ import annotations
 
@@ -21,7 +38,6 @@ import json
 import math
 import numbers
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -29,6 +45,7 @@ import numpy as np
 
 import autograd
 from autograd import Scope, Value
+from autograd.files import write_atomically
 
 FORMAT = "glassgrad.state_dict"
 VERSION = 1
@@ -42,6 +59,30 @@ def _nested(name: str, value: Any, kind: type) -> Iterator[tuple[str, Any]]:
             yield from _nested(f"{name}.{i}", item, kind)
 
 
+def name_outputs(outputs: Any, role: str) -> Any:
+    """Label the Values a module made (one, or nested lists of them) `{scope path}.{role}`,
+    with each one's index path after it in nested lists: `layers.0.neurons.3.z`,
+    `conv1.out.3.4.5`. Returns `outputs`. Under `no_grad()` nothing is labelled (evaluation
+    makes constants nobody looks at)."""
+    if isinstance(outputs, Value):  # the common case, kept short: a neuron names two nodes
+        if autograd.is_grad_enabled():
+            here = autograd.current_scope()
+            outputs.label = role if here is None else f"{here.path}.{role}"
+        return outputs
+    if autograd.is_grad_enabled():
+        here = autograd.current_scope()
+        _label_nested(outputs, role if here is None else f"{here.path}.{role}")
+    return outputs
+
+
+def _label_nested(item: Any, name: str) -> None:
+    if isinstance(item, Value):
+        item.label = name
+    else:
+        for i, inner in enumerate(item):
+            _label_nested(inner, f"{name}.{i}")
+
+
 class Module:
     """Base class: subclasses hold parameters (Values) and sub-modules in attributes.
 
@@ -53,19 +94,29 @@ class Module:
     """
 
     kind: str | None = None
+    _scope: Scope | None = None  # the scope this module's parameters carry (name_parameters)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
-        if init is None:
-            return
+        if init is not None:
+            @functools.wraps(init)
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                init(self, *args, **kw)
+                self.name_parameters()
 
-        @functools.wraps(init)
-        def __init__(self, *args: Any, **kw: Any) -> None:
-            init(self, *args, **kw)
-            self.name_parameters()
+            cls.__init__ = __init__
+        call = cls.__dict__.get("__call__")
+        if call is not None:
+            @functools.wraps(call)
+            def __call__(self, *args: Any, **kw: Any) -> Any:
+                scope = self._scope
+                if scope is None or autograd.current_scope() != scope.parent:
+                    return call(self, *args, **kw)  # in its scope already, or called elsewhere
+                with autograd.scope(scope.name, kind=scope.kind):
+                    return call(self, *args, **kw)
 
-        cls.__init__ = __init__
+            cls.__call__ = __call__
 
     # ---- the tree of modules and parameters -------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -109,10 +160,24 @@ class Module:
         return [value for _, value, _ in self._walk(None)]
 
     def name_parameters(self) -> None:
-        """Label each parameter with its dotted name and give it its module's scope."""
-        for name, value, scope in self._walk(None):
+        """Label each parameter with its dotted name and give it its module's scope; remember
+        each module's scope, so that calling it runs it there (see the module docstring). At
+        the root, a module with parameters of its own gets a scope named after its class."""
+        own = next(self._own_parameters(), None) is not None
+        root = Scope(type(self).__name__.lower(), self.kind) if own else None
+        for name, value, scope in self._walk(root):
             value.label = name
             value.scope = scope
+        seen: set[int] = set()
+        for module, scope in self._modules(root):
+            if id(module) not in seen:  # a module held twice keeps its first scope
+                seen.add(id(module))
+                module._scope = scope
+
+    def _modules(self, scope: Scope | None) -> Iterator[tuple[Module, Scope | None]]:
+        yield self, scope
+        for name, child in self.named_children():
+            yield from child._modules(Scope(name, child.kind, scope))
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0.0 (backward passes add into it)."""
@@ -164,8 +229,12 @@ class Module:
             value.data = checked[name]
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the parameters to `path` as JSON, atomically; returns the path."""
-        path = Path(path)
+        """Write the parameters to `path` as JSON, atomically (see `write_atomically`: the old
+        file or the new one whole, its mode, owner and symbolic links kept); returns the path.
+
+        An empty path, a folder, a missing folder or a file we may not write is an error that
+        names `path`; the old file is then unchanged.
+        """
         state = self.state_dict()
         for name, number in state.items():
             if not math.isfinite(number):
@@ -174,21 +243,7 @@ class Module:
             {"format": FORMAT, "version": VERSION, "model": repr(self), "parameters": state},
             indent=1,
         )
-        handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                # mkstemp makes the file private (0600); give it the mode open() would give
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(temporary, 0o666 & ~umask)
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomically(path, text)
 
     def load(self, path: str | os.PathLike) -> None:
         """Read parameters saved by `save`; a damaged or foreign file leaves the model unchanged."""

@@ -11,7 +11,9 @@ walking back from the last step to the first.
 
 Parameters: `weight_ih.j.i` (unit j, input i), `weight_hh.j.k` (unit j, previous unit k) and
 `bias.j`, as PyTorch's `nn.RNN` names them, except that PyTorch's two biases (b_ih + b_hh,
-only ever used as their sum) are one here.
+only ever used as their sum) are one here. The nodes of step t are named after it: unit j's
+pre-activation `step.t.z.j` and its state `step.t.h.j` (inside a Sequential's `rnn`:
+`rnn.step.2.h.1`; a bare RNN runs in a scope of its own, `rnn`, as its weights do).
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import autograd
 from autograd import Value
 
 from . import init as initializers
-from .module import Module
+from .module import Module, name_outputs
 from .shapes import as_values, positive_int
 
 SEQUENCE_AXES = ("steps", "features")
@@ -70,7 +72,9 @@ class RNN(Module):
         for t, x in enumerate(xs):
             with autograd.scope(f"step.{t}", kind="step"):
                 inputs = x + h
-                h = [autograd.dot(row, inputs, b).tanh() for row, b in zip(rows, self.bias)]
+                z = name_outputs([autograd.dot(row, inputs, b)
+                                  for row, b in zip(rows, self.bias)], "z")
+                h = name_outputs([pre.tanh() for pre in z], "h")
             states.append(h)
         return states
 

@@ -151,13 +151,13 @@ def test_kinds_are_distinguishable_and_params_can_be_named():
     w.scope = autograd.Scope("neurons.0", "neuron", autograd.Scope("layers.0", "layer"))  # as nn
     out = (w * x + 1.0).relu()
     source = draw(out).source
-    assert re.search(r'^\tv0 .*class="value param"', source, re.M)  # w is v0
-    assert re.search(r'^\tv1 .*class="value input"', source, re.M)
+    assert re.search(r'^\t+v0 .*class="value param"', source, re.M)  # w is v0
+    assert re.search(r'^\t+v1 .*class="value input"', source, re.M)
     assert 'class="value const"' in source and 'class="value output"' in source
     # An explicit list of parameters wins over the scopes.
     marked = draw(out, params=[x]).source
     assert marked.count('class="value param"') == 1
-    assert re.search(r'^\tv1 .*class="value param"', marked, re.M)
+    assert re.search(r'^\t+v1 .*class="value param"', marked, re.M)
 
 
 def test_a_parameter_is_a_leaf_with_a_scope_not_a_dotted_label():
@@ -165,7 +165,7 @@ def test_a_parameter_is_a_leaf_with_a_scope_not_a_dotted_label():
     with autograd.scope("layer", kind="layer"):
         w = Value(0.5, "w")  # made in a scope: it belongs to that part of the model
     out = x * y * w
-    kinds = dict(re.findall(r'^\t(v\d+) .*class="value (\w+)"', draw(out).source, re.M))
+    kinds = dict(re.findall(r'^\t+(v\d+) .*class="value (\w+)"', draw(out).source, re.M))
     assert (kinds["v0"], kinds["v1"], kinds["v3"]) == ("input", "input", "param")  # x, y, w
     assert [line.split()[2] for line in table(out).splitlines()[1:3]] == ["input", "input"]
     nn = pytest.importorskip("nn")
@@ -175,7 +175,7 @@ def test_a_parameter_is_a_leaf_with_a_scope_not_a_dotted_label():
     for i, v in enumerate(autograd.topological_order(out)):
         if v.op is None:
             kind = "param" if any(v is p for p in model.parameters()) else "input"
-            assert re.search(rf'^\tv{i} .*class="value {kind}"', source, re.M), v.label
+            assert re.search(rf'^\t+v{i} .*class="value {kind}"', source, re.M), v.label
 
 
 def test_show_selects_the_numbers():
@@ -270,14 +270,14 @@ def test_a_box_shows_its_output_or_how_many_it_has():
     out = layered_graph(layers=2, width=3, fan_in=2)
     out.backward()
     by_layer = draw(out, collapse="layer").source
-    boxes = re.findall(r'^\t(g\d+) \[label=<(.*)> id=', by_layer, re.M)
+    boxes = re.findall(r'^\t+(g\d+) \[label=<(.*)> id=', by_layer, re.M)
     assert len(boxes) == 2 and all("3 outputs" in label for _, label in boxes)
     # A neuron box shows its one output (the tanh, used by the next layer or the sum).
     order = autograd.topological_order(out)
     by_neuron = draw(out, collapse="neuron")
     for i, v in enumerate(order):
         if v.op is not None and v.op.name == "tanh":
-            label = re.search(rf'^\t{by_neuron.ids[f"v{i}"]} \[label=<(.*)> id=', by_neuron.source,
+            label = re.search(rf'^\t+{by_neuron.ids[f"v{i}"]} \[label=<(.*)> id=', by_neuron.source,
                               re.M).group(1)
             assert f"<TD>{v.data:.4g}</TD>" in label and "outputs" not in label
 
@@ -308,7 +308,9 @@ def test_ten_thousand_nodes_without_scopes_are_refused_with_advice():
 def test_the_table_is_the_drawings_text():
     out, _ = neuron()
     out.backward()
-    assert table(out) == draw(out).text() == draw(out, collapse="neuron").text()
+    with pytest.warns(UserWarning, match="collapse='neuron' does not apply"):
+        collapsed = draw(out, collapse="neuron")
+    assert table(out) == draw(out).text() == collapsed.text()
     with pytest.raises(TypeError, match="needs a Value, got list"):
         table([out])
 
@@ -404,6 +406,91 @@ def test_edge_labels_use_the_op_tables_input_names():
     w = [Value(1.0, "w1"), Value(2.0, "w2")]
     out = autograd.dot(w, [x, y], Value(0.5, "b"))
     edges = re.findall(r"(v\d+) -> op5 \[label=(\w+)", draw(out).source)
-    assert edges == [("v0", "w1"), ("v1", "w2"), ("v2", "x1"), ("v3", "x2"), ("v4", "b")]
+    assert edges == [("v0", "w0"), ("v1", "w1"), ("v2", "x0"), ("v3", "x1"), ("v4", "b")]
     # Where the order does not matter (a + b, a * b) the edges carry no label.
     assert "label=a" not in draw(x * y + x).source
+
+
+# ---- levels of detail: frames, shared tensors, order, and collapses that cannot apply --------
+def rnn_loss(nn, steps=3):
+    import numpy as np
+
+    rnn = nn.RNN(2, 3, seed=0)  # a bare RNN: its weights are parameters all the same
+    loss = autograd.sum(rnn(np.ones((steps, 2)))[-1])
+    loss.backward()
+    return rnn, loss
+
+
+def test_a_collapse_that_cannot_apply_warns_naming_the_groups_there_are():
+    nn = pytest.importorskip("nn")
+    _, loss = rnn_loss(nn)
+    with pytest.warns(UserWarning, match=r"collapse='neuron' does not apply: the graph has no "
+                                         r"neuron groups; it has layer groups \(rnn\) and step "
+                                         r"groups \(rnn.step.0, rnn.step.1, rnn.step.2\)"):
+        drawing = draw(loss, collapse="neuron")
+    assert drawing.collapsed is None
+
+
+def test_shared_weights_are_one_box_each_with_one_edge_per_step():
+    nn = pytest.importorskip("nn")
+    rnn, loss = rnn_loss(nn)
+    drawing = draw(loss, collapse="step")
+    order = autograd.topological_order(loss)
+    boxes = {name: {drawing.ids[f"v{i}"] for i, v in enumerate(order)
+                    if v.op is None and v.label.startswith(name)}
+             for name in ("weight_ih", "weight_hh", "bias")}
+    assert all(len(box) == 1 for box in boxes.values())  # 6, 9 and 3 parameters: one box each
+    source = drawing.source
+    for (box,) in boxes.values():
+        assert re.search(rf'^\t+{box} \[.*class="group tensor param"', source, re.M)
+        assert len(re.findall(rf"^\t+{box} -> g\d+", source, re.M)) == 3  # one per step
+    assert "0 parameters" not in source  # a step holds no parameters of its own
+
+
+def test_a_bare_rnns_and_convs_weights_are_parameters_at_every_level():
+    nn = pytest.importorskip("nn")
+    import numpy as np
+
+    rnn, loss = rnn_loss(nn)
+    weights = {id(p) for p in rnn.parameters()}
+    for collapse in (None, "step", "layer"):
+        drawing = draw(loss, collapse=collapse)
+        for i, v in enumerate(autograd.topological_order(loss)):
+            if id(v) in weights:
+                box = drawing.ids[f"v{i}"]
+                cls = re.search(rf'^\t+{box} \[.*class="([^"]*)"', drawing.source, re.M).group(1)
+                assert "param" in cls.split() or "layer" in cls.split(), (collapse, v.label, cls)
+    conv = nn.Conv2d(1, 1, 2, seed=0)
+    out = autograd.sum(conv(np.ones((1, 3, 3)))[0][0])
+    source = draw(out).source
+    assert 'class="group tensor param"' in source and 'class="value input"' not in source
+
+
+@needs_dot
+def test_a_layers_neurons_are_drawn_in_order_inside_its_frame():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(3, [8, 8, 1], seed=0)
+    out = model([0.5, -1.0, 2.0])
+    out.backward()
+    root = svg_of(draw(out, collapse="neuron"))
+    frames = [g for g in root.iter(SVG + "g") if "scope" in g.get("class", "").split()]
+    assert sorted("".join(f.find(SVG + "text").itertext()) for f in frames) == [
+        "layers.0", "layers.1", "layers.2"]
+    columns = {}
+    for g in root.iter(SVG + "g"):
+        if g.get("class") == "node group neuron":
+            title = next(t for t in g.iter(SVG + "text") if t.get("font-weight") == "bold")
+            columns.setdefault(float(title.get("x")), []).append(
+                (float(title.get("y")), int(title.text.split(".")[1])))
+    for column in columns.values():
+        assert [n for _, n in sorted(column)] == sorted(n for _, n in column)  # top to bottom
+
+
+def test_names_inside_a_frame_are_relative_to_it():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [2, 1], seed=0)
+    out = model([1.0, 2.0])
+    source = draw(out).source
+    assert "label=<neurons.0>" in source and "label=<layers.0>" in source
+    assert "<TD>z</TD>" in source or ">z</TD>" in source
+    assert "layers.0.neurons.0.z" in source  # still in the tooltip, in full

@@ -111,8 +111,8 @@ def test_sequential_tags_nodes_with_the_scope_of_the_module_that_made_them():
     assert layers == {"conv1": {"dot"}, "relu1": {"relu"}, "pool": {"max"},
                       "fc": {"dot"}}
     conv_weight = model.conv1.weight[0][0][0][0]
-    node = model.conv1(np.zeros((1, 3, 3)))  # called outside the Sequential: no scope
-    assert node[0][0][0].scope is None
+    node = model.conv1(np.zeros((1, 3, 3)))  # called outside the Sequential: its own scope
+    assert node[0][0][0].scope.path == "conv1" and node[0][0][0].label == "conv1.out.0.0.0"
     assert conv_weight.scope.path == "conv1" and conv_weight.scope.kind == "layer"
     drawing = autograd.draw(out, collapse="layer")
     assert sum(1 for box in set(drawing.ids.values()) if box.startswith("g")) == 4

@@ -1,10 +1,17 @@
 """Datasets, the IDX reader (on small files written here) and mini-batches."""
 import gzip
+import hashlib
+import json
+import math
 import struct
+import subprocess
+import sys
 import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import nn
 
@@ -63,6 +70,7 @@ def test_read_idx_every_type(tmp_path, code, dtype):
     path.write_bytes(idx_bytes(array, code))
     got = nn.read_idx(path)
     assert got.shape == (2, 3, 4) and np.array_equal(got, array)
+    assert got.dtype == np.dtype(dtype) and got.dtype.isnative and got.flags.writeable
 
 
 def test_read_idx_gzip(tmp_path):
@@ -141,7 +149,9 @@ def test_read_idx_sizes_do_not_wrap_around(tmp_path):
         path.write_bytes(raw)
         with pytest.raises(ValueError, match=f"truncated: shape \\(2147483648, 2147483648, 4\\) "
                                              f"of uint8 needs {16 + 2**64} bytes"):
-            nn.read_idx(path)
+            nn.read_idx(path, max_bytes=None)
+    with pytest.raises(ValueError, match=f"declares {2**64} bytes of data"):
+        nn.read_idx(tmp_path / "zipped.gz")
 
 
 def test_read_idx_reads_no_more_than_the_header_declares(tmp_path, monkeypatch):
@@ -161,6 +171,180 @@ def test_read_idx_reads_no_more_than_the_header_declares(tmp_path, monkeypatch):
                                          "decompressed, 10 or more"):
         nn.read_idx(path)
     assert all(0 <= size <= 4 for size in asked)  # 4 (magic), 4 (one dim), then 1 + 1
+
+
+# ---- memory: a gzip bomb, a lying header, a large honest file ---------------------------------
+MiB = 1 << 20
+ABSURD = (2**32 - 1,) * 3  # a header claiming (2^32 - 1)^3 bytes, about 7.9e28
+
+# Each case runs in a fresh Python: tracemalloc's peak during read_idx (numpy's buffers are
+# traced too) and, on Linux, the growth of the process's peak resident memory (VmHWM, reset
+# just before the call), which also sees copies made outside Python's allocators (zlib's
+# buffers, a realloc that moves). (resource's ru_maxrss would not do: a child starts from its
+# parent's peak, here pytest's.)
+MEASURE = """
+import hashlib, json, os, sys, tracemalloc
+import nn
+
+
+def status(field):
+    with open("/proc/self/status") as lines:
+        return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(field))
+
+
+linux = os.path.exists("/proc/self/clear_refs")
+if linux:
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # peak resident memory := current
+    before = status("VmRSS:")
+tracemalloc.start()
+try:
+    array = nn.read_idx(sys.argv[1], **json.loads(sys.argv[2]))
+except ValueError as error:
+    outcome = {"error": str(error)}
+else:
+    outcome = {"shape": list(array.shape), "dtype": array.dtype.str}
+peak = tracemalloc.get_traced_memory()[1]
+grown = status("VmHWM:") - before if linux else 0
+tracemalloc.stop()
+if "shape" in outcome:
+    outcome["sha256"] = hashlib.sha256(array.tobytes()).hexdigest()
+print(json.dumps(dict(outcome, peak=peak, grown=grown)))
+"""
+
+
+def measured_read(path, **kwargs):
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(path), json.dumps(kwargs)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def gzip_stream(header, data_block, repeats):
+    """A gzip file of `header` then `data_block` repeated: the block is compressed once and
+    its member repeated (gzip allows several members), so a 1 GiB bomb takes a moment to make."""
+    block = gzip.compress(data_block, compresslevel=9, mtime=0)
+    return gzip.compress(header, mtime=0) + block * repeats
+
+
+def idx_header(code, shape):
+    return bytes([0, 0, code, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+
+
+def test_a_gzip_bomb_is_refused_by_its_header_without_using_memory(tmp_path):
+    # the issue's bomb: 1 MB of gzip that inflates to 1 GiB, under a header claiming ~7.9e28 bytes
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip_stream(idx_header(0x08, ABSURD), bytes(16 * MiB), 64))
+    assert path.stat().st_size < 1.5 * MiB
+    assert len(gzip.GzipFile(path).read(17 * MiB)) == 17 * MiB  # it really inflates that far
+    got = measured_read(path)
+    assert got["error"] == (
+        f"{path}: its header declares {math.prod(ABSURD)} bytes of data (shape {ABSURD} of "
+        f"uint8), more than max_bytes={2**31}; if the file really holds that much, call "
+        "read_idx(path, max_bytes=None) or with a larger limit")
+    assert got["peak"] < 1 * MiB and got["grown"] < 50 * MiB
+
+
+def test_a_bomb_under_a_lifted_limit_holds_no_more_than_the_data_delivers(tmp_path):
+    path = tmp_path / "bomb.gz"
+    delivered = 32 * MiB
+    path.write_bytes(gzip_stream(idx_header(0x08, ABSURD), bytes(16 * MiB), 2))
+    got = measured_read(path, max_bytes=None)
+    expected = 16 + math.prod(ABSURD)
+    assert got["error"] == (f"{path}: truncated: shape {ABSURD} of uint8 needs {expected} bytes, "
+                            f"the file has decompressed, {16 + delivered}")
+    assert got["peak"] < 1.25 * delivered + 4 * MiB and got["grown"] < 1.25 * delivered + 8 * MiB
+
+
+def test_a_header_claiming_more_than_the_data_fails_when_the_data_ends(tmp_path):
+    path = tmp_path / "short.gz"
+    path.write_bytes(gzip_stream(idx_header(0x08, (1024, 1024, 1024)), bytes(MiB), 1))
+    got = measured_read(path)  # 1 GiB declared (within the limit), 1 MiB delivered
+    assert got["error"] == (f"{path}: truncated: shape (1024, 1024, 1024) of uint8 needs "
+                            f"{16 + 2**30} bytes, the file has decompressed, {16 + MiB}")
+    assert got["peak"] < 1.25 * MiB + 4 * MiB and got["grown"] < 16 * MiB
+
+
+@pytest.mark.parametrize("zipped", [True, False])
+def test_a_large_honest_file_is_held_once(tmp_path, zipped):
+    # 32 MiB of data declared and delivered: memory close to 32 MiB (the old reader held 3 copies)
+    pattern = np.tile(np.arange(-128, 128, dtype=">i4"), 128)  # 128 KiB per repeat
+    shape = (256, 32 * 1024)
+    header = idx_header(0x0C, shape)
+    path = tmp_path / ("big.gz" if zipped else "big")
+    path.write_bytes(gzip_stream(header, pattern.tobytes(), 256) if zipped
+                     else header + pattern.tobytes() * 256)
+    size = 256 * pattern.nbytes
+    assert size == 32 * MiB
+    got = measured_read(path)
+    expected = np.tile(pattern.astype(np.int32), 256).reshape(shape)
+    assert got.get("error") is None and got["shape"] == list(shape)
+    assert got["dtype"] == np.dtype(np.int32).str
+    assert got["sha256"] == hashlib.sha256(expected.tobytes()).hexdigest()
+    assert got["peak"] < 1.25 * size + 4 * MiB and got["grown"] < 1.25 * size + 8 * MiB
+
+
+def test_max_bytes_is_the_limit_and_can_be_lifted(tmp_path):
+    data = np.arange(1000, dtype=np.uint8) % 251
+    for name, raw in (("plain", idx_bytes(data, 0x08)), ("zipped.gz", gzip.compress(idx_bytes(data, 0x08)))):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        with pytest.raises(ValueError, match=r"declares 1000 bytes of data \(shape \(1000,\) of "
+                                             r"uint8\), more than max_bytes=999; .*max_bytes=None"):
+            nn.read_idx(path, max_bytes=999)
+        assert np.array_equal(nn.read_idx(path, max_bytes=1000), data)
+        assert np.array_equal(nn.read_idx(path, max_bytes=None), data)
+    # a plain file whose size on disk contradicts its header is reported as that, limit or not
+    (tmp_path / "short").write_bytes(idx_bytes(data, 0x08)[:-1])
+    with pytest.raises(ValueError, match="truncated: shape \\(1000,\\) of uint8 needs 1008 bytes, the file has 1007"):
+        nn.read_idx(tmp_path / "short", max_bytes=10)
+
+
+@given(code=st.sampled_from(sorted(nn.data.IDX_TYPES)),
+       shape=st.lists(st.integers(0, 4), min_size=1, max_size=3),
+       delta=st.integers(-3, 3), zipped=st.booleans(), max_bytes=st.none() | st.integers(0, 200),
+       seed=st.integers(0, 2**32 - 1))
+def test_read_idx_gives_the_declared_array_or_names_the_disagreement(tmp_path_factory, code, shape,
+                                                                    delta, zipped, max_bytes, seed):
+    # the reference: numpy reading the big-endian bytes itself
+    dtype = np.dtype(nn.data.IDX_TYPES[code])
+    declared = math.prod(shape) * dtype.itemsize
+    data = np.random.default_rng(seed).integers(0, 256, max(declared + delta, 0), dtype=np.uint8).tobytes()
+    raw = idx_header(code, shape) + data
+    path = tmp_path_factory.mktemp("idx") / ("a.gz" if zipped else "a")
+    path.write_bytes(gzip.compress(raw) if zipped else raw)
+    expected = len(idx_header(code, shape)) + declared
+    has = len(raw)
+    if not zipped and has != expected:  # a plain file's size is checked first
+        outcome = "truncated" if has < expected else "has trailing bytes"
+        message = f"{outcome}: shape {tuple(shape)} of {dtype.name} needs {expected} bytes, the file has {has}$"
+    elif max_bytes is not None and declared > max_bytes:
+        message = f"declares {declared} bytes of data .* more than max_bytes={max_bytes};"
+    elif has != expected:  # zipped: read one byte past the claim at most
+        more = "truncated" if has < expected else "has trailing bytes"
+        shown = f"{has}$" if has < expected else f"{expected + 1} or more$"
+        message = f"{more}: shape .* needs {expected} bytes, the file has decompressed, {shown}"
+    else:
+        got = nn.read_idx(path, max_bytes=max_bytes)
+        reference = np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("=")).reshape(shape)
+        assert got.dtype == reference.dtype and got.shape == tuple(shape)
+        assert np.array_equal(got, reference, equal_nan=dtype.kind == "f")
+        return
+    with pytest.raises(ValueError, match=message.replace("(", "\\(").replace(")", "\\)")):
+        nn.read_idx(path, max_bytes=max_bytes)
+
+
+@pytest.mark.parametrize("max_bytes, error, message", [
+    ("big", TypeError, r"max_bytes should be an int or None, got 'big' \(str\)"),
+    (True, TypeError, r"max_bytes should be an int or None, got True \(bool\)"),
+    (2.5, TypeError, r"got 2.5 \(float\)"),
+    (-1, ValueError, r"max_bytes should be >= 0 \(or None for no limit\), got -1"),
+])
+def test_max_bytes_must_be_a_whole_number_or_none(tmp_path, max_bytes, error, message):
+    path = tmp_path / "a"
+    path.write_bytes(idx_bytes(np.zeros(3, dtype=np.uint8), 0x08))
+    with pytest.raises(error, match=message):
+        nn.read_idx(path, max_bytes=max_bytes)
 
 
 

@@ -121,7 +121,9 @@ def test_user_modules_get_names_and_zero_grad():
     names = [n for n, _ in p.named_parameters()]
     assert names == ["scale", "first.w.0", "first.w.1", "first.b", "rest.0.neurons.0.w.0",
                      "rest.0.neurons.0.b", "rest.0.neurons.1.w.0", "rest.0.neurons.1.b"]
-    assert dict(p.named_parameters())["rest.0.neurons.1.b"].scope.path == "rest.0.neurons.1"
+    # Pair holds a parameter of its own, so at the root it has a scope, named after its class
+    assert p.scale.scope.path == "pair" and p.scale.scope.kind is None
+    assert dict(p.named_parameters())["rest.0.neurons.1.b"].scope.path == "pair.rest.0.neurons.1"
     for v in p.parameters():
         v.grad = 3.0
     p.zero_grad()

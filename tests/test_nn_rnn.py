@@ -75,8 +75,10 @@ def test_each_time_step_is_a_scope_and_draw_collapses_by_step():
     assert all(v.scope.enclosing("layer").path == "rnn" for v in made)
     drawing = autograd.draw(loss, collapse="step")
     assert drawing.collapsed == "step"
-    assert len({box for box in drawing.ids.values() if box.startswith("g")}) == 3
-    assert "group step" in drawing.source
+    # a box per step, and one per shared weight tensor (W_ih, W_hh, b), not one per weight
+    assert len({box for box in drawing.ids.values() if box.startswith("g")}) == 3 + 3
+    assert drawing.source.count('class="group step"') == 3
+    assert drawing.source.count('class="group tensor param"') == 3
 
 
 def test_backprop_through_time_sums_the_recurrent_weight_over_steps():

@@ -1,19 +1,25 @@
-"""Every op's local derivatives against numbers computed independently of the engine.
+"""Every op's local derivatives against numbers computed independently of the engine, and the
+partials contract for every record of the table.
 
 Smooth ops are checked against the complex-step derivative Im f(x + ih) / h of a reference
 written here with `cmath` (exact to rounding); relu, abs and max against their closed forms. The
 engine is reached only through its public API, and each case asserts which op it built, so an
-op added to the table without a reference here fails `test_every_op_has_a_reference`.
+op added to the table without a reference here fails `test_every_op_has_a_reference`. The
+contract test runs over `sorted(OPS)`, so a new record is covered without a line here.
 """
 import cmath
 import math
+import re
 
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import autograd
 from autograd import OPS, Value
+from autograd.ops import Call, Op
+from autograd.testing import PartialsError, check_partials, op_inputs, swapped_partials
 
 H = 1e-30  # complex step
 
@@ -178,6 +184,14 @@ def test_second_derivatives(name, a):
     assert autograd.grad(autograd.grad(build))(a) == pytest.approx(second(a), rel=1e-9)
 
 
+@given(a=st.floats(0.3, 3.0))
+def test_the_mixed_second_derivative_of_a_power_at_exponent_zero(a):
+    # d/db (d(a**b)/da) = a**(b-1)·(1 + b·ln a): 1/a at b = 0, where d/da itself is 0.
+    x, y = Value(a), Value(0.0)
+    (da,) = autograd.gradients(x ** y, [x], create_graph=True)
+    assert autograd.gradients(da, [y]) == [pytest.approx(1 / a, rel=1e-12)]
+
+
 def test_domains_and_kinks_are_declared():
     assert not OPS["log"].defined_at(0.0) and OPS["log"].defined_at(1.0)
     assert not OPS["relu"].defined_at(0.0) and OPS["relu"].defined_at(0.5)
@@ -194,11 +208,77 @@ def test_domains_and_kinks_are_declared():
 
 def test_input_names_and_the_dot_layout():
     """One place says what each input is called and how dot's inputs are laid out."""
-    assert OPS["dot"].input_names(5) == ["w1", "w2", "x1", "x2", "b"]
-    assert OPS["dot"].input_names(4) == ["w1", "w2", "x1", "x2"]
+    assert OPS["dot"].input_names(5) == ["w0", "w1", "x0", "x1", "b"]  # from 0, as nn's w.0
+    assert OPS["dot"].input_names(4) == ["w0", "w1", "x0", "x1"]
     assert OPS["pow"].input_names(2) == ["a", "n"] and OPS["div"].input_names(2) == ["a", "b"]
     assert OPS["sum"].input_names(3) == ["a1", "a2", "a3"] and OPS["exp"].input_names(1) == ["a"]
     from autograd.ops import split_dot
 
     assert split_dot((1, 2, 3, 4, 5)) == ((1, 2), (3, 4), (5,))
     assert split_dot([1, 2, 3, 4]) == ([1, 2], [3, 4], [])
+
+
+# ---- the partials contract (autograd/ops.py), for every record ------------------------------------
+def keeps_the_contract(name, point):
+    """The contract test's check: floats, numpy float64, 1-D arrays and Values give the same
+    partials; on Values each partial that moves with an input is built from it; gradgradcheck."""
+    assert check_partials(name, point)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+@settings(deadline=None)
+@given(data=st.data())
+def test_every_op_keeps_the_partials_contract(name, data):
+    keeps_the_contract(name, data.draw(op_inputs(name), label="point"))
+
+
+# Partials with the right numbers that make a float of a Value (math.* or float() on an input):
+# first derivatives stay right, second derivatives are lost.
+FLOAT_OF_A_VALUE = [
+    ("exp", lambda out, a: (math.exp(a),)),
+    ("sin", lambda out, a: (math.cos(a),)),
+    ("log", lambda out, a: (1 / float(a),)),
+    ("tanh", lambda out, a: (1 - math.tanh(a) ** 2,)),
+    ("mul", lambda out, a, b: (float(b), a)),
+]
+
+
+@pytest.mark.parametrize("name, planted", FLOAT_OF_A_VALUE, ids=[n for n, _ in FLOAT_OF_A_VALUE])
+@settings(deadline=None)
+@given(data=st.data())
+def test_a_partial_that_makes_a_float_of_a_value_fails_the_contract_every_time(name, planted, data):
+    point = data.draw(op_inputs(name), label="point")
+    with swapped_partials(name, planted):
+        with pytest.raises(PartialsError, match="is a float"):
+            keeps_the_contract(name, point)
+
+
+def test_the_contract_catches_what_gradgradcheck_cannot_see():
+    # At 0, sin's second derivative is -sin(0) = 0, which a constant partial also gives:
+    # gradgradcheck passes, and the contract still finds the float.
+    with swapped_partials("sin", lambda out, a: (math.cos(a),)):
+        assert autograd.gradgradcheck(autograd.sin, [0.0])
+        with pytest.raises(PartialsError) as info:
+            check_partials("sin", [0.0])
+    assert info.value.problems == [info.value.problems[0]] and "is a float" in info.value.problems[0]
+
+
+def test_a_new_record_with_a_math_partial_fails_on_arrays_and_on_values():
+    planted = Op("exp2", "exp2", Call(1), math.exp, lambda out, a: (math.exp(a),), np.exp, ("exp(a)",))
+    with pytest.raises(PartialsError) as info:
+        check_partials(planted, [0.5])
+    problems = " ".join(info.value.problems)
+    assert "on 1-D arrays, the partials raise TypeError" in problems and "is a float" in problems
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: check_partials("log", [-1.0]), ValueError, "not defined and smooth at [-1.0] (a > 0)"),
+    (lambda: check_partials("relu", [0.0]), ValueError, "not defined and smooth"),
+    (lambda: check_partials("mul", [1.0]), ValueError, "takes 2 inputs, got 1"),
+    (lambda: check_partials("exp", 0.5), TypeError, "needs a sequence of numbers"),
+    (lambda: check_partials("exp", [math.nan]), ValueError, "needs a finite number"),
+    (lambda: check_partials("tan", [0.5]), ValueError, "unknown op 'tan'"),
+])
+def test_check_partials_misuse(call, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        call()

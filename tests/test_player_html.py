@@ -76,9 +76,10 @@ def browser():
 class Page:
     """A page of the player with every request, console error and page error recorded."""
 
-    def __init__(self, browser, path: Path):
+    def __init__(self, browser, path: Path, width: int = 1280, height: int = 900,
+                 fragment: str = ""):
         self.url = path.resolve().as_uri()
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(viewport={"width": width, "height": height})
         self.context.set_default_timeout(WAIT_MS)  # clicks, waits and page loads
         self.requests, self.errors, self.dialogs = [], [], []
         self.context.route("**/*", self._route)
@@ -87,10 +88,10 @@ class Page:
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        self.page.goto(self.url)
+        self.page.goto(self.url + fragment)
 
     def _route(self, route):
-        if route.request.url == self.url:
+        if route.request.url.split("#")[0] == self.url:
             route.continue_()
         else:
             route.abort()
@@ -106,9 +107,22 @@ class Page:
             " r.querySelector('.data').dataset.exact, r.querySelector('.grad').textContent,"
             " r.querySelector('.grad').dataset.exact])")
 
+    def steps(self) -> int:
+        """The number of the last step shown ("k / N": N)."""
+        return int(self.counter().split(" / ")[1])
+
+    def go(self, k: int) -> None:
+        self.page.eval_on_selector(
+            "#player-slider", "(s, k) => { s.value = k; s.dispatchEvent(new Event('input')); }",
+            k)
+
+    def level(self, level: str) -> None:
+        self.page.select_option("#player-level", level)
+
     def close(self):
         self.context.close()
-        assert self.requests == [self.url], "the page made requests of its own"
+        assert [u.split("#")[0] for u in self.requests] == [self.url], \
+            "the page made requests of its own"
         assert self.errors == [], "the page logged errors"
         assert self.dialogs == [], "a script ran that should not have"
 
@@ -117,8 +131,8 @@ class Page:
 def open_page(browser):
     pages = []
 
-    def open_(path: Path) -> Page:
-        pages.append(Page(browser, path))
+    def open_(path: Path, **options) -> Page:
+        pages.append(Page(browser, path, **options))
         return pages[-1]
 
     yield open_
@@ -160,11 +174,12 @@ def test_stepping_to_the_end_with_keys_and_buttons_shows_the_engines_grads(open_
         assert float(data_exact) == v.data and data == short(v.data)
         assert float(grad_exact) == v.grad and grad == short(v.grad)  # bit for bit
     shown_in_drawing = page.page.eval_on_selector_all(
-        "svg g.node.value", "gs => gs.map(g => [g.id, g.querySelectorAll('text')[2]"
-        "?.textContent])")
+        "svg g.item.value", "gs => gs.map(g => [g.id, g.querySelector('.grad')?.textContent])")
+    assert len(shown_in_drawing) == len(order)  # every op is open: each value has a box
     for node_id, text in shown_in_drawing:
         v = order[int(node_id[1:])]
-        assert text == f"grad {short(v.grad)}"
+        if v.requires_grad:
+            assert text == f"grad {float(f'{v.grad:.4g}'):.4g}"  # 4 digits in the drawing
     assert page.page.is_disabled("#player-next") and page.page.is_disabled("#player-end")
     page.page.screenshot(path=str(tmp_path / "player-end.png"), full_page=True)
 
@@ -208,7 +223,7 @@ def test_back_forward_and_slider_agree_with_the_recorded_steps(open_page, tmp_pa
     t = math.tanh(2.0 * -3.0 + 6.8813735870195432)
     mul = next(s for s in walk if s.kind == "backward")
     assert mul.terms[0].local == 2.0 and mul.terms[1].local == t  # d(u*x)/du = x, d/dx = u
-    assert f"(x.grad: 0 → {short(t)})" in mul.lines[3]
+    assert f"(so far: not computed → {short(t)})" in mul.lines[3]
 
 
 def test_the_current_node_is_highlighted_in_the_drawing(open_page, tmp_path):
@@ -220,20 +235,23 @@ def test_the_current_node_is_highlighted_in_the_drawing(open_page, tmp_path):
         page.page.keyboard.press("ArrowRight")
     node = walk[k].node
     current = page.page.eval_on_selector_all("svg .current", "es => es.map(e => e.id)")
-    assert sorted(current) == sorted([f"v{node}", f"op{node}"])
+    assert current == [f"v{node}"]
     receiving = page.page.eval_on_selector_all("svg .receiving", "es => es.map(e => e.id)")
     assert sorted(receiving) == ["v0", "v1"]  # x and w receive gradient
-    flow = page.page.eval_on_selector_all("svg .flow", "es => es.map(e => e.id)")
-    assert sorted(flow) == [f"op{node}-in0", f"op{node}-in1", f"op{node}-out"]
+    flow = page.page.eval_on_selector_all("svg .edge.flow", "es => es.map(e => e.id)")
+    assert sorted(flow) == [f"e-v0-v{node}", f"e-v1-v{node}"]
     assert page.page.inner_text("#player-rows tr.current .name") == walk.nodes[node].name
+    page.page.keyboard.press("Home")  # forward: the edges it is computed from, in green
+    page.go(next(s.index for s in walk if s.kind == "forward" and s.node == node))
+    forward = page.page.eval_on_selector_all("svg .edge.forward", "es => es.map(e => e.id)")
+    assert sorted(forward) == [f"e-v0-v{node}", f"e-v1-v{node}"]
 
 
 def fills(page) -> dict[str, str]:
-    """The fill of each drawn Value's grad cell: the polygon just before its third text."""
+    """The fill of each drawn Value's grad cell."""
     return dict(page.page.eval_on_selector_all(
-        "svg g.node.value", "gs => gs.map(g => { var t = g.querySelectorAll('text')[2];"
-        " var p = t && t.previousElementSibling;"
-        " return [g.id, p && p.tagName === 'polygon' ? p.getAttribute('fill') : null]; })"))
+        "svg g.item.value", "gs => gs.map(g => { var c = g.querySelector('.grad-cell');"
+        " return [g.id, c && c.getAttribute('fill')]; })"))
 
 
 def hue(fill: str) -> str:
@@ -251,17 +269,16 @@ def test_grad_cells_are_coloured_by_sign_as_the_steps_fill_them(open_page, tmp_p
     u = z * 2.0
     a.label, t.label, u.label = "a", "t", "u"
     out = -t + u.relu()  # ∂/∂t = -1, ∂/∂a = -tanh'(a) < 0, ∂/∂u = relu'(-2) = 0
-    out.backward()  # drawn after backward(): no grad cell is drawn "not computed"
-    walk = autograd.backprop_steps(out)  # a second pass: the leaves add to what they hold
+    out.backward()  # looked at after backward(): the leaves hold grads, which the steps set aside
+    walk = autograd.backprop_steps(out)
     page = open_page(autograd.player(walk).save(tmp_path / "p.html"))
     ids = {v.label: f"v{i}" for i, v in enumerate(autograd.topological_order(out)) if v.label}
     inner = ["a", "t", "u"]
     start = fills(page)
-    assert [start[ids[n]] for n in inner] == [NOT_COMPUTED] * 3  # not computed at step 0
-    assert [hue(start[ids[n]]) for n in "xw"] == ["blue", "red"]  # held: w.grad < 0 < x.grad
+    assert [start[ids[n]] for n in inner + ["x", "w"]] == [NOT_COMPUTED] * 5  # not computed
     assert w.grad < 0 < x.grad  # -tanh'(a)·w and -tanh'(a)·x, by the engine
-    slide_to(page, walk.first_backward)  # the seed: every other grad starts at 0
-    assert [hue(fills(page)[ids[n]]) for n in inner] == ["white"] * 3
+    slide_to(page, walk.first_backward)  # the seed: only the output's grad, 1
+    assert [fills(page)[ids[n]] for n in inner] == [NOT_COMPUTED] * 3
     page.page.click("#player-end")
     end = fills(page)
     assert a.grad < 0 and t.grad == -1 and u.grad == 0  # (the signs, by the engine)
@@ -333,21 +350,38 @@ def test_in_jupyter_the_player_is_an_escaped_iframe_that_works(open_page, tmp_pa
     page.requests = [u for u in page.requests if u != "about:srcdoc"]
 
 
-def test_the_readme_screenshot(open_page, tmp_path):
-    """The seed-001 network half-way through its backward pass; written to docs/ only when
-    UPDATE_DOCS=1 (so that test runs leave the tree alone)."""
+def test_the_readme_screenshots(open_page, tmp_path):
+    """The README's pictures of the player: seed 001's network half-way through its backward
+    pass, and micrograd's MLP(2, [16, 16, 1]) by layer and by neuron. Written to docs/ only
+    when UPDATE_DOCS=1 (so that test runs leave the tree alone)."""
+    shots = []
     out, _ = network_221()
     walk = autograd.backprop_steps(out)
     page = open_page(autograd.player(walk, title="Seed 001's 2-2-1 network").save(
-        tmp_path / "seed001.html"))
-    page.page.set_viewport_size({"width": 1280, "height": 760})
+        tmp_path / "seed001.html"), height=760)
     k = next(s.index for s in walk if s.kind == "backward" and walk.nodes[s.node].name == "h2")
     slide_to(page, k)
-    shot = tmp_path / "backprop-player.png"
-    page.page.screenshot(path=str(shot))
-    assert shot.stat().st_size > 10_000
-    if os.environ.get("UPDATE_DOCS") and DOCS.is_dir():
-        shutil.copy(shot, DOCS / "backprop-player.png")
+    shots.append(tmp_path / "backprop-player.png")
+    page.page.screenshot(path=str(shots[-1]))
+
+    loss = moons_loss()
+    path = autograd.player(loss, title="micrograd's MLP(2, [16, 16, 1]) on one moons sample, "
+                                       "hinge loss").save(tmp_path / "moons.html")
+    for level, title in (("layer", "backward through layer layers.1"),
+                         ("neuron", "backward through neuron layers.1.neurons.3")):
+        page = open_page(path, fragment=f"#level={level}")
+        for k in range(page.steps() + 1):
+            page.go(k)
+            if page.page.inner_text("#player-step-title").startswith(title):
+                break
+        else:
+            raise AssertionError(f"no step {title!r}")
+        shots.append(tmp_path / f"player-mlp-{level}s.png")
+        page.page.screenshot(path=str(shots[-1]))
+    for shot in shots:
+        assert shot.stat().st_size > 10_000
+        if os.environ.get("UPDATE_DOCS") and DOCS.is_dir():
+            shutil.copy(shot, DOCS / shot.name)
 
 
 # ---- without a browser ---------------------------------------------------------------------
@@ -369,13 +403,13 @@ def test_the_page_is_self_contained_and_its_data_safely_embedded(tmp_path):
     assert not set("<>&\u2028") & set(json_text)
 
 
-def test_without_graphviz_the_page_still_steps(tmp_path, monkeypatch):
+def test_the_page_needs_no_graphviz(tmp_path, monkeypatch):
     def missing(self, format="svg"):
         raise GraphvizNotFound("Graphviz's 'dot' program is needed")
 
     monkeypatch.setattr(autograd.Drawing, "pipe", missing)
     text = autograd.player(Value(1.0, "x").tanh()).html()
-    assert "No drawing: Graphviz" in text and "<svg" not in text
+    assert "<svg" not in text  # the page draws the graph itself
     assert len(embedded_data(text)["steps"]) == 5
 
 
@@ -423,3 +457,298 @@ def test_the_demo_writes_both_pages_and_the_mlp_page_ends_at_backwards_grads(ope
             assert float(exact) == v.grad and grad == short(v.grad)
         else:
             assert grad == "no grad"
+
+
+# ---- at real size: micrograd's MLP(2, [16, 16, 1]) on one moons sample ----------------------
+SIZES = [(1280, 800), (968, 800)]  # a laptop, and a notebook's output area
+
+
+def moons_loss():
+    nn = pytest.importorskip("nn")
+    X, y = nn.make_moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
+    return nn.hinge(model(X[0]), 2 * y[0] - 1)
+
+
+@pytest.fixture(scope="module")
+def moons_page(tmp_path_factory):
+    loss = moons_loss()
+    return autograd.player(loss).save(tmp_path_factory.mktemp("moons") / "moons.html"), loss
+
+
+SMALLEST_TEXT = """() => {
+  // The smallest text on the screen, in CSS px: HTML text at its computed size, the drawing's
+  // text at its size times the zoom; only what is in view (the drawing's box clips the rest).
+  var graph = document.getElementById('player-graph').getBoundingClientRect();
+  var smallest = Infinity, where = '';
+  document.querySelectorAll('body *').forEach(function (e) {
+    if (e.closest('select')) return;
+    var own = Array.from(e.childNodes).some(function (n) {
+      return n.nodeType === 3 && n.textContent.trim(); });
+    if (!own) return;
+    var r = e.getBoundingClientRect();
+    if (!r.width || !r.height) return;
+    var size = parseFloat(getComputedStyle(e).fontSize);
+    if (e instanceof SVGElement) {
+      if (r.right < graph.left || r.left > graph.right || r.bottom < graph.top ||
+          r.top > graph.bottom) return;
+      size *= e.getScreenCTM().a;
+    }
+    if (size < smallest) { smallest = size; where = e.tagName + ' ' + e.textContent; }
+  });
+  return [smallest, where];
+}"""
+
+SIDEWAYS = """() => {
+  // Anything that scrolls sideways: the page, or an element wider inside than it shows.
+  var found = [];
+  var page = document.scrollingElement;
+  if (page.scrollWidth > page.clientWidth + 1) found.push('page ' + page.scrollWidth);
+  document.querySelectorAll('body *').forEach(function (e) {
+    var style = getComputedStyle(e);
+    if ((style.overflowX === 'auto' || style.overflowX === 'scroll') &&
+        e.scrollWidth > e.clientWidth + 1) found.push(e.id || e.tagName);
+  });
+  return found;
+}"""
+
+CURRENT_IN_VIEW = """() => {
+  var current = document.querySelector('#player-svg .current');
+  if (!current) return null;
+  var r = current.getBoundingClientRect();
+  var box = document.getElementById('player-graph').getBoundingClientRect();
+  return r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 &&
+    r.bottom <= box.bottom + 1;
+}"""
+
+
+@pytest.mark.parametrize("width,height", SIZES)
+def test_the_mlp_is_readable_without_sideways_scrolling_and_the_view_follows(
+        open_page, moons_page, width, height):
+    path, _ = moons_page
+    page = open_page(path, width=width, height=height)
+    assert page.page.eval_on_selector("#player-level", "s => s.value") == "layer"
+    for k in range(page.steps() + 1):
+        page.go(k)
+        smallest, where = page.page.evaluate(SMALLEST_TEXT)
+        assert smallest >= 9, (k, where, smallest)
+        assert page.page.evaluate(SIDEWAYS) == [], k
+        assert page.page.evaluate(CURRENT_IN_VIEW) in (True, None), k
+    # by neuron, the drawing is taller than its box: the view follows the current neuron
+    page.level("neuron")
+    for k in range(0, page.steps() + 1, 3):
+        page.go(k)
+        assert page.page.evaluate(CURRENT_IN_VIEW) in (True, None), k
+        assert page.page.evaluate(SIDEWAYS) == [], k
+    assert page.page.evaluate(SMALLEST_TEXT)[0] >= 9
+
+
+TEXT_OVERFLOW = """() => {
+  // Text sticking out of its box in the drawing: each text of an item against the item's box.
+  var out = [];
+  document.querySelectorAll('#player-svg .item').forEach(function (item) {
+    var box = item.querySelector('rect.box').getBoundingClientRect();
+    item.querySelectorAll('text').forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      if (r.right > box.right + 0.5 || r.left < box.left - 0.5) out.push(item.id + ' ' + t.textContent);
+    });
+  });
+  return out;
+}"""
+
+
+def test_text_never_overflows_its_box_at_any_level(open_page, moons_page):
+    path, _ = moons_page
+    page = open_page(path)
+    for level in ("layer", "neuron", "op"):
+        page.level(level)
+        for k in (0, page.steps() // 2, page.steps()):
+            page.go(k)  # "not computed" and the longest grads both fit
+            assert page.page.evaluate(TEXT_OVERFLOW) == [], (level, k)
+
+
+def test_steps_follow_the_level_and_a_click_opens_a_group(open_page, moons_page):
+    path, loss = moons_page
+    walk = autograd.backprop_steps(loss)
+    page = open_page(path)
+    counts = {}
+    for level in ("op", "neuron", "layer"):
+        page.level(level)
+        counts[level] = page.steps()
+    assert counts["op"] == len(walk) - 1
+    assert counts["layer"] < counts["neuron"] < counts["op"]
+    # At layer level each step shows the state after the last of the steps it stands for.
+    page.level("layer")
+    page.page.click("#player-end")
+    assert page.table() == expected_table(walk, len(walk) - 1)
+    # A layer's backward step sums up its neurons' gradients in a small table.
+    for k in range(page.steps() + 1):
+        page.go(k)
+        if page.page.inner_text("#player-step-title").startswith("backward through layer "
+                                                                  "layers.1"):
+            break
+    rows = page.page.eval_on_selector_all(
+        "#player-lines table.summary", "ts => ts.map(t => t.querySelectorAll('tbody tr').length)")
+    assert rows[0] == 16 and rows[1] == 16  # each neuron; each of layers.0's outputs
+    # Clicking the layer opens it: its neurons' steps come back, the others stay summed up.
+    before = page.steps()
+    box = page.page.locator("#player-svg g.group.closed", has_text="layers.1")
+    box.click()
+    assert page.page.eval_on_selector("#player-level", "s => s.value") == "custom"
+    assert page.steps() > before
+    assert page.page.locator("#player-svg g.frame", has_text="layers.1").count() == 1
+    assert page.page.locator("#player-svg g.group.closed.neuron").count() == 16
+    page.page.locator("#player-svg g.frame .frame-bar").first.click()  # and closes it again
+    assert page.steps() == before
+
+
+def test_pan_zoom_and_fit_use_both_dimensions(open_page, moons_page):
+    path, _ = moons_page
+    page = open_page(path)
+    page.level("neuron")
+    view = lambda: page.page.eval_on_selector("#player-view", "g => g.getAttribute('transform')")  # noqa: E731
+    page.page.click("#player-fit")
+    inside = page.page.evaluate("""() => {
+      var r = document.getElementById('player-view').getBoundingClientRect();
+      var box = document.getElementById('player-graph').getBoundingClientRect();
+      return [r.left >= box.left, r.right <= box.right, r.top >= box.top,
+              r.bottom <= box.bottom];
+    }""")
+    assert inside == [True, True, True, True]  # the whole drawing, tall as it is
+    fitted = view()
+    page.page.click("#player-zoom-in")
+    assert view() != fitted
+    box = page.page.locator("#player-graph").bounding_box()
+    before = view()
+    page.page.mouse.move(box["x"] + 50, box["y"] + 50)
+    page.page.mouse.down()
+    page.page.mouse.move(box["x"] + 150, box["y"] + 120, steps=5)
+    page.page.mouse.up()
+    assert view() != before
+
+
+def test_the_legend_names_every_highlight(open_page, moons_page):
+    path, _ = moons_page
+    page = open_page(path)
+    legend = page.page.inner_text("#player-legend")
+    for words in ("current node", "receives gradient", "gradient flows back", "grad > 0",
+                  "grad < 0", "not computed yet", "parameter", "input", "constant", "output"):
+        assert words in legend
+
+
+def test_a_bare_rnns_weights_are_drawn_as_parameters(open_page, tmp_path):
+    nn = pytest.importorskip("nn")
+    import numpy as np
+
+    rnn = nn.RNN(2, 3, seed=0)
+    loss = autograd.sum(rnn(np.ones((3, 2)))[-1])
+    walk = autograd.backprop_steps(loss)
+    page = open_page(autograd.player(walk).save(tmp_path / "rnn.html"))
+    page.level("step")
+    tensors = page.page.eval_on_selector_all("#player-svg g.group.tensor",
+                                             "gs => gs.map(g => g.textContent)")
+    assert len(tensors) == 3 and all("shared" in t for t in tensors)
+    for name in ("weight_ih", "weight_hh", "bias"):  # open each: its elements are parameters
+        page.page.click("#player-fit")  # (each one opened pushes the others aside)
+        page.page.locator("#player-svg g.group.tensor", has_text=name).click()
+    weights = {v.label for v in rnn.parameters()}
+    drawn = dict(page.page.eval_on_selector_all(
+        "#player-svg g.item.value", "gs => gs.map(g => [g.id, g.getAttribute('class')])"))
+    params = [i for i, n in enumerate(walk.nodes) if n.label in weights]
+    assert len(params) == 6 + 9 + 3
+    assert all("param" in drawn[f"v{i}"].split() for i in params)
+    # time steps are shown by step, each a box with its values
+    assert page.page.locator("#player-svg g.group.closed.step").count() == 3
+
+
+def test_the_page_opens_at_a_level_and_step_from_its_address(open_page, moons_page):
+    path, _ = moons_page
+    page = open_page(path, fragment="#level=neuron&step=5")
+    assert page.page.eval_on_selector("#player-level", "s => s.value") == "neuron"
+    assert page.counter().startswith("5 / ")
+
+
+def test_a_level_the_graph_has_no_groups_for_warns_naming_those_it_has():
+    nn = pytest.importorskip("nn")
+    import numpy as np
+
+    loss = autograd.sum(nn.RNN(2, 3, seed=0)(np.ones((2, 2)))[-1])
+    with pytest.warns(UserWarning, match=r"level='neuron'\) does not apply.*layer groups "
+                                         r"\(rnn\) and step groups"):
+        page = autograd.player(loss, level="neuron")
+    assert embedded_data(page.html())["level"] is None
+    with pytest.raises(ValueError, match="level"):
+        autograd.player(loss, level="neurons")
+
+
+def test_the_page_size_and_build_time_stay_small(moons_page):
+    """MLP(2, [16, 16, 1]) on one sample: the page was 1.2 to 1.6 MB with Graphviz's drawing
+    inline; now the page draws the graph itself (the size is what is asserted, not the time)."""
+    _, loss = moons_page
+    text = autograd.player(loss).html()
+    assert len(text.encode("utf-8")) < 700_000
+
+
+# ---- honest numbers ------------------------------------------------------------------------
+def alice_loss():
+    """Seed 001's network for Alice: all weights 1, biases 0, x = (-2, -1), y = 1, MSE."""
+    x = [-2.0, -1.0]
+    w, b, out = [], [], []
+    for n, (name, inputs) in enumerate([("h1", x), ("h2", x), ("o1", None)]):
+        with autograd.scope(name, kind="neuron"):  # as nn builds a neuron
+            w += [Value(1.0, f"w{2 * n + 1}"), Value(1.0, f"w{2 * n + 2}")]
+            b.append(Value(0.0, f"b{n + 1}"))
+            out.append(autograd.dot(w[-2:], inputs or out[:2], b[-1]).sigmoid())
+    loss = (1.0 - out[-1]) ** 2
+    loss.label = "L"
+    return loss, w[0]
+
+
+PAGE_TEXT = """() => [document.getElementById('player-lines').innerText,
+  document.getElementById('player-rows').innerText,
+  document.getElementById('player-svg').textContent].join('\\n')"""
+
+
+@pytest.mark.parametrize("level", ["op", "neuron"])
+def test_alice_after_backward_never_shows_the_doubled_derivative(open_page, tmp_path, level):
+    loss, w1 = alice_loss()
+    loss.backward()  # backward, then look: micrograd's habit
+    loss.backward()  # twice, even: w1.grad holds 0.0429 now
+    sigmoid = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    h, o = sigmoid(-3.0), sigmoid(2 * sigmoid(-3.0))
+    expected = -2 * (1 - o) * o * (1 - o) * h * (1 - h) * -2.0  # the article's chain rule
+    assert w1.grad == pytest.approx(2 * expected) and short(2 * expected) == "0.0429391"
+    walk = autograd.backprop_steps(loss)
+    page = open_page(autograd.player(walk).save(tmp_path / "alice.html"),
+                     fragment=f"#level={level}")
+    seen = set()
+    for k in range(page.steps() + 1):
+        page.go(k)
+        text = page.page.evaluate(PAGE_TEXT)
+        assert "0.0429" not in text, k
+        seen.update(t for t in ("0.0214695", "0.02147") if t in text)
+    assert seen  # ∂L/∂w1 = 0.0214695 is shown: in the table and the steps, 0.02147 drawn
+    row = dict((n, g) for n, (_, _, g, _) in zip([n.name for n in walk.nodes], page.table()))
+    assert row["w1"] == short(expected) == "0.0214695"
+
+
+def test_a_node_the_pass_has_not_reached_never_reads_grad_0(open_page, tmp_path):
+    x, w, b = Value(0.5, "x"), Value(-1.5, "w"), Value(0.3, "b")
+    out = ((x * w + b).tanh() * x).exp()  # every true gradient is non-zero
+    out.backward()
+    order = autograd.topological_order(out)
+    assert all(v.grad != 0 for v in order)
+    walk = autograd.backprop_steps(out)
+    page = open_page(autograd.player(walk).save(tmp_path / "p.html"))
+    for k in range(page.steps() + 1):
+        page.go(k)
+        state = walk.state(k)
+        drawn = dict(page.page.eval_on_selector_all(
+            "svg g.item.value", "gs => gs.map(g => [g.id, g.querySelector('.grad')?.textContent])"))
+        for i, v in enumerate(order):
+            if not v.requires_grad:
+                continue
+            if state.grad[i] is None:
+                assert drawn[f"v{i}"] == "not computed", (k, v.label)
+                assert page.table()[i][2] == "—", (k, v.label)
+            assert drawn[f"v{i}"] != "grad 0", (k, v.label)

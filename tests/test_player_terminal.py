@@ -38,9 +38,9 @@ def test_through_a_pipe_every_step_is_printed():
         assert f"step {k} / 8" in out
     assert "step 9 / 8" not in out
     grads = expected_grads()
-    assert f"(x.grad: 0 → {short(grads['x'])})" in out
-    assert f"(w.grad: 0 → {short(grads['w'])})" in out
-    assert "∂v5/∂v4 += ∂v5/∂v5 · ∂v5/∂v4 = 1 · (1 - tanh(a)²)" in out
+    assert f"(so far: not computed → {short(grads['x'])})" in out
+    assert f"(so far: not computed → {short(grads['w'])})" in out
+    assert "∂v5/∂v4 += ∂v5/∂v5 · ∂v5/∂v4 = 1 · (1 - tanh(v4)²) = 1 · (1 - 0.707107²)" in out
     assert "not computed" not in run.stderr and run.stderr == ""
 
 
@@ -77,7 +77,7 @@ def test_keys_next_back_jump_end_and_quit_in_a_pseudo_terminal():
     child.expect("step 1 / 8")
     child.send("7\r")  # jump to step 7: backward through x * w
     child.expect("step 7 / 8")
-    child.expect(f"x.grad: 0 → {short(expected_grads()['x'])}")
+    child.expect(f"not computed → {short(expected_grads()['x'])}")
     child.send("e")
     child.expect("step 8 / 8")
     child.expect("done: every gradient is computed")
@@ -103,7 +103,7 @@ def test_the_screen_highlights_the_current_node_and_fits_a_large_graph():
     text = console.export_text()
     assert f"step {k} / {len(walk) - 1}" in text
     assert "more)" in text  # rows that do not fit are summarised, not dropped silently
-    assert "0 → 1" in text
+    assert "— → 1" in text  # the "this step" column: not computed, then 1
 
 
 def test_misuse_is_a_clear_error():
@@ -160,3 +160,43 @@ def test_hostile_labels_stay_text_on_the_interactive_screen():
         assert f"{shown} * 2" in text  # the table's "computed as" column
     for raw in RAW:
         assert raw not in text, raw
+
+
+# ---- at real size: 80 x 24, MLP(2, [16, 16, 1]) ----------------------------------------------
+def moons_walk():
+    nn = pytest.importorskip("nn")
+    X, y = nn.make_moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
+    loss = nn.hinge(model(X[0]), 2 * y[0] - 1)
+    return autograd.backprop_steps(loss)
+
+
+def test_at_80_by_24_the_header_and_the_column_titles_stay_on_screen_at_every_step():
+    walk = moons_walk()
+    for k in range(len(walk)):
+        console = Console(record=True, width=80, height=24, color_system=None)
+        console.print(screen(walk, k, height=24, width=80))
+        lines = console.export_text().splitlines()
+        # one line is left for the cursor: 24 lines would scroll the header away
+        assert len(lines) <= 23, (k, len(lines))
+        assert lines[0].startswith(f"step {k} / {len(walk) - 1}")
+        assert lines[1].split()[:3] == ["id", "┃", "node"] and "grad" in lines[1]
+        assert all(len(line) <= 80 for line in lines)
+        current = walk[k].node
+        if current is not None:  # the current node's row is on screen
+            assert any(line.startswith(f"v{current} ") for line in lines), k
+
+
+def test_an_unlabelled_node_shows_the_module_that_made_it():
+    x = Value(2.0, "x")
+    with autograd.scope("encoder", kind="layer"):
+        hidden = (x * 3.0).tanh()  # no labels
+    walk = autograd.backprop_steps(hidden + 1.0)
+    console = Console(record=True, width=100, height=40, color_system=None)
+    console.print(screen(walk, 0, height=40, width=100))
+    rows = {line.split("│")[0].strip(): line for line in console.export_text().splitlines()
+            if "│" in line}
+    mul = next(n.id for n in walk.nodes if n.op == "mul")
+    assert rows[mul].split("│")[1].strip() == "encoder"  # was "v2 │ v2"
+    root = walk.nodes[-1].id
+    assert rows[root].split("│")[1].strip() == ""  # made outside every scope: no module

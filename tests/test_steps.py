@@ -19,6 +19,11 @@ from autograd.steps import backprop_steps as steps, fmt
 
 
 def same_bits(a, b) -> bool:
+    """The same float to the last bit; any nan equals any nan, whatever its sign (IEEE leaves a
+    nan's sign and payload unspecified; on x86, which nan an operation passes on depends on
+    the order of its operands)."""
+    if math.isnan(a) and math.isnan(b):
+        return True
     return struct.pack("<d", a) == struct.pack("<d", b)
 
 
@@ -40,7 +45,7 @@ def test_the_tanh_neuron_step_by_step():
     (term,) = tanh_step.terms
     assert term.formula == autograd.OPS["tanh"].formula[0]  # read from the op table
     assert term.local == pytest.approx(slope, rel=1e-15)
-    assert (term.before, term.after) == (0.0, term.contribution)
+    assert (term.before, term.after) == (None, term.contribution)  # its first contribution
     mul_step = walk[7]
     assert [walk.nodes[t.parent].name for t in mul_step.terms] == ["x", "w"]
     assert [t.formula for t in mul_step.terms] == ["b", "a"]  # d(a*b)/da = b, d/db = a
@@ -48,9 +53,12 @@ def test_the_tanh_neuron_step_by_step():
     assert mul_step.terms[0].after == pytest.approx(-3.0 * slope, rel=1e-14)
     assert mul_step.terms[1].after == pytest.approx(2.0 * slope, rel=1e-14)
     # The chain-rule line, in words and numbers.
-    assert "∂v5/∂x += ∂v5/∂v2 · ∂v2/∂x = 0.5 · b = 0.5 · (-3) = -1.5" in mul_step.lines[2]
-    assert "(x.grad: 0 → -1.5)" in mul_step.lines[2]
-    assert "a = x, b = w" in mul_step.lines[0]
+    # The real operands, never the op's a and b, then the numbers.
+    assert "∂v5/∂x += ∂v5/∂v2 · ∂v2/∂x = 0.5 · w = 0.5 · (-3) = -1.5" in mul_step.lines[2]
+    assert "(so far: not computed → -1.5)" in mul_step.lines[2]
+    assert mul_step.lines[0] == "v2 = x * w    (op mul)"
+    tanh_line = tanh_step.lines[2]  # its result by its number: 1 - tanh(v4)² = 1 - 0.707107²
+    assert "= 1 · (1 - tanh(v4)²) = 1 · (1 - 0.707107²) = 1 · 0.5 = 0.5" in tanh_line
     assert walk[-1].lines == ("∂v5/∂x = -1.5", "∂v5/∂w = 1", "∂v5/∂b = 0.5")
 
 
@@ -62,18 +70,21 @@ def test_not_computed_yet_is_visible_and_steps_change_nothing():
     assert set(start.grad) == {None}
     forward_done = walk.state(walk.first_backward - 1)
     assert None not in forward_done.data and set(forward_done.grad) == {None}
-    seeded = walk.state(walk.first_backward)
-    assert seeded.grad[-1] == 1.0 and set(seeded.grad[:-1]) == {0.0}
+    seeded = walk.state(walk.first_backward)  # only the output's grad: 1
+    assert seeded.grad[-1] == 1.0 and set(seeded.grad[:-1]) == {None}
     assert out.grad is None and all(v.grad is None for v in leaves)  # steps() touched nothing
     for k, step in enumerate(walk):
         assert step.index == k
 
 
 def replay(walk, order):
-    """Apply the recorded numbers the way the chain rule does: grad += upstream * local."""
-    grads = {i: g for i, g in enumerate(walk.initial.grad) if g is not None}
+    """Apply the recorded numbers the way the chain rule does: grad += upstream * local, every
+    grad starting from nothing (not computed) and taking 0 + its first contribution."""
+    assert set(walk.initial.grad) <= {None}  # one pass of its own, from the start
+    grads = {}
     for step in walk:
         if step.kind == "seed":
+            assert [(c.node, c.before) for c in step.changes] == [(step.node, None)]
             grads.update({c.node: c.after for c in step.changes})
         elif step.kind == "backward":
             assert same_bits(step.upstream, grads[step.node])
@@ -82,9 +93,23 @@ def replay(walk, order):
                     assert not order[term.parent].requires_grad or term.local is None
                     continue
                 assert same_bits(term.contribution, step.upstream * term.local)
-                assert same_bits(term.before, grads[term.parent])
-                grads[term.parent] = grads[term.parent] + step.upstream * term.local
+                so_far = grads.get(term.parent)
+                assert term.before is so_far or same_bits(term.before, so_far)
+                grads[term.parent] = (0.0 if so_far is None else so_far) + \
+                    step.upstream * term.local
                 assert same_bits(term.after, grads[term.parent])
+    return grads
+
+
+def fresh_backward(root, order):
+    """The grads of one backward() from fresh grads, whatever the leaves held before."""
+    held = [v.grad for v in order]
+    for v in order:
+        v.grad = None
+    root.backward()
+    grads = [v.grad for v in order]
+    for v, grad in zip(order, held):
+        v.grad = grad
     return grads
 
 
@@ -121,16 +146,18 @@ def expressions(draw):
 
 @given(expressions(), st.sampled_from([None, "float", "value"]))
 def test_replaying_the_steps_gives_backwards_grads_bit_for_bit(root, earlier):
-    if earlier:  # leaves then hold a grad (a float, or a Value), and the next pass adds to it
+    if earlier:  # leaves then hold a grad (a float, or a Value): the steps leave it aside
         root.backward(create_graph=earlier == "value")
     walk = steps(root)
     order = autograd.topological_order(root)
+    held = [v.grad for v in order]
     replayed = replay(walk, order)
     final = walk.state(len(walk) - 1)
-    root.backward()
+    fresh = fresh_backward(root, order)
+    assert [v.grad for v in order] == held  # the steps changed nothing
     for i, v in enumerate(order):
         if v.requires_grad:
-            grad = v.grad.data if isinstance(v.grad, Value) else v.grad  # a leaf's Value grad
+            grad = fresh[i]
             assert same_bits(replayed[i], grad), (i, replayed[i], grad)
             assert same_bits(final.grad[i], grad)
             assert final.data[i] == v.data or (math.isnan(v.data) and math.isnan(final.data[i]))
@@ -151,22 +178,77 @@ def test_replay_matches_backward_on_the_op_tables_random_expressions(expression)
     if not root.requires_grad:
         return
     walk = steps(root)
-    replayed = replay(walk, autograd.topological_order(root))
-    root.backward()
-    for i, v in enumerate(autograd.topological_order(root)):
+    order = autograd.topological_order(root)
+    replayed = replay(walk, order)
+    fresh = fresh_backward(root, order)
+    for i, v in enumerate(order):
         if v.requires_grad:
-            assert same_bits(replayed[i], v.grad), (str(expression), i)
+            assert same_bits(replayed[i], fresh[i]), (str(expression), i)
 
 
-def test_leaf_grads_from_an_earlier_backward_are_added_to():
+def test_after_backward_the_steps_show_the_derivative_and_say_what_grad_holds():
     x = Value(3.0, "x")
     y = x * x
-    y.backward()  # x.grad = 6
+    y.backward()  # x.grad = 6 (micrograd's habit: backward, then look)
+    y.backward()  # and once more: x.grad = 12, the sum of two passes
     walk = steps(y)
-    assert walk.state(0).grad[0] == 6.0
-    assert "earlier backward()" in " ".join(walk[walk.first_backward].lines)
-    assert walk.state(len(walk) - 1).grad[0] == 12.0
-    assert x.grad == 6.0
+    assert walk.state(0).grad[0] is None  # not computed yet, whatever .grad holds
+    start = " ".join(walk[0].lines)
+    assert "x already holds a grad from an earlier backward()" in start
+    assert "each ∂v1/∂ below is the derivative (.grad is left as it is" in start
+    assert walk.state(len(walk) - 1).grad[0] == 6.0  # dy/dx = 2x, not the 12 .grad holds
+    assert "∂v1/∂x = 6" in walk[-1].lines
+    assert not any("12" in line for s in walk for line in s.lines if "∂" in line)
+    assert x.grad == 12.0  # left alone
+
+
+def test_alice_after_backward_shows_the_articles_derivative_never_the_sum():
+    """Seed 001: all weights 1, biases 0, x = (-2, -1), y = 1, L = (y - o)²; the article
+    computes ∂L/∂w1 = 0.0214 by hand. After L.backward() w1.grad holds it; after a second
+    backward() it holds twice it (0.0429), and the steps must still say 0.0215."""
+    def sigmoid(z):
+        return 1 / (1 + math.exp(-z))
+
+    x1, x2 = -2.0, -1.0
+    h = sigmoid(x1 + x2)  # h1 = h2 = σ(-3)
+    o = sigmoid(2 * h)
+    expected = -2 * (1 - o) * o * (1 - o) * 1 * h * (1 - h) * x1  # the article's chain rule
+    assert expected == pytest.approx(0.0214695, abs=1e-7)
+    w = [Value(1.0, f"w{i}") for i in range(1, 7)]
+    b = [Value(0.0, f"b{i}") for i in range(1, 4)]
+    h1 = (w[0] * x1 + w[1] * x2 + b[0]).sigmoid()
+    h2 = (w[2] * x1 + w[3] * x2 + b[1]).sigmoid()
+    L = (1.0 - (w[4] * h1 + w[5] * h2 + b[2]).sigmoid()) ** 2
+    L.label = "L"
+    L.backward()
+    L.backward()
+    assert w[0].grad == pytest.approx(2 * expected)  # .grad adds: 0.0429
+    walk = steps(L)
+    i = next(n.index for n in walk.nodes if n.label == "w1")
+    final = walk.state(len(walk) - 1).grad[i]
+    assert final == pytest.approx(expected, rel=1e-12)
+    text = "\n".join(line for s in walk for line in s.lines)
+    assert f"∂L/∂w1 = {fmt(final)}" in text and "0.0429" not in text
+
+
+def test_a_gradient_is_not_computed_until_its_first_contribution_arrives():
+    x = Value(0.5, "x")
+    u = x.exp()
+    out = u * x + u.sin()  # x and u are each used twice
+    walk = steps(out)
+    order = autograd.topological_order(out)
+    first = {}
+    for s in walk:
+        for c in s.changes:
+            if c.field == "grad":
+                first.setdefault(c.node, s.index)
+                assert (c.before is None) == (first[c.node] == s.index)
+    for i, v in enumerate(order):
+        if v.requires_grad:
+            assert all(walk.state(k).grad[i] is None for k in range(first[i]))
+            assert all(walk.state(k).grad[i] is not None for k in range(first[i], len(walk)))
+    assert sum("(so far: not computed →" in line for s in walk for line in s.lines) == \
+        sum(v.requires_grad for v in order) - 1  # every grad but the seeded output's
 
 
 def test_constants_and_pow_exponents_take_no_gradient():
@@ -221,7 +303,7 @@ def test_a_zero_contribution_reads_0_not_minus_0():
     mul = walk[-2]
     assert walk.nodes[mul.node].op == "mul"
     assert math.copysign(1, mul.terms[0].contribution) == -1  # 0 * -3 is IEEE's -0.0 ...
-    assert "= 0 · b = 0 · (-3) = 0    (x.grad: 0 → 0)" in mul.lines[2]  # ... shown as 0
+    assert "= 0 · w = 0 · (-3) = 0    (so far: not computed → 0)" in mul.lines[2]  # ... shown as 0
     assert not any(re.search(r"-0(?![.\d])", line) for s in walk for line in s.lines)
 
 
@@ -245,30 +327,18 @@ def test_a_max_step_says_which_input_takes_the_gradient():
         in step.lines[3]
 
 
-def test_a_leaf_holding_an_int_grad_is_added_to_as_backward_does():
+def test_a_leaf_holding_an_int_or_a_value_grad_is_named_and_left_aside():
     x = Value(2.0, "x")
     x.grad = 1  # an int, as a user may set it
-    y = x * x
-    walk = steps(y)
-    assert walk.state(0).grad[0] == 1.0
-    assert "earlier backward()" in " ".join(walk[walk.first_backward].lines)
-    y.backward()
-    assert x.grad == 1 + 2 * 2.0  # d(x²)/dx = 2x, added to the 1 it held
-    assert walk.state(len(walk) - 1).grad[0] == x.grad
-
-
-def test_a_leaf_holding_a_value_grad_from_create_graph_is_added_to_by_its_number():
-    x = Value(3.0, "x")
-    (x * x).backward(create_graph=True)  # x.grad is a Value: 2x = 6
-    assert isinstance(x.grad, Value)
-    y = x * x
-    walk = steps(y)
-    assert walk.state(0).grad[0] == 6.0
-    seed = " ".join(walk[walk.first_backward].lines)
-    assert "x holds a Value as its grad" in seed and "its number, 6, is used" in seed
-    y.backward()
-    assert x.grad.data == 6.0 + 2 * 3.0
-    assert walk.state(len(walk) - 1).grad[0] == x.grad.data
+    walk = steps(x * x)
+    assert "x already holds a grad" in " ".join(walk[0].lines)
+    assert walk.state(len(walk) - 1).grad[0] == 2 * 2.0  # d(x²)/dx = 2x: the held 1 aside
+    y = Value(3.0, "y")
+    (y * y).backward(create_graph=True)  # y.grad is a Value: 2y = 6
+    assert isinstance(y.grad, Value)
+    walk = steps(y * y)
+    assert "y already holds a grad" in " ".join(walk[0].lines)
+    assert walk.state(len(walk) - 1).grad[0] == 6.0
 
 
 def test_a_leaf_holding_something_else_as_its_grad_is_a_clear_error():
@@ -276,3 +346,39 @@ def test_a_leaf_holding_something_else_as_its_grad_is_a_clear_error():
     x.grad = "six"
     with pytest.raises(TypeError, match=r"x\.grad holds a str.*None, a number or a Value"):
         steps(x * x)
+
+
+def test_local_derivatives_show_the_real_operands_then_their_numbers():
+    # seed 001's neuron: w = [0, 1], b = 4, x = [2, 3]; σ(7) = 0.999089
+    w1, w2, b = Value(0.0, "w1"), Value(1.0, "w2"), Value(4.0, "b")
+    z = autograd.dot([w1, w2], [2.0, 3.0], b)
+    z.label = "z"
+    o = z.sigmoid()
+    o.label = "o"
+    walk = steps(o)
+    line = next(s for s in walk if s.kind == "backward").lines[2]
+    slope = o.data * (1 - o.data)
+    assert line == (f"∂o/∂z += ∂o/∂o · ∂o/∂z = 1 · (σ(z)·(1 - σ(z))) = "
+                    f"1 · ({fmt(o.data)}·(1 - {fmt(o.data)})) = 1 · {fmt(slope)} = "
+                    f"{fmt(slope)}    (so far: not computed → {fmt(slope)})")
+    assert fmt(o.data) == "0.999089" and fmt(slope) == "0.000910221"
+    dot = next(s for s in walk if s.kind == "backward" and walk.nodes[s.node].label == "z")
+    assert dot.lines[2].startswith("∂o/∂w1 += ∂o/∂z · ∂z/∂w1 = 0.000910221 · 2 = ")
+    assert not any("σ(a)" in line or "with a =" in line for s in walk for line in s.lines)
+
+
+def test_inside_a_module_names_are_written_after_its_path():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [2, 1], activation="sigmoid", seed=0)
+    loss = nn.mse(model([1.0, 2.0]), 1.0)
+    walk = steps(loss)
+    titles = [s.title for s in walk]
+    assert "backward through layers.0.neurons.1: out = σ(z)" in titles
+    assert "forward in layers.0.neurons.1: out = σ(z)" in titles
+    step = walk[titles.index("backward through layers.0.neurons.1: out = σ(z)")]
+    assert step.lines[0] == "in layers.0.neurons.1: out = σ(z)    (op sigmoid)"
+    node = walk.nodes[step.node]
+    assert node.module == "layers.0.neurons.1" and node.name == "layers.0.neurons.1.out"
+    assert {n.kind for n in walk.nodes if n.label.endswith(".b")} == {"param"}
+    start = walk[0].lines
+    assert start[0] == "inputs: none" and start[1].startswith("parameters: layers.1.neurons.0.w.0")

@@ -17,7 +17,7 @@ import autograd
 import autograd.check
 import autograd.testing
 from autograd import OPS, Value
-from autograd.testing import Expression, Step, expressions, finite_floats, mlp_cases, values
+from autograd.testing import Binding, RandomExpression, expressions, finite_floats, mlp_cases, values
 
 _ORIGINAL_NUMPY_PARTIALS = {name: op.numpy_partials for name, op in OPS.items()}
 
@@ -27,20 +27,20 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_printing_reads_as_let_bindings_and_runs_as_python():
-    expr = Expression((0.5, -1.25), (
-        Step(OPS["tanh"], (0,)), Step(OPS["mul"], (2, 2)), Step(OPS["add"], (3, 0)),
+    expr = RandomExpression((0.5, -1.25), (
+        Binding(OPS["tanh"], (0,)), Binding(OPS["mul"], (2, 2)), Binding(OPS["add"], (3, 0)),
     ))
     assert str(expr) == "x0 = 0.5\nx1 = -1.25\nt2 = tanh(x0)\nt3 = t2 * t2\nout = t3 + x0"
-    assert repr(expr) == "Expression(x0 = 0.5; x1 = -1.25; t2 = tanh(x0); t3 = t2 * t2; out = t3 + x0)"
+    assert repr(expr) == "RandomExpression(x0 = 0.5; x1 = -1.25; t2 = tanh(x0); t3 = t2 * t2; out = t3 + x0)"
     t = math.tanh(0.5)
     assert expr(0.5, -1.25) == t * t + 0.5
 
 
 def test_every_kind_of_step_prints_as_python():
-    steps = (Step(OPS["pow"], (0,), 2.0), Step(OPS["sum"], (0, 1, 2)),
-             Step(OPS["dot"], (0, 1, 2, 3, 1)), Step(OPS["neg"], (4,)), Step(OPS["max"], (5, 0)),
-             Step(OPS["sigmoid"], (6,)))
-    expr = Expression((0.5, 2.0), steps)
+    steps = (Binding(OPS["pow"], (0,), 2.0), Binding(OPS["sum"], (0, 1, 2)),
+             Binding(OPS["dot"], (0, 1, 2, 3, 1)), Binding(OPS["neg"], (4,)), Binding(OPS["max"], (5, 0)),
+             Binding(OPS["sigmoid"], (6,)))
+    expr = RandomExpression((0.5, 2.0), steps)
     assert expr.bindings()[2:] == [
         "t2 = x0 ** 2", "t3 = sum([x0, x1, t2])", "t4 = dot([x0, x1], [t2, t3], x1)",
         "t5 = -t4", "t6 = max([t5, x0])", "out = sigmoid(t6)",
@@ -51,7 +51,8 @@ def test_every_kind_of_step_prints_as_python():
 
 @given(expressions(n_inputs=3, max_ops=8))
 def test_the_printed_program_computes_the_same_number(expr):
-    namespace = {op.name: getattr(autograd, op.name) for op in OPS.values() if op.function}
+    namespace = {op.name: getattr(autograd, op.name) for op in OPS.values()
+                 if isinstance(op.notation, autograd.ops.Call)}
     namespace.update(sum=lambda xs: math.fsum(xs), dot=_float_dot)
     exec(str(expr), namespace)
     assert namespace["out"] == pytest.approx(expr(*expr.inputs), rel=1e-12, abs=1e-12)
@@ -135,7 +136,7 @@ def test_misuse_gets_a_clear_error(make, error, words):
 
 
 def test_an_expression_called_with_the_wrong_number_of_inputs():
-    expr = Expression((0.5,), (Step(OPS["exp"], (0,)),))
+    expr = RandomExpression((0.5,), (Binding(OPS["exp"], (0,)),))
     with pytest.raises(TypeError, match="takes 1 inputs"):
         expr(0.5, 1.0)
 
@@ -168,7 +169,8 @@ def test_the_readme_section_runs_and_prints_what_it_shows():
         if kind == "python":
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
-                exec(compile(code, "README.md", "exec"), namespace)
+                # Not the file's own name: Hypothesis would read the README's lines as source.
+                exec(compile(code, "<README.md: Test your own gradients>", "exec"), namespace)
             printed = out.getvalue()
         elif kind == "text":
             assert printed == code  # the output shown is the output the block prints

@@ -1,15 +1,23 @@
 """The HTML player: one self-contained file that steps through backprop in a browser.
 
-The file holds the Graphviz drawing of the graph (inline SVG from `autograd.draw`), the steps
-of `autograd.backprop_steps` as JSON, and the script and styles, all inline: it makes no network
+The file holds the steps of `autograd.backprop_steps` and the graph's groups (`autograd.groups`:
+layers, neurons, time steps, parameter tensors) as JSON, and the script and styles, all
+inline: it makes no network
 request (a Content-Security-Policy in the page forbids any), so it can be mailed, opened
-offline, or shown in a notebook. The script only replays the recorded steps: Prev/Next, arrow
-keys, a slider and play at a chosen speed; it highlights the current node in the drawing and
-updates the data and grad shown in it.
+offline, or shown in a notebook. It needs no Graphviz: the script lays the graph out itself,
+because the learner opens and closes groups as they go.
 
-Labels are user text. The drawing escapes them; the JSON is embedded with `<`, `>` and `&`
-written as `\\u003c`-style escapes so it cannot close its `<script>` element; and the script
-puts every piece of text into the page with `textContent`, never as markup.
+What the page does (player.js): Prev/Next, arrow keys, a slider and play at a chosen speed;
+the graph at a level of detail (every op, by neuron, by time step, by layer; it starts at the
+finest level whose whole drawing fits with text of at least 9 CSS px), where a click opens or
+closes a group and the steps follow what is shown (a closed group's steps are one step, its
+numbers in a small table: each neuron's, for a layer); pan by dragging, zoom with the buttons,
++ / - or ctrl + wheel; the view follows the current node; the current node and the grads it
+sends are highlighted, and a legend says what each colour means.
+
+Labels are user text. The JSON is embedded with `<`, `>` and `&` written as `\\u003c`-style
+escapes so it cannot close its `<script>` element, and the script puts every piece of text
+into the page with `textContent`, never as markup.
 """
 from __future__ import annotations
 
@@ -17,45 +25,44 @@ import base64
 import hashlib
 import html
 import json
+import re
+import warnings
 from importlib import resources
 from pathlib import Path
+from typing import Iterable
 
-from ..draw import NAN_COLOR, NEGATIVE, NOT_COMPUTED, POSITIVE, GraphvizNotFound, draw
+from ..draw import NAN_COLOR, NEGATIVE, NOT_COMPUTED, POSITIVE
+from ..graph import topological_order
+from ..groups import Tree, describe_kinds, group_tree
 from ..steps import Steps, fmt
 from ..value import Value
 from . import as_steps
+
+LEVELS = ("op", "neuron", "step", "layer")  # "op": every node; the others: groups of a kind
 
 
 class Player:
     """A self-contained HTML page for the steps of one graph: `.save(path)`, `.html()`,
     and inline display in Jupyter."""
 
-    def __init__(self, walk: Steps, title: str | None = None) -> None:
+    def __init__(self, walk: Steps, title: str | None = None, level: str | None = None,
+                 params: Iterable[Value] | None = None) -> None:
         self.steps = walk
         self.title = title if title is not None else _default_title(walk)
         if not isinstance(self.title, str):
             raise TypeError(f"player(title=...) needs a string, got {type(self.title).__name__}")
-        try:
-            drawing = draw(walk.root, show="data+grad", color=None, legend=False)
-            self.svg: str | None = _inline_svg(drawing.pipe("svg").decode("utf-8"))
-            self.boxes = drawing.ids
-            self.problem = ""
-        except GraphvizNotFound as error:
-            self.svg, self.boxes, self.problem = None, {}, str(error)
-        except ValueError as error:  # too large to draw: the table and the steps still work
-            self.svg, self.boxes, self.problem = None, {}, str(error)
+        self.tree = group_tree(topological_order(walk.root), params)
+        self.level = _checked_level(level, self.tree)
 
     def html(self) -> str:
         """The whole page as text."""
         script = _asset("player.js")
         digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
-        graph = self.svg if self.svg is not None else (
-            f'<p class="problem">No drawing: {html.escape(self.problem)}</p>')
         return _PAGE.format(
             csp=f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'",
             title=html.escape(self.title),
             style=_asset("player.css"),
-            graph=graph,
+            legend=_legend(),
             data=_json_for_script(self._data()),
             script=script,
         )
@@ -81,20 +88,26 @@ class Player:
         return f"<Player: {len(self.steps)} steps; .save('backprop.html') writes the page>"
 
     def _data(self) -> dict:
-        walk = self.steps
+        walk, tree = self.steps, self.tree
         nodes = []
         for n in walk.nodes:
-            op_id = f"op{n.index}" if n.op else None
             nodes.append({
-                "id": n.id, "name": n.name, "kind": n.kind, "expression": n.expression,
-                "requiresGrad": n.requires_grad, "parents": list(n.parents),
-                "box": self.boxes.get(n.id), "opBox": self.boxes.get(op_id) if op_id else None,
+                "id": n.id, "name": n.name,
+                "kind": "param" if n.index in tree.parameters else n.kind,
+                "op": n.symbol, "expression": n.expression, "requiresGrad": n.requires_grad,
+                "parents": list(n.parents), "group": tree.group_of[n.index],
+                "data": _number(n.data),
             })
         return {
             "title": self.title,
+            "level": self.level,
+            "output": _d(walk.nodes[-1].name),  # how ∂output/∂x names it
             "gradFills": {"notComputed": NOT_COMPUTED, "positive": _tint(POSITIVE),
                           "negative": _tint(NEGATIVE), "zero": "#ffffff", "nan": NAN_COLOR},
             "nodes": nodes,
+            "groups": [{"id": g.id, "path": g.path, "name": g.name, "kind": g.kind,
+                        "parent": g.parent, "children": list(g.children),
+                        "shape": list(g.shape), "shared": g.shared} for g in tree.groups],
             "initial": {"data": [_number(x) for x in walk.initial.data],
                         "grad": [_number(x) for x in walk.initial.grad]},
             "steps": [{
@@ -106,14 +119,55 @@ class Player:
         }
 
 
-def player(root: Value | Steps, title: str | None = None) -> Player:
+def player(root: Value | Steps, title: str | None = None, *, level: str | None = None,
+           params: Iterable[Value] | None = None) -> Player:
     """A self-contained HTML player for the forward and backward pass of `root`.
 
         autograd.player(loss).save("backprop.html")   # then open the file in a browser
 
+    `level` is where the page starts: "op" (every node), "neuron", "step" or "layer" (each
+    group of that kind as one box); by default the finest level whose whole drawing fits with
+    readable text. A level the graph has no groups for is a warning naming the groups it has.
+    `params`: the leaves to show as parameters (default: leaves with a scope, as nn's).
     In Jupyter, `autograd.player(loss)` as the last line of a cell shows it inline.
     """
-    return Player(as_steps(root, "player()"), title)
+    return Player(as_steps(root, "player()"), title, level, params)
+
+
+def _checked_level(level: str | None, tree: Tree) -> str | None:
+    """`level` if the page can start there; None (the default) with a warning when the graph
+    has no groups of that kind."""
+    if level is None or level == "op":
+        return level
+    if level not in LEVELS:
+        raise ValueError(f"player(level=...) must be None, 'op', 'neuron', 'step' or 'layer', "
+                         f"got {level!r}")
+    if level not in tree.kinds():
+        warnings.warn(f"player(level={level!r}) does not apply: the graph has no {level} "
+                      f"groups; it has {describe_kinds(tree)}. Starting at the default level.",
+                      stacklevel=3)
+        return None
+    return level
+
+
+def _legend() -> str:
+    """What each colour and outline in the drawing means."""
+    items = [
+        ("swatch current", "current node"), ("swatch receiving", "receives gradient"),
+        ("line flow", "gradient flows back"), ("line forward", "computed from"),
+        ("swatch positive", "grad > 0"), ("swatch negative", "grad < 0"),
+        ("swatch zero", "grad 0"), ("swatch pending", "not computed yet"),
+        ("swatch input", "input"), ("swatch param", "parameter"),
+        ("swatch constant", "constant"), ("swatch output", "output"),
+        ("swatch group", "group (click: open / close)"),
+    ]
+    return "".join(f'<span class="key"><span class="{cls}"></span>{html.escape(text)}</span>'
+                   for cls, text in items)
+
+
+def _d(name: str) -> str:
+    """A name after ∂: in parentheses unless it is one word (as the steps write it)."""
+    return name if re.fullmatch(r"[\w.]+", name) else f"({name})"
 
 
 def _number(x: float | None) -> list[str] | None:
@@ -130,14 +184,6 @@ def _default_title(walk: Steps) -> str:
     out = walk.nodes[-1]
     return f"Backprop step by step: {out.name}" + (f" = {out.expression}" if out.expression
                                                     else "")
-
-
-def _inline_svg(svg: str) -> str:
-    """Graphviz's SVG file without its XML prolog and DOCTYPE, ready to sit inside HTML."""
-    start = svg.find("<svg")
-    if start < 0:
-        raise RuntimeError("Graphviz gave no <svg> element")
-    return svg[start:]
 
 
 def _json_for_script(data: dict) -> str:
@@ -180,12 +226,23 @@ _PAGE = """<!DOCTYPE html>
       <option value="2">2 steps/s</option>
       <option value="4">4 steps/s</option>
     </select></label>
-    <label><input id="player-fit" type="checkbox" checked> fit drawing</label>
   </div>
 </header>
 <main>
-  <section id="player-graph" class="fit" aria-label="the computation graph">{graph}</section>
-  <div id="player-lower">
+  <div id="player-left">
+    <div id="player-tools">
+      <label>show <select id="player-level"
+        title="level of detail (click a group in the drawing to open or close it)"></select></label>
+      <button id="player-zoom-out" type="button" title="zoom out (-)">−</button>
+      <button id="player-zoom-in" type="button" title="zoom in (+)">+</button>
+      <button id="player-fit" type="button" title="the whole drawing in the box">Fit</button>
+      <label><input id="player-follow" type="checkbox" checked> follow the current node</label>
+      <span class="hint">drag: pan · ctrl + wheel: zoom · click a group: open / close</span>
+    </div>
+    <section id="player-graph" aria-label="the computation graph"></section>
+    <div id="player-legend" aria-label="legend">{legend}</div>
+  </div>
+  <div id="player-right">
     <section id="player-explain" aria-label="what this step does">
       <div id="player-phase"></div>
       <h2 id="player-step-title"></h2>
@@ -193,8 +250,10 @@ _PAGE = """<!DOCTYPE html>
       <p class="keys">← → step · Home / End · space: play / pause · drag the slider</p>
     </section>
     <section id="player-nodes" aria-label="every node's data and grad">
-      <table><thead><tr><th>id</th><th>node</th><th>computed as</th><th>data</th>
-      <th>grad</th></tr></thead><tbody id="player-rows"></tbody></table>
+      <table><colgroup><col class="c-name"><col class="c-how"><col class="c-data"><col
+        class="c-grad"></colgroup>
+      <thead><tr><th>node</th><th>computed as</th><th>data</th><th>grad</th></tr></thead>
+      <tbody id="player-rows"></tbody></table>
     </section>
   </div>
 </main>

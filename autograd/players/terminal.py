@@ -14,6 +14,7 @@ cannot send an escape sequence to the terminal.
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
 import unicodedata
@@ -26,6 +27,7 @@ from . import as_steps
 
 HELP = ("[n →  space] next   [b ←] back   [digits, then Enter] jump to step   "
         "[s] start  [e] end   [q] quit")
+SHORT_HELP = "n/→ next  b/← back  12⏎ jump  s start  e end  q quit"  # for narrow terminals
 
 
 def _rich():
@@ -86,35 +88,88 @@ def print_all(walk: Steps, console) -> None:
     console.print(table(walk, last, rows=None))
 
 
-def screen(walk: Steps, k: int, height: int | None = None):
-    """What one step looks like: a header, the table of nodes, the explanation and the keys."""
+def screen(walk: Steps, k: int, height: int | None = None, width: int | None = None):
+    """What one step looks like: a header, the table of nodes, the explanation and the keys.
+
+    With a `height` (a terminal's), everything fits in it, so that the terminal never scrolls
+    the header and the column titles away: the header is one line, each table row one line
+    (long names end in "…"), and the table gets the lines the explanation leaves; an
+    explanation taller than half the screen is cut, saying how many lines are not shown."""
     _, Group, Panel, _, Text = _rich()
     s = walk[k]
     header = Text.assemble((f"step {k} / {len(walk) - 1}", "bold"), "   ",
-                           (s.phase, "cyan"), "   ", _plain(s.title))
-    explanation = Panel(Text("\n").join(_plain(line) for line in s.lines),
+                           (s.phase, "cyan"), "   ", _plain(s.title), no_wrap=True,
+                           overflow="ellipsis")
+    lines = [_plain(line) for line in s.lines]
+    keys = HELP if width is None or width >= len(HELP) else SHORT_HELP
+    budget = None
+    if height is not None:
+        inner = None if width is None else max(20, width - 4)
+        tall = [_height(line, inner) for line in lines]
+        room = max(3, (height - 8) // 2)  # the explanation's share, at most
+        if sum(tall) > room:
+            kept, used = 0, 0
+            while kept < len(lines) and used + tall[kept] <= room - 2:
+                used += tall[kept]
+                kept += 1
+            hidden = len(lines) - kept
+            note = Text(f"… {hidden} more line{'s' * (hidden != 1)}: a taller terminal shows "
+                        "them (piped, every step is printed in full)", style="dim")
+            if kept == 0 and inner is not None:  # one long line: show its start
+                lines[0].truncate(inner * (room - 2) - 1, overflow="ellipsis")
+                lines[0].append("…")
+                kept, hidden = 1, len(lines) - 1
+                note = Text(f"… {hidden} more line{'s' * (hidden != 1)}", style="dim")
+            lines = lines[:kept] + [note]
+            tall = [_height(line, inner) for line in lines]
+        keys_tall = 1 if width is None else -(-len(keys) // max(width, 1))
+        # header 1, table head 2, panel borders 2, keys, and a line for the prompt
+        budget = max(3, height - 1 - 2 - (sum(tall) + 2) - keys_tall - 1)
+    explanation = Panel(Text("\n").join(lines),
                         title="chain rule" if s.phase == "backward" else "forward pass",
                         title_align="left", border_style="cyan")
-    budget = None if height is None else max(6, height - len(s.lines) - 10)
-    return Group(header, table(walk, k, rows=budget), explanation, Text(HELP, style="dim"))
+    return Group(header, table(walk, k, rows=budget, width=width), explanation,
+                 Text(keys, style="dim"))
 
 
-def table(walk: Steps, k: int, rows: int | None):
-    """The nodes with their data and grad after step k; at most `rows` rows (None: all)."""
+def _height(line, width: int | None) -> int:
+    """How many terminal lines a line of text takes at `width` columns (1 without a width),
+    wrapped as rich wraps it (at spaces)."""
+    if width is None:
+        return 1
+    Console = _rich()[0]
+    measure = Console(width=width, file=io.StringIO(), color_system=None)
+    return max(1, len(measure.render_lines(line, pad=False)))
+
+
+def table(walk: Steps, k: int, rows: int | None, width: int | None = None):
+    """The nodes with their data and grad after step k; at most `rows` rows (None: all).
+
+    Each row is one line: a name that does not fit ends in "…". An unlabelled node's name
+    column shows the module that made it (its scope), in grey."""
     Table = _rich()[3]
     state = walk.state(k)
     s = walk[k]
     changed = {c.node: c for c in s.changes}
-    t = Table(title=None, show_edge=False, header_style="bold")
-    for column, justify in (("id", "left"), ("node", "left"), ("computed as", "left"),
-                            ("data", "right"), ("grad", "right"), ("this step", "left")):
-        t.add_column(column, justify=justify)
+    t = Table(title=None, show_edge=False, header_style="bold", pad_edge=False,
+              expand=width is not None)
+    ids = max(2, max(len(n.id) for n in walk.nodes))
+    numbers = 10  # "-0.0476661", "1.23457e-05" is cut to "1.23457e-…"
+    narrow = width is not None and width < 110  # no room for "this step": the colours say it
+    columns = [("id", ids, None), ("node", None, 1), ("computed as", None, 1),
+               ("data", numbers, None), ("grad", numbers, None)]
+    if not narrow:
+        columns.append(("this step", 22, None))
+    for column, size, ratio in columns:
+        t.add_column(column, justify="right" if column in ("data", "grad") else "left",
+                     no_wrap=True, overflow="ellipsis", width=size, ratio=ratio, min_width=4)
     parents = set(walk.nodes[s.node].parents) if s.node is not None else set()
     shown = _visible(walk, k, rows, changed, parents)
     previous = -1
     for i in shown:
         if i != previous + 1:
-            t.add_row("…", f"({i - previous - 1} more)", "", "", "", "", style="dim")
+            t.add_row(*["…", f"({i - previous - 1} more)", "", "", "", ""][:len(columns)],
+                      style="dim")
         previous = i
         node = walk.nodes[i]
         grad = "no grad" if not node.requires_grad else fmt(state.grad[i])
@@ -126,26 +181,44 @@ def table(walk: Steps, k: int, rows: int | None):
         style = ("bold reverse" if i == s.node else "yellow" if i in changed
                  else "cyan" if i in parents else "")
         computed_as = node.expression or node.kind
-        t.add_row(node.id, _plain(node.name), _plain(computed_as), fmt(state.data[i]), grad, note,
-                  style=style)
+        name = _plain(node.name) if node.label or node.kind == "constant" else _plain(
+            node.module)
+        if not (node.label or node.kind == "constant"):
+            name.stylize("dim")
+        cells = [node.id, name, _plain(computed_as), fmt(state.data[i]), grad, note]
+        t.add_row(*cells[:len(columns)], style=style)
     if previous != len(walk.nodes) - 1:
-        t.add_row("…", f"({len(walk.nodes) - 1 - previous} more)", "", "", "", "", style="dim")
+        t.add_row(*["…", f"({len(walk.nodes) - 1 - previous} more)", "", "", "", ""][
+            :len(columns)], style="dim")
     return t
 
 
 def _visible(walk: Steps, k: int, rows: int | None, changed: dict, parents: set) -> list[int]:
-    """The rows that fit: the current node, its parents and changed nodes first, then
-    neighbours of the current node."""
+    """The rows that fit in `rows` lines, counting a "… (n more)" line for each gap: the
+    current node first, then its parents and the nodes this step changes, then neighbours of
+    the current node."""
     n = len(walk.nodes)
     if rows is None or n <= rows:
         return list(range(n))
     centre = walk[k].node if walk[k].node is not None else 0
-    chosen = {centre} | parents | set(changed)
-    for distance in range(n):
-        if len(chosen) >= rows:
+    wanted = [centre] + sorted(parents | set(changed), key=lambda i: abs(i - centre))
+    for distance in range(1, n):
+        wanted += [i for i in (centre - distance, centre + distance) if 0 <= i < n]
+    chosen: set[int] = set()
+    for i in wanted:
+        if i in chosen:
+            continue
+        if _lines(chosen | {i}, n) > rows:
             break
-        chosen.update(i for i in (centre - distance, centre + distance) if 0 <= i < n)
+        chosen.add(i)
     return sorted(chosen)
+
+
+def _lines(chosen: set[int], n: int) -> int:
+    """Table lines for these rows: one each, and one per gap ("… (k more)")."""
+    rows = sorted(chosen)
+    gaps = sum(1 for a, b in zip([-1] + rows, rows + [n]) if b - a > 1)
+    return len(rows) + gaps
 
 
 # ---- the interactive loop ------------------------------------------------------------------------
@@ -154,7 +227,7 @@ def _interactive(walk: Steps, console, read_key: Callable[[], str]) -> None:
     last = len(walk) - 1
     while True:
         console.clear()
-        console.print(screen(walk, k, console.height))
+        console.print(screen(walk, k, console.height, console.width))
         if typed:
             console.print(f"jump to step: {typed}", end="")
         key = read_key()
