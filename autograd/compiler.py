@@ -22,13 +22,17 @@ and backward for many samples at once:
   parameters, and anything else a gather. Gradients go back the same way: added into the
   slice in place (or written, where the slot has no other consumer), summed into the row, or
   scattered, sorted and summed with `reduceat` where a slot repeats (never `np.add.at`).
-- Elementwise kernels compute with the op's vectorised forward (`Op.numpy`, writing into the
-  slots when it is a ufunc) and partials (`Op.array_grads`) from the op table. The ops whose
-  inputs form blocks have their own kernels, in one place each: `sum` (one `.sum` over the
-  block), `max` (`.max`, the gradient to the first largest input, as the op's partials say),
-  and `dot`: a level of neurons whose weights are shared and whose inputs are the same batched
-  rows is one matrix product, `W @ X` forward, `G @ X.T` and `W.T @ G` backward; other dots
-  are one product and one sum over the terms.
+- Which kernel runs a group is asked of the op's record, never of its name (`_kernel_class`).
+  Elementwise kernels compute with the op's vectorised forward (`Op.numpy`, writing into the
+  slots when it is a ufunc) and partials (`Op.array_grads`). Ops whose inputs form a block
+  have block kernels: a variadic op whose partials are all ones (`Op.partials_are`: sum) is
+  one `np.add.reduce` over the block, its gradient passed to every input; one whose partials
+  pick the first input equal to the result (max) runs its numpy form over the block and sends
+  the gradient to that input; a weighted sum (`WeightedSum`) whose weights are shared and whose
+  inputs are the same batched rows (a dense layer) is one matrix product, `W @ X` forward,
+  `G @ X.T` and `W.T @ G` backward, and other weighted sums one product and one sum over the
+  terms. Any other op (a variadic one that says nothing of its partials, say) runs
+  elementwise, an operand per input.
 
 Backward runs the kernels in reverse. When a level's kernel runs, every node that uses its
 nodes sits at a deeper level and has already sent its share, so the level's gradients are
@@ -53,7 +57,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .ops import DOT, MAX, SUM, Op, split_dot
+from .ops import Op, Variadic, WeightedSum, split_dot
 from .tracing import Placeholder, Trace, check_parameters_not_read, check_same_graph, trace
 from .value import Value, _show
 
@@ -376,12 +380,12 @@ def plan(traced: Trace, parameters: Sequence[Value] | None = None) -> Plan:
         for node in nodes:
             slots[storage][id(node)] = following[storage]
             following[storage] += 1
-        planned.append((key, nodes, slice(start, following[storage])))
+        planned.append((key, _kernel_class(key[1], key[3]), nodes, slice(start, following[storage])))
     params = _parameter_order(given, planned, leaves)
     for slot, leaf in enumerate(params + constants):
         slots[_SHARED][id(leaf)] = slot
-    kernels = [_make_kernel(depth, op, storage, kinds, nodes, out, slots)
-               for (depth, op, storage, kinds), nodes, out in planned]
+    kernels = [kernel(depth, op, storage, kinds, nodes, out, slots)
+               for (depth, op, storage, kinds), kernel, nodes, out in planned]
     outputs = [(kind[id(v)], slots[kind[id(v)]][id(v)]) for v in traced.outputs]
     _mark_sole_consumers(kernels, outputs, following)
     padding = max([access.extent - following[_SHARED] for k in kernels for access, _ in k.operands()]
@@ -412,10 +416,10 @@ def _checked_parameters(parameters: Sequence[Value] | None) -> list[Value]:
 
 def _parameter_order(given: list[Value], planned: list, leaves: list[Value]) -> list[Value]:
     """`given`, then the other parameters as the kernels read them: operand by operand (a
-    dot's weights, its inputs, its bias; all the terms of a sum or max), node by node."""
+    weighted sum's weights, its inputs, its bias; all the inputs of a block), node by node."""
     order, seen = list(given), {id(p) for p in given}
-    for (_, op, _, kinds), nodes, _ in planned:
-        for positions in _operand_positions(op, len(kinds)):
+    for (_, _, _, kinds), kernel, nodes, _ in planned:
+        for positions in kernel.positions(len(kinds)):
             for node in nodes:
                 for j in positions:
                     parent = node.parents[j]
@@ -424,15 +428,6 @@ def _parameter_order(given: list[Value], planned: list, leaves: list[Value]) -> 
                         order.append(parent)
     # a parameter no kernel reads: the function's output itself
     return order + [p for p in leaves if p.requires_grad and id(p) not in seen]
-
-
-def _operand_positions(op: Op, arity: int) -> list[Sequence[int]]:
-    """Which parent positions a kernel reads as one operand."""
-    if op is DOT:
-        return [half for half in split_dot(range(arity)) if half]
-    if op is SUM or op is MAX:
-        return [range(arity)]
-    return [[j] for j in range(arity)]
 
 
 def _mark_sole_consumers(kernels: list[_Kernel], outputs: list[tuple[int, int]],
@@ -696,6 +691,11 @@ class _Kernel:
         self.count = len(nodes)
         self.needs_grad = any(node.requires_grad for node in nodes)
 
+    @staticmethod
+    def positions(arity: int) -> list[Sequence[int]]:
+        """Which inputs of a node the kernel reads as one operand: here each on its own."""
+        return [[j] for j in range(arity)]
+
     def operands(self) -> list[tuple[_Access, bool]]:
         """Each operand and whether its gradient is wanted (some node in it needs one)."""
         raise NotImplementedError
@@ -771,8 +771,18 @@ class _ElementwiseKernel(_Kernel):
         return forward, backward
 
 
-class _SumKernel(_Kernel):
-    """`sum` nodes of n terms each: one `.sum` over the (K, n) block of terms per storage."""
+class _BlockKernel(_Kernel):
+    """Nodes of a variadic op whose n inputs are read as one (K, n) block per storage."""
+
+    @staticmethod
+    def positions(arity: int) -> list[Sequence[int]]:
+        return [range(arity)]
+
+
+class _SumKernel(_BlockKernel):
+    """Nodes of a variadic op whose partials are all ones (`partials_are == "ones"`: sum), so
+    the sum of its n inputs: one `np.add.reduce` over the (K, n) block per storage, and
+    backward the node's gradient passed to every input."""
 
     def __init__(self, level, op, storage, kinds, nodes, out, slots) -> None:
         super().__init__(level, op, storage, nodes, out)
@@ -801,10 +811,11 @@ class _SumKernel(_Kernel):
         return forward, backward
 
 
-class _MaxKernel(_Kernel):
-    """`max` nodes of n inputs each: one `.max` over the (K, n) block. Backward follows the op
-    table's rule for max (`ops.MAX`'s partials), on the whole block: the gradient goes to the
-    first input equal to the result (the first nan when it is nan)."""
+class _PickKernel(_BlockKernel):
+    """Nodes of a variadic op that picks one of its n inputs (`partials_are == "first equal"`:
+    max): the op's numpy form over the columns of the (K, n) block, and backward the rule its
+    partials follow, on the whole block: the gradient goes to the first input equal to the
+    result (the first nan, where the result is nan)."""
 
     def __init__(self, level, op, storage, kinds, nodes, out, slots) -> None:
         super().__init__(level, op, storage, nodes, out)
@@ -827,6 +838,7 @@ class _MaxKernel(_Kernel):
         out, upstream = self._slots(buffers, grads)
         above, grid, single = upstream[:, None], self.grid, len(self.parts) == 1
         shape = (self.count, self.width) + buffers[self.storage].shape[1:]
+        numpy_form, result = self.op.numpy, out[:, None]
 
         def forward():
             if single:
@@ -835,12 +847,14 @@ class _MaxKernel(_Kernel):
                 block = np.empty(shape)
                 for read, positions in reads:
                     block[:, positions] = read()
-            np.maximum.reduce(block, axis=1, out=out)  # nan if any input is nan, as max's forward
+            out[...] = numpy_form(*block.swapaxes(0, 1))
             return block
 
         def backward(block) -> None:
-            # argmax picks the first largest input, and the first nan if there is one
-            gradient = (grid == block.argmax(axis=1)[:, None]) * above
+            picked = block == result
+            if not picked.any(axis=1).all():  # a nan result, which no input equals
+                picked |= (block != block) & (result != result)
+            gradient = (grid == picked.argmax(axis=1)[:, None]) * above  # argmax: the first
             for send, positions in sends:
                 send(gradient if single else gradient[:, positions])
 
@@ -848,8 +862,8 @@ class _MaxKernel(_Kernel):
 
 
 class _DotKernel(_Kernel):
-    """`dot` nodes (w·x + b, n terms each) whose weights all live in one storage and whose
-    inputs too. `a` is the shared half and `b` the batched one where they differ:
+    """Weighted sums (w·x + b, n terms each: `WeightedSum`, as dot) whose weights all live in
+    one storage and whose inputs too. `a` is the shared half and `b` the batched one where they differ:
 
     - "matmul": every node reads the same batched rows (a dense layer): `A @ B`;
     - "gathered": each node its own batched rows: Σ_n A[k, n] B[k, n, b];
@@ -874,6 +888,10 @@ class _DotKernel(_Kernel):
         self.a = _operand(wk, nodes, w, slots, False)  # the halves' batch axes are the kernel's
         self.bias = _operand(kinds[-1], nodes, bias, slots, storage == _BATCHED, flat=True) \
             if bias else None
+
+    @staticmethod
+    def positions(arity: int) -> list[Sequence[int]]:
+        return [half for half in split_dot(range(arity)) if half]  # weights, inputs, bias
 
     def operands(self):
         return [self.a, self.b] + ([self.bias] if self.bias else [])
@@ -931,17 +949,27 @@ class _DotKernel(_Kernel):
         count, width = self.a[0].shape
         how = "one matrix product" if self.form == "matmul" else "products summed"
         reads = ", ".join(str(access) for access, _ in self.operands())
-        return f"dot x{count} as {how} ({count}x{width} weights; reads {reads})"
+        return f"{self.op.name} x{count} as {how} ({count}x{width} weights; reads {reads})"
 
 
-def _make_kernel(level: int, op: Op, storage: int, kinds: tuple[int, ...], nodes: list[Value],
-                 out: slice, slots) -> _Kernel:
-    if op is SUM:
-        return _SumKernel(level, op, storage, kinds, nodes, out, slots)
-    if op is MAX:
-        return _MaxKernel(level, op, storage, kinds, nodes, out, slots)
-    if op is DOT:
-        w, x, _ = split_dot(kinds)
-        if len(set(w)) == 1 and len(set(x)) == 1:
-            return _DotKernel(level, op, storage, kinds, nodes, out, slots)
-    return _ElementwiseKernel(level, op, storage, kinds, nodes, out, slots)
+_BLOCK_KERNELS: dict[str, type[_Kernel]] = {"ones": _SumKernel, "first equal": _PickKernel}
+"""The block kernel for each pattern of partials an op record can state (`Op.partials_are`)."""
+
+
+def _kernel_class(op: Op, kinds: tuple[int, ...]) -> type[_Kernel]:
+    """The kernel for the nodes of `op` whose inputs live in `kinds`, as the op's record says:
+    a weighted sum with its weights in one storage and its inputs in one, the dot kernel; a
+    variadic op whose partials are all ones or pick one input, a block kernel; anything else,
+    elementwise (the op's numpy form and array partials, an operand per input)."""
+    if op.partials_are and op.partials_are not in _BLOCK_KERNELS:
+        raise ValueError(
+            f"op {op.name!r} says its partials are {op.partials_are!r}; compile() knows "
+            f"{' and '.join(map(repr, _BLOCK_KERNELS))} (or \"\" to say nothing)"
+        )
+    if isinstance(op.notation, WeightedSum):
+        weights, inputs, _ = split_dot(kinds)
+        if len(set(weights)) == 1 and len(set(inputs)) == 1:
+            return _DotKernel
+    elif isinstance(op.notation, Variadic) and op.partials_are:
+        return _BLOCK_KERNELS[op.partials_are]
+    return _ElementwiseKernel

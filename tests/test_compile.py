@@ -5,7 +5,9 @@ numbers written in the test; the compiled program must match it to 1e-9 on rando
 (`autograd.testing.expressions`), on hand-built MLPs with a softmax cross-entropy written with
 exp/log/sum, and through `nn.fit`. Then the tracing guards, `trace_for`, and the errors.
 """
+import math
 import warnings
+from functools import reduce
 
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 import autograd
 import nn
 from autograd import OPS, Program, TracingError, Value
+from autograd.ops import Op, Variadic, WeightedSum, registered
 from autograd.testing import expressions
 
 
@@ -53,7 +56,7 @@ def test_array_grads_equal_local_grads_elementwise(name):
     op = OPS[name]
     arity = op.arity or 3
     grid = np.array(np.meshgrid(*[POINTS] * arity)).reshape(arity, -1)
-    if name == "dot":
+    if isinstance(op.notation, WeightedSum):
         grid = np.array(np.meshgrid(*[POINTS[:5]] * 3)).reshape(3, -1)  # w, x, b
     with np.errstate(all="ignore"):
         outs = op.numpy(*grid)
@@ -63,6 +66,83 @@ def test_array_grads_equal_local_grads_elementwise(name):
         expected = op.local_grads(op.evaluate(*column), *column)
         got = [np.broadcast_to(g, outs.shape)[k] for g in batched]
         np.testing.assert_array_equal(got, expected, err_msg=f"{name} at {column}")
+
+
+def first_equal(out, xs):
+    """1 for the first of `xs` equal to `out` (the first nan when `out` is nan), 0 for the rest."""
+    hits = [x == out or (x != x and out != out) for x in xs]
+    return [1.0 if i == hits.index(True) else 0.0 for i in range(len(xs))]
+
+
+@pytest.mark.parametrize("name", sorted(name for name in OPS if OPS[name].partials_are))
+def test_a_record_s_partials_are_what_it_says_they_are(name):
+    """The compiler runs blocks on `Op.partials_are` instead of calling the partials: on floats
+    and on arrays they must be exactly the pattern the record states (ties and nans too)."""
+    op = OPS[name]
+    assert op.partials_are in ("ones", "first equal")
+    grid = np.array(np.meshgrid(*[POINTS] * 3)).reshape(3, -1)
+    with np.errstate(all="ignore"):
+        outs = op.numpy(*grid)
+    on_arrays = [np.broadcast_to(g, outs.shape) for g in op.array_grads(outs, *grid)]
+    for k in range(grid.shape[1]):
+        column = [float(v) for v in grid[:, k]]
+        out = op.evaluate(*column)
+        want = [1.0] * 3 if op.partials_are == "ones" else first_equal(out, column)
+        assert list(op.local_grads(out, *column)) == want, f"{name} at {column}"
+        assert [g[k] for g in on_arrays] == want, f"{name} at {column}, on arrays"
+
+
+# ---- block kernels are chosen by the record, never by the op's name ------------------------------
+def _least(*xs: float) -> float:
+    return math.nan if any(x != x for x in xs) else min(xs)
+
+
+def _product_partials(out, *xs):
+    return tuple(math.prod(xs[:i] + xs[i + 1 :]) for i in range(len(xs)))
+
+
+# the smallest input: it picks one input, as max does, and says so
+LEAST = Op("least", "least", Variadic(ordered=True), _least,
+           lambda out, *xs: tuple(first_equal(out, xs)), lambda *xs: reduce(np.minimum, xs),
+           ("1 for the first smallest input, else 0",), partials_are="first equal",
+           numpy_partials=lambda out, *xs: tuple(np.array(first_equal(o, c)) for o, c in
+                                                 zip(out, np.broadcast_arrays(*xs))))
+# a product of its inputs: its partials are none of the patterns, so it says nothing
+PRODUCT = Op("product", "Π", Variadic(), lambda *xs: math.prod(xs), _product_partials,
+             lambda *xs: reduce(np.multiply, xs), ("the product of the others",))
+
+
+def test_variadic_ops_run_as_their_records_say():
+    """`least` (min) runs as one block because its record says its partials pick the first equal
+    input, with its own numpy form (not max's); `product` says nothing, so it runs elementwise,
+    an operand per input. Both give eager's numbers, on ties and nans too."""
+    w = Value(0.5, "w")
+
+    def f(a, b, c, d):
+        return autograd.least([w * a, b, w * c, 0.25 * w]) + autograd.product([d, w, d])
+
+    nan = float("nan")
+    samples = [(1.0, 0.5, 1.0, 2.0), (2.0, 1.0, -1.0, -1.0), (-1.0, 3.0, -2.0, 0.5),
+               (nan, 0.0, 1.0, 3.0), (1.0, nan, nan, 1.0), (0.0, -0.0, 3.0, 0.0),
+               (1.0, nan, 2.0, 1.0)]  # the last: a nan result, whose gradient goes to b, not w
+    with registered(LEAST, PRODUCT):
+        program = autograd.compile(f, 0.0, 1.0, 2.0, 3.0)
+        described = {line.split()[2]: line for line in program.describe().splitlines()}
+        assert described["least"].count(",") == 1  # its batched inputs, then its shared one
+        assert described["product"].count(",") == 2  # three operands
+        for sample in samples:  # one at a time: a nan gradient would hide the others
+            want_out, want_grad = eager(f, [w], [sample])
+            got, grad = program.value_and_grad(*[[x] for x in sample])
+            np.testing.assert_array_equal(got, want_out)
+            close(grad, want_grad)
+
+
+def test_a_pattern_of_partials_compile_does_not_know_is_refused():
+    odd = Op("odd", "odd", Variadic(), lambda *xs: sum(xs), lambda out, *xs: (1.0,) * len(xs),
+             lambda *xs: reduce(np.add, xs), ("1",), partials_are="all ones")
+    w = Value(1.0, "w")
+    with registered(odd), pytest.raises(ValueError, match=r"'all ones'; compile\(\) knows 'ones'"):
+        autograd.compile(lambda x: autograd.odd([w, x]), 1.0)
 
 
 # ---- random expressions ---------------------------------------------------------------------
