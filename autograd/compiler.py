@@ -839,15 +839,21 @@ class _PickKernel(_BlockKernel):
         above, grid, single = upstream[:, None], self.grid, len(self.parts) == 1
         shape = (self.count, self.width) + buffers[self.storage].shape[1:]
         numpy_form, result = self.op.numpy, out[:, None]
+        # the block is the same array on every call (a view, or inputs from both storages
+        # copied into one), except for a gather; so are its columns, the op's inputs
+        block = np.empty(shape) if not single else \
+            None if self.parts[0][0].mode == "gather" else reads[0][0]()
+        columns = None if block is None else list(block.swapaxes(0, 1))
 
         def forward():
-            if single:
-                block = reads[0][0]()
-            else:
-                block = np.empty(shape)
+            if block is None:
+                gathered = reads[0][0]()
+                out[...] = numpy_form(*gathered.swapaxes(0, 1))
+                return gathered
+            if not single:
                 for read, positions in reads:
                     block[:, positions] = read()
-            out[...] = numpy_form(*block.swapaxes(0, 1))
+            out[...] = numpy_form(*columns)
             return block
 
         def backward(block) -> None:
