@@ -23,7 +23,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from .engines import DEEP_LIMIT, ENGINES, VECTOR_ENGINES, torch_available
+from .engines import CELL_RUNS, DEEP_LIMIT, ENGINES, VECTOR_ENGINES, torch_available
 from .workloads import DIGITS_IMAGES, TRAINING, UNITS, dataset, memory_units, time_units
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,12 +127,15 @@ def _dest(workload: str) -> str:
     return workload.replace("-", "_")
 
 
-def run_cell(mode: str, workload: str, engine: str, size: int, data: str = "") -> dict:
+def run_cell(mode: str, workload: str, engine: str, size: int, data: str = "",
+             runs: int | None = None) -> dict:
     """One fresh process: the timings or the memory peak, or what went wrong. `data`: the
-    workload's dataset as JSON (training workloads)."""
+    workload's dataset as JSON (training workloads); `runs`: how many trainings a vector
+    engine's cell takes the fastest of (default `engines.CELL_RUNS`)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cell", mode, workload, engine, str(size)],
+        [sys.executable, "-m", "benchmarks.cell", mode, workload, engine, str(size)]
+        + ([str(runs)] if runs else []),
         input=data, capture_output=True, text=True, cwd=ROOT, env=env,
     )
     if done.returncode != 0:
@@ -151,12 +154,13 @@ def traced(workload: str, engine: str, size: int) -> bool:
 
 
 def measure(workload: str, engine: str, size: int, repeats: int, budget: float,
-            data: str = "") -> dict:
+            data: str = "", cell_runs: int | None = None) -> dict:
     """Medians over timed fresh-process runs (at least one, at most `repeats`, started within
-    `budget` s), the spread of their totals, and one memory run in a fresh process."""
+    `budget` s), the spread of their totals, and one memory run in a fresh process.
+    `cell_runs`: the trainings in each of a vector engine's runs (see `run_cell`)."""
     runs, start = [], time.perf_counter()
     while len(runs) < repeats and (not runs or time.perf_counter() - start < budget):
-        runs.append(run_cell("time", workload, engine, size, data))
+        runs.append(run_cell("time", workload, engine, size, data, cell_runs))
         if "total" not in runs[-1]:
             break  # a failure repeats itself
     result = {"runs": len(runs)}
@@ -274,7 +278,9 @@ The training workloads also run on arrays: numpy (the network written by hand, f
 backward: the limit of this machine), compiled (glassgrad's compiled program, \
 Program.value_and_grad on the parameter vector), compiled-fit (nn.fit(compiled=True), what users \
 run) and torch-tensors (PyTorch on batched float64 tensors, one thread); they time training \
-only (not tracing and compiling), from the same starting weights, and have no memory run.
+only (not tracing and compiling), from the same starting weights, and have no memory run. \
+Each of their fresh-process runs trains {1 if args.quick else CELL_RUNS} time(s) and reports the \
+fastest (an epoch of digits lasts a few ms, about a time slice of a shared machine's scheduler).
 time vs limit: this engine's time per unit / numpy's (1: as fast as written by hand)."""
 
 
@@ -333,7 +339,8 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 run_size = min(size, peer_cap) if peer_cap and slow(engine, workload) else size
                 print(f"  {workload} {run_size} {engine} ...", end="", file=sys.stderr, flush=True)
-                result = measure(workload, engine, run_size, args.repeats, args.budget, data)
+                result = measure(workload, engine, run_size, args.repeats, args.budget, data,
+                                 1 if args.quick else None)
                 print(f" {result.get('total', result.get('error'))}", file=sys.stderr, flush=True)
                 results.append(dict(result, workload=workload, engine=engine, size=size,
                                     run_size=run_size))

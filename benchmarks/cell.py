@@ -1,9 +1,10 @@
-"""One measurement in a fresh process: `python -m benchmarks.cell MODE WORKLOAD ENGINE SIZE`.
+"""One measurement in a fresh process: `python -m benchmarks.cell MODE WORKLOAD ENGINE SIZE [RUNS]`.
 
 MODE is `time` or `memory`; a training workload's data comes as JSON on stdin (made once by
 the parent, `workloads.dataset`); the cell prints one line of JSON. ENGINE is a scalar engine
 (`engines.py`) or a vector engine (`compiled.py`: numpy by hand, compiled, compiled-fit,
-torch-tensors), which times training only (`total`) and has no memory mode.
+torch-tensors), which times training only (`total`: the fastest of RUNS trainings, default
+`engines.CELL_RUNS`) and has no memory mode.
 
 - `time`: the workload's timings in seconds (`build`, `backward`, `total`), nothing traced.
 - `memory`: `peak`, the most bytes of Python allocations alive at once during the graph's build
@@ -26,7 +27,7 @@ import os
 import sys
 import tracemalloc
 
-from .engines import ENGINES, VECTOR_ENGINES
+from .engines import CELL_RUNS, ENGINES, VECTOR_ENGINES
 from .workloads import TRAINING, WORKLOADS, memory_size
 
 
@@ -37,7 +38,8 @@ def main(argv: list[str]) -> None:
     if engine_name in VECTOR_ENGINES:
         from .compiled import cell  # only here: it imports our packages
 
-        print(json.dumps(cell(engine_name, workload, size, json.load(sys.stdin))), flush=True)
+        runs = int(argv[4]) if len(argv) > 4 else CELL_RUNS
+        print(json.dumps(cell(engine_name, workload, size, json.load(sys.stdin), runs)), flush=True)
         os._exit(0)
     engine = ENGINES[engine_name]()
     run = WORKLOADS[workload]

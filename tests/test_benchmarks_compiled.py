@@ -55,7 +55,22 @@ def test_cells_time_each_vector_engine_on_the_benchmark_workloads():
     for workload, size in (("moons", 2), ("digits", 40), ("digits-wide", 40)):
         data = dataset(workload)
         for engine in ("numpy", "compiled", "compiled-fit"):
-            cell = compiled.cell(engine, workload, size, data)
+            cell = compiled.cell(engine, workload, size, data, runs=1)
             assert set(cell) == {"total"} and cell["total"] > 0
     with pytest.raises(ValueError, match="unknown engine 'jax'"):
         compiled.run("jax", compiled.moons_task(1, *nn.make_moons(4, seed=0)))
+
+
+def test_a_cell_reports_the_fastest_of_its_trainings(monkeypatch):
+    from benchmarks.workloads import dataset
+
+    seconds = iter([0.3, 0.1, 0.2])
+    tasks = []
+
+    def fake_run(engine, task):
+        tasks.append(task)
+        return compiled.Result(next(seconds), 0.5)
+
+    monkeypatch.setattr(compiled, "run", fake_run)
+    assert compiled.cell("compiled", "moons", 3, dataset("moons"), runs=3) == {"total": 0.1}
+    assert len(tasks) == 3 and tasks[0].epochs == 3  # each training the whole workload
