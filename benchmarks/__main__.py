@@ -154,15 +154,41 @@ def traced(workload: str, engine: str, size: int) -> bool:
 
 
 def measure(workload: str, engine: str, size: int, repeats: int, budget: float,
-            data: str = "", cell_runs: int | None = None) -> dict:
+            data: str = "") -> dict:
     """Medians over timed fresh-process runs (at least one, at most `repeats`, started within
-    `budget` s), the spread of their totals, and one memory run in a fresh process.
-    `cell_runs`: the trainings in each of a vector engine's runs (see `run_cell`)."""
+    `budget` s), the spread of their totals, and one memory run in a fresh process."""
     runs, start = [], time.perf_counter()
     while len(runs) < repeats and (not runs or time.perf_counter() - start < budget):
-        runs.append(run_cell("time", workload, engine, size, data, cell_runs))
+        runs.append(run_cell("time", workload, engine, size, data))
         if "total" not in runs[-1]:
             break  # a failure repeats itself
+    result = _medians(runs)
+    if "error" not in result and traced(workload, engine, size):
+        memory = run_cell("memory", workload, engine, size, data)
+        if "peak" in memory:
+            result["peak"] = memory["peak"]
+    return result
+
+
+def measure_in_turns(workload: str, engines: list[str], size: int, repeats: int, budget: float,
+                     data: str, cell_runs: int | None = None) -> dict[str, dict]:
+    """The array engines' timed runs in turns: each round runs every engine once, each in a
+    fresh process (at most `repeats` rounds, started within `budget` s per engine), so that a
+    change in the machine's load falls on all of them alike; their ratios to the limit are the
+    point. Medians and spreads as `measure`, per engine (they have no memory run)."""
+    runs: dict[str, list[dict]] = {engine: [] for engine in engines}
+    start = time.perf_counter()
+    for turn in range(repeats):
+        if turn and time.perf_counter() - start >= budget * len(engines):
+            break
+        for engine in engines:
+            if not runs[engine] or "total" in runs[engine][-1]:  # a failure repeats itself
+                runs[engine].append(run_cell("time", workload, engine, size, data, cell_runs))
+    return {engine: _medians(found) for engine, found in runs.items()}
+
+
+def _medians(runs: list[dict]) -> dict:
+    """A cell's timed runs summed up: how many, the medians, the spread, the first error."""
     result = {"runs": len(runs)}
     for key in ("build", "backward", "total"):
         values = [r[key] for r in runs if key in r]
@@ -174,10 +200,6 @@ def measure(workload: str, engine: str, size: int, repeats: int, budget: float,
     errors = [r["error"] for r in runs if "error" in r]
     if errors:
         result["error"] = errors[0]
-    elif traced(workload, engine, size):
-        memory = run_cell("memory", workload, engine, size, data)
-        if "peak" in memory:
-            result["peak"] = memory["peak"]
     return result
 
 
@@ -279,8 +301,9 @@ backward: the limit of this machine), compiled (glassgrad's compiled program, \
 Program.value_and_grad on the parameter vector), compiled-fit (nn.fit(compiled=True), what users \
 run) and torch-tensors (PyTorch on batched float64 tensors, one thread); they time training \
 only (not tracing and compiling), from the same starting weights, and have no memory run. \
-Each of their fresh-process runs trains {1 if args.quick else CELL_RUNS} time(s) and reports the \
-fastest (an epoch of digits lasts a few ms, about a time slice of a shared machine's scheduler).
+Their runs are taken in turns (each engine once, then again), and each fresh-process run \
+trains {1 if args.quick else CELL_RUNS} time(s) and reports the fastest (an epoch of digits lasts \
+a few ms, about a time slice of a shared machine's scheduler).
 time vs limit: this engine's time per unit / numpy's (1: as fast as written by hand)."""
 
 
@@ -330,17 +353,22 @@ def main(argv: list[str] | None = None) -> None:
         peer_cap = args.peer_moons if workload == "moons" else \
             args.peer_digits if workload in TRAINING else None
         data = json.dumps(dataset(workload))
+        engines = [e for e in args.engines
+                   if not (e == "micrograd-deep" and workload not in DEEP_ONLY
+                           and not args.deep_everywhere)
+                   and not (e in VECTOR_ENGINES and workload not in TRAINING)]
+        arrays = [e for e in engines if e in VECTOR_ENGINES]
         for size in getattr(args, _dest(workload)):
-            for engine in args.engines:
-                if engine == "micrograd-deep" and workload not in DEEP_ONLY \
-                        and not args.deep_everywhere:
-                    continue
-                if engine in VECTOR_ENGINES and workload not in TRAINING:
-                    continue
+            if arrays:
+                print(f"  {workload} {size} {', '.join(arrays)}, in turns ...", file=sys.stderr,
+                      flush=True)
+                in_turns = measure_in_turns(workload, arrays, size, args.repeats, args.budget,
+                                            data, 1 if args.quick else None)
+            for engine in engines:
                 run_size = min(size, peer_cap) if peer_cap and slow(engine, workload) else size
                 print(f"  {workload} {run_size} {engine} ...", end="", file=sys.stderr, flush=True)
-                result = measure(workload, engine, run_size, args.repeats, args.budget, data,
-                                 1 if args.quick else None)
+                result = in_turns[engine] if engine in arrays else \
+                    measure(workload, engine, run_size, args.repeats, args.budget, data)
                 print(f" {result.get('total', result.get('error'))}", file=sys.stderr, flush=True)
                 results.append(dict(result, workload=workload, engine=engine, size=size,
                                     run_size=run_size))

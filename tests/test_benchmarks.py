@@ -98,3 +98,27 @@ def test_markdown_table_and_bad_arguments():
     ]:
         bad = run(*args)
         assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
+
+
+def test_the_array_engines_run_in_turns_and_a_failure_is_not_repeated(monkeypatch):
+    """A change in the machine's load falls on every array engine alike: round after round,
+    each engine once; medians and spreads per engine, and an engine that failed stops."""
+    import benchmarks.__main__ as harness
+
+    calls, seconds = [], {"numpy": iter([1.0, 3.0, 2.0]), "compiled": iter([4.0, 2.0, 3.0])}
+
+    def fake_cell(mode, workload, engine, size, data="", runs=None):
+        calls.append((engine, runs))
+        if engine == "compiled-fit":
+            return {"error": "ValueError"}
+        return {"total": next(seconds[engine])}
+
+    monkeypatch.setattr(harness, "run_cell", fake_cell)
+    found = harness.measure_in_turns("digits", ["numpy", "compiled", "compiled-fit"], 8, 3,
+                                     120.0, "{}", 2)
+    assert [engine for engine, _ in calls] == ["numpy", "compiled", "compiled-fit",
+                                               "numpy", "compiled", "numpy", "compiled"]
+    assert {runs for _, runs in calls} == {2}
+    assert found["numpy"] == {"runs": 3, "total": 2.0, "spread": 1.0}
+    assert found["compiled"] == {"runs": 3, "total": 3.0, "spread": 2 / 3}
+    assert found["compiled-fit"] == {"runs": 1, "error": "ValueError"}
