@@ -49,6 +49,7 @@ from typing import Iterable
 
 import graphviz
 
+from .files import write_atomically
 from .graph import topological_order
 from .groups import TENSOR, Tree, describe_kinds, is_parameter, natural, tree_of
 from .modes import Scope
@@ -147,8 +148,9 @@ class Drawing:
             raise RuntimeError(f"Graphviz's dot failed: {error.stderr!r}") from None
 
     def render(self, path: str | Path, format: str | None = None) -> Path:
-        """Write the drawing to `path`; the format comes from its suffix (.svg .png .pdf, or .dot
-        and .gv for the DOT text) unless `format` is given. Returns the path."""
+        """Write the drawing to `path`, whole or not at all (`autograd.files.write_atomically`);
+        the format comes from its suffix (.svg .png .pdf, or .dot and .gv for the DOT text)
+        unless `format` is given. Returns the path."""
         path = Path(path)
         if format is None:
             format = path.suffix.lower().lstrip(".")
@@ -157,11 +159,8 @@ class Drawing:
                     f"cannot tell the format from the file name {str(path)!r}: end it with .svg, "
                     ".png, .pdf, .dot or .gv, or pass format="
                 )
-        if format in ("dot", "gv"):
-            path.write_text(self.source, encoding="utf-8")
-        else:
-            path.write_bytes(self.pipe(format))
-        return path
+        content = self.source if format in ("dot", "gv") else self.pipe(format)
+        return write_atomically(path, content)
 
     def text(self) -> str:
         """The graph's `table` for the terminal, whatever the drawing collapsed."""
