@@ -304,10 +304,10 @@ def _strategy(model: Callable, loss: Loss, threshold: float, optimizer: Optimize
             return _Compiled(model, loss, threshold, optimizer, penalty, X, y, traced_penalty=False)
         except autograd.TracingError as error:
             problem = error
+    program = autograd.compile(model, X[0])  # a model that cannot be traced: its TracingError
     warnings.warn(f"fit(compiled=True): the loss cannot be traced, so it runs on Values "
                   f"(only the model is compiled): {problem}", stacklevel=3)
-    return _OnValues(model, loss, threshold, optimizer, penalty, y,
-                     program=autograd.compile(model, X[0]))
+    return _OnValues(model, loss, threshold, optimizer, penalty, y, program=program)
 
 
 class _OnValues:
