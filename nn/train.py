@@ -391,7 +391,7 @@ def _strategy(model: Callable, loss: Loss, threshold: float, optimizer: Optimize
         except autograd.TracingError as error:
             problem = error
     program = autograd.compile(model, X[0])  # a model that cannot be traced: its TracingError
-    warnings.warn(f"fit(compiled=True): the loss cannot be traced, so it runs on Values "
+    warnings.warn(f"fit(compiled=True): the loss cannot be compiled, so it runs on Values "
                   f"(only the model is compiled): {problem}", stacklevel=3)
     return _OnValues(model, loss, threshold, optimizer, penalty, y, program=program)
 
@@ -434,6 +434,28 @@ class _OnValues:
         """The Values are always up to date here."""
 
 
+def _check_loss_is_a_mean(model: Callable, loss: Loss, X: np.ndarray, y: np.ndarray) -> None:
+    """A compiled step traces one sample's loss and averages it over the batch, which is right
+    for a loss that is the mean of its samples' losses (every nn loss) and silently wrong for
+    one of your own that is not (a sum, a max over the batch). Checked on the first few
+    samples; a loss that fails is refused as untraceable, so `fit` runs it on Values."""
+    k = min(len(X), 4)
+    if k < 2:  # every batch is one sample: its loss is its mean
+        return
+    with autograd.no_grad():
+        outs = [model(x) for x in X[:k]]
+        targets = np.asarray(y[:k]).tolist()
+        whole = loss(outs, targets).data
+        mean = math.fsum(loss([out], [target]).data for out, target in zip(outs, targets)) / k
+    if not (math.isclose(whole, mean, rel_tol=1e-9, abs_tol=1e-12)
+            or (math.isnan(whole) and math.isnan(mean))):
+        raise autograd.TracingError(
+            f"the loss of the first {k} samples together is {whole!r}, not the mean of their "
+            f"losses one by one ({mean!r}): a compiled step computes each sample's loss and "
+            "takes their mean, so it would train on another loss (a sum, or a value of the "
+            "whole batch such as its max, is not a mean)")
+
+
 class _Compiled:
     """A step compiled whole: one sample's `[loss (+ penalty), (loss,) *outputs]`, traced once
     with the optimizer's parameters first in the parameter vector, gives each batch's losses,
@@ -466,6 +488,7 @@ class _Compiled:
         sample.__name__ = f"{getattr(loss, '__name__', 'loss')} of {type(model).__name__}"
         self.program = autograd.compile(sample, X[0], self.targets[0],
                                         parameters=optimizer.params)
+        _check_loss_is_a_mean(model, loss, X, y)  # the trace takes one sample's loss
         kind = type(optimizer)  # on vectors only if its step() is the rule on arrays
         self.vectors = self.penalty is None and kind._rule is not Optimizer._rule \
             and kind.step is Optimizer.step

@@ -373,6 +373,36 @@ def test_a_penalty_that_cannot_be_traced_runs_on_values_with_the_same_numbers():
         np.testing.assert_allclose(numbers, runs[2][1], rtol=1e-9, atol=1e-12)
 
 
+def _sum_of_squares(outputs, targets):
+    return autograd.sum([(o - t) ** 2 for o, t in zip(outputs, targets)])
+
+
+def _largest_square(outputs, targets):
+    return autograd.max([(o - t) ** 2 for o, t in zip(outputs, targets)])
+
+
+@pytest.mark.parametrize("loss", [_sum_of_squares, _largest_square])
+def test_a_loss_that_is_not_a_mean_over_the_batch_runs_on_values_when_compiled(loss):
+    """A compiled step averages one sample's loss over the batch: a loss of the whole batch
+    that is not that mean (a sum, a max) would train on something else, so fit warns and runs
+    the loss on Values, giving eager training's numbers."""
+    X, y = nn.make_moons(40, noise=0.1, seed=0)
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [4, 1], seed=1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = nn.fit(model, X, y, loss, nn.SGD(model.parameters(), lr=0.01), epochs=2,
+                             batch_size=10, progress=False, compiled=compiled)
+        runs.append((history["loss"], [p.data for p in model.parameters()], caught))
+    assert not runs[0][2]
+    (warning,) = runs[1][2]
+    assert "runs on Values" in str(warning.message)
+    assert "not the mean of their losses one by one" in str(warning.message)
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-12)
+    np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=1e-12, atol=1e-15)
+
+
 def test_the_vector_optimizer_takes_the_steps_of_the_per_value_one():
     """The same program's gradient, stepped on the Values (backward into .grad, step()) and on
     the vector (value_and_grad, step_vector): the same numbers, to 1e-12."""
