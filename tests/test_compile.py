@@ -445,7 +445,7 @@ def test_fit_compiled_checks_targets_and_falls_back_for_a_loss_it_cannot_trace()
                              epochs=2, batch_size=8, progress=False, compiled=compiled)
         runs.append((history["loss"], [p.data for p in model.parameters()]))
         assert [str(w.message)[:40] for w in caught] == (
-            ["fit(compiled=True): the loss cannot be t"] if compiled else [])
+            ["fit(compiled=True): the loss cannot be c"] if compiled else [])
     close(runs[1][0], runs[0][0])
     close(runs[1][1], runs[0][1])
 
