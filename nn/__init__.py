@@ -27,6 +27,7 @@ from .losses import (Loss, binary_cross_entropy, binary_cross_entropy_with_logit
 from .module import Module
 from .onnx_export import to_onnx
 from .optim import SGD, Adam, Optimizer
+from .recording import Recorder
 from .recurrent import RNN
 from .torch_bridge import from_torch, to_torch, torch_code, torch_names
 from .train import accuracy, evaluate, fit, predict

@@ -13,7 +13,10 @@ finest level whose whole drawing fits with text of at least 9 CSS px), where a c
 closes a group and the steps follow what is shown (a closed group's steps are one step, its
 numbers in a small table: each neuron's, for a layer); pan by dragging, zoom with the buttons,
 + / - or ctrl + wheel; the view follows the current node; the current node and the grads it
-sends are highlighted, and a legend says what each colour means.
+sends are highlighted, and a legend says what each colour means. Steps appended after the
+backward pass (`Steps.then`: an optimizer's update of each parameter) are shown the same way,
+a closed group's updates as one step with a table of each parameter before and after. A page
+shown in a frame (the training timeline's) reads its start from the frame's name.
 
 Labels are user text. The JSON is embedded with `<`, `>` and `&` written as `\\u003c`-style
 escapes so it cannot close its `<script>` element, and the script puts every piece of text
@@ -51,7 +54,10 @@ class Player:
         self.title = title if title is not None else _default_title(walk)
         if not isinstance(self.title, str):
             raise TypeError(f"player(title=...) needs a string, got {type(self.title).__name__}")
-        self.tree = group_tree(topological_order(walk.root), params)
+        order = topological_order(walk.root)
+        if params is None:  # the steps' own: the leaves they call parameters
+            params = [order[n.index] for n in walk.nodes if n.kind == "param"]
+        self.tree = group_tree(order, params)
         self.level = _checked_level(level, self.tree)
 
     def html(self) -> str:
@@ -63,7 +69,7 @@ class Player:
             title=html.escape(self.title),
             style=_asset("player.css"),
             legend=_legend(),
-            data=_json_for_script(self._data()),
+            data=json_for_script(self._data()),
             script=script,
         )
 
@@ -128,7 +134,8 @@ def player(root: Value | Steps, title: str | None = None, *, level: str | None =
     `level` is where the page starts: "op" (every node), "neuron", "step" or "layer" (each
     group of that kind as one box); by default the finest level whose whole drawing fits with
     readable text. A level the graph has no groups for is a warning naming the groups it has.
-    `params`: the leaves to show as parameters (default: leaves with a scope, as nn's).
+    `params`: the leaves to show as parameters (default: those the steps call parameters,
+    `backprop_steps(params=...)`: leaves with a scope, as nn's, unless it was given).
     In Jupyter, `autograd.player(loss)` as the last line of a cell shows it inline.
     """
     return Player(as_steps(root, "player()"), title, level, params)
@@ -186,7 +193,7 @@ def _default_title(walk: Steps) -> str:
                                                     else "")
 
 
-def _json_for_script(data: dict) -> str:
+def json_for_script(data: dict) -> str:
     """JSON that can sit inside <script>: no `<`, `>` or `&` (so no `</script>` or `<!--`),
     and no U+2028/U+2029 line separators."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
