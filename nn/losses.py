@@ -31,7 +31,6 @@ shows the loss as one box that opens. The ops and their order are the same as wi
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import numbers

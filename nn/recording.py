@@ -39,7 +39,7 @@ from autograd.steps import fmt
 from . import updates as explained
 from .optim import Optimizer
 
-SNAPSHOT_BYTES = 3_000_000  # the parameters (4 bytes each) and the boundary (1 byte a cell)
+SNAPSHOT_BYTES = 3_000_000  # the parameters (8 bytes each) and the boundary (1 byte a cell)
 FULL_BY_DEFAULT = 10  # about this many steps in full when `full` is not given
 GRID_EAGER = 16  # the boundary's grid when the model cannot be compiled (computed on Values)
 
@@ -201,7 +201,7 @@ class _Run:
         self.params = optimizer.params
         self.names = [p.label or f"p{i}" for i, p in enumerate(self.params)]
         self.boundary = Boundary.of(model, X, y, threshold, recorder.grid)
-        per_snapshot = 4 * len(self.params) + (self.boundary.cells if self.boundary else 0)
+        per_snapshot = 8 * len(self.params) + (self.boundary.cells if self.boundary else 0)
         self.every = max(1, math.ceil(per_snapshot * (self.total + 1) / SNAPSHOT_BYTES))
         self.snapshot_steps: list[int] = []
         self.snapshot_index: dict[int, int] = {}

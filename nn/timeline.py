@@ -6,12 +6,13 @@ a scrubber over steps and epochs; a step recorded in full opens in the HTML play
 backward and update) at the level of detail chosen. Like the player, the page only shows
 numbers computed in Python: the curves, the boundary's grid of outputs, the parameters and
 each full step's player page are embedded as data (`timeline.js` draws them), and it makes no
-network request (a Content-Security-Policy forbids any). Each full step's player page is
-stored gzipped (the browser unpacks it with `DecompressionStream` when the step is opened) and
-shown in a sandboxed frame, which starts at the level chosen from the frame's name.
+network request (a Content-Security-Policy forbids any). The data is stored gzipped, as
+base64 (the browser unpacks it with `DecompressionStream`: a run's thousands of captions and
+grids shrink tenfold), and so is each full step's player page inside it, unpacked when the step
+is opened and shown in a sandboxed frame, which starts at the level chosen from its name.
 
-Labels are user text: the JSON is embedded with `<`, `>` and `&` escaped, and the script puts
-text into the page with `textContent` only.
+Labels are user text: base64 holds no markup, and the script puts text into the page with
+`textContent` only.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import base64
 import gzip
 import hashlib
 import html
+import json
 import math
 import re
 from importlib import resources
@@ -26,8 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-import autograd
-from autograd.players.html import json_for_script
 from autograd.steps import fmt
 
 LEVEL_NAMES = {"layer": "by layer", "neuron": "by neuron", "step": "by time step", "op": "every op"}
@@ -52,8 +52,9 @@ class Timeline:
         player = _asset_of("autograd.players", "player.js")
         csp = (f"default-src 'none'; style-src 'unsafe-inline'; script-src {_hash(script)} "
                f"{_hash(player)}")  # the player's script runs in the frame, under this policy
+        text = json.dumps(self.data(), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         return _PAGE.format(csp=csp, title=html.escape(self.title), style=_asset("timeline.css"),
-                            data=json_for_script(self.data()), script=script)
+                            data=_packed(text.encode("utf-8")), script=script)
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (UTF-8; it must end in .html) and return the path."""
@@ -196,10 +197,9 @@ def _full(recorder, k: int) -> dict:
     """A step recorded in full: its player page, gzipped, and the levels it can start at."""
     page = recorder.player(k)
     levels = [level for level in ("layer", "neuron", "step") if level in page.tree.kinds()]
-    packed = gzip.compress(page.html().encode("utf-8"), mtime=0)
     return {"step": k, "title": page.title, "levels": [[level, LEVEL_NAMES[level]]
                                                         for level in levels + ["op"]],
-            "page": base64.b64encode(packed).decode("ascii")}
+            "page": _packed(page.html().encode("utf-8"))}
 
 
 def _default_title(run) -> str:
@@ -211,6 +211,13 @@ def _default_title(run) -> str:
 
 def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
+
+
+def _packed(data: bytes) -> str:
+    """gzip, then base64: text that sits anywhere in a page (no `<`, `&` or quotes), which
+    the browser unpacks with `DecompressionStream("gzip")`. No time stamp: the same run gives
+    the same page."""
+    return base64.b64encode(gzip.compress(data, mtime=0)).decode("ascii")
 
 
 def _b64(array: np.ndarray) -> str:
@@ -290,7 +297,7 @@ _PAGE = """<!DOCTYPE html>
   </div>
   <iframe id="tl-frame" title="the player" sandbox="allow-scripts"></iframe>
 </div>
-<script type="application/json" id="timeline-data">{data}</script>
+<script type="text/plain" id="timeline-data">{data}</script>
 <script>{script}</script>
 </body>
 </html>

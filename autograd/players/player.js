@@ -974,6 +974,10 @@
 
   document.addEventListener("keydown", function (e) {
     var t = e.target;
+    if (e.key === "Escape" && window.parent !== window) {  // shown in a page: it may close us
+      window.parent.postMessage("glassgrad-player:close", "*");
+      return;
+    }
     if (t && (t.tagName === "INPUT" || t.tagName === "SELECT") && t.type !== "checkbox") return;
     if (e.key === "ArrowRight") { stop(); go(k + 1); }
     else if (e.key === "ArrowLeft") { stop(); go(k - 1); }

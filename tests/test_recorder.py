@@ -1,0 +1,171 @@
+"""Recording a training run (nn.Recorder): the run is unchanged, a full step's walk ends at the
+optimizer's own numbers, the summaries are the step's, and misuse is a clear error."""
+import struct
+
+import numpy as np
+import pytest
+
+import autograd
+import nn
+from nn import recording
+from nn.timeline import heatmap_units
+
+
+def bits(xs) -> list[bytes]:
+    return [struct.pack("<d", float(x)) for x in xs]
+
+
+def moons(steps=6, n=20, sizes=(4, 4, 1), full=None, batch_size=None, optimizer=None,
+          record=True, **options):
+    X, labels = nn.make_moons(n, noise=0.1, seed=0)
+    y = 2 * labels - 1
+    model = nn.MLP(2, list(sizes), activation="relu", seed=0)
+    make = optimizer or (lambda ps: nn.SGD(ps, lr=lambda k: 1.0 / (1 + 0.1 * k)))
+    recorder = nn.Recorder(full=full, **options) if record else None
+    history = nn.fit(model, X, y, nn.hinge, make(model.parameters()), epochs=steps,
+                     batch_size=batch_size, progress=False, record=recorder,
+                     penalty=lambda: nn.l2(model.parameters(), 1e-4))
+    return model, history, recorder, (X, y)
+
+
+def test_a_recorded_run_trains_exactly_as_an_unrecorded_one():
+    plain, plain_history, _, _ = moons(record=False, batch_size=8)
+    model, history, recorder, _ = moons(batch_size=8, full=1, samples=3)
+    assert bits(history["loss"]) == bits(plain_history["loss"])
+    assert bits(p.data for p in model.parameters()) == bits(p.data for p in plain.parameters())
+    assert len(recorder.steps) == 6 * 3 and recorder.full_steps == list(range(18))
+    assert [s.loss for s in recorder.steps[:3]] != []  # every step scored
+    # each epoch's mean is what fit reported
+    for e in range(6):
+        batch = recorder.steps[3 * e: 3 * e + 3]
+        total = sum(s.loss * s.size for s in batch) / sum(s.size for s in batch)
+        assert total == pytest.approx(history["loss"][e], rel=1e-12)
+
+
+@pytest.mark.parametrize("name,make", [
+    ("sgd", lambda ps: nn.SGD(ps, lr=0.2)),
+    ("momentum", lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9)),
+    ("adam", lambda ps: nn.Adam(ps, lr=0.05)),
+    ("schedule", lambda ps: nn.SGD(ps, lr=lambda k: 0.5 / (k + 1))),
+])
+@pytest.mark.parametrize("samples", [1, None])
+def test_a_full_steps_walk_ends_at_the_optimizers_numbers(name, make, samples):
+    model, _, recorder, _ = moons(steps=4, full=1, optimizer=make, samples=samples, batch_size=10)
+    params = model.parameters()
+    for k in recorder.full_steps:
+        full = recorder.full[k]
+        walk = full.walk
+        order = autograd.topological_order(walk.root)
+        index = {id(v): i for i, v in enumerate(order)}
+        end = walk.state(len(walk) - 1)
+        before = recorder.parameters(k)  # kept at every step: the budget is large enough
+        after = recorder.parameters(k + 1)
+        names = [p.label for p in params]
+        # the walk starts from the parameters the step's forward pass used ...
+        assert bits(walk.initial.data[index[id(p)]] for p in params) == bits(before[n] for n in names)
+        # ... its loss is the step's, bit for bit ...
+        assert bits([walk[walk.first_backward].changes[0].after]) == bits([1.0])
+        assert bits([order[-1].data]) == bits([recorder.steps[k].loss])
+        # ... and its grads and parameters end where the optimizer's did
+        assert bits(end.grad[index[id(u.parameter)]] for u in full.updates) == \
+            bits(u.grad for u in full.updates)
+        assert bits(end.data[index[id(p)]] for p in params) == bits(after[n] for n in names)
+        kinds = [s.kind for s in walk]
+        assert kinds.count("optimizer") == 1 and kinds.count("update") == len(params)
+        if samples is None:  # everything drawn: the backward pass is fit's own, bit for bit
+            assert "batch" not in kinds and full.drawn == full.size == 10
+        else:
+            assert kinds.count("batch") == 1 and full.drawn == 1
+            batch = walk[kinds.index("batch")]
+            assert batch.title == "the other 9 samples of the batch add their share of each gradient"
+
+
+def test_which_steps_are_recorded_in_full():
+    def chosen(full, steps=10):
+        return moons(steps=steps, full=full, samples=1)[2].full_steps
+    assert chosen(3) == [0, 3, 6, 9]
+    assert chosen(4) == [0, 4, 8, 9]
+    assert chosen([1, 5]) == [1, 5]
+    assert chosen(()) == []
+    assert chosen(None, steps=25) == [0, 3, 6, 9, 12, 15, 18, 21, 24]  # about ten, and the last
+
+
+@pytest.mark.parametrize("options,error,match", [
+    (dict(full=0), ValueError, "full=()"),
+    (dict(full=-2), ValueError, "k >= 1"),
+    (dict(full=True), TypeError, "a number k"),
+    (dict(full=1.5), TypeError, "a number k"),
+    (dict(full=[2, -1]), ValueError, "step numbers"),
+    (dict(samples=0), ValueError, "samples"),
+    (dict(samples=2.0), ValueError, "samples"),
+    (dict(grid=2), ValueError, "grid"),
+])
+def test_bad_settings_are_clear_errors(options, error, match):
+    with pytest.raises(error, match=match):
+        nn.Recorder(**options)
+
+
+def test_misuse_is_a_clear_error():
+    recorder = nn.Recorder(full=[7])
+    with pytest.raises(ValueError, match="names step 7, but this run has 6 steps"):
+        moons(steps=6, full=[7])
+    with pytest.raises(RuntimeError, match="pass it to nn.fit"):
+        recorder.timeline()
+    model, _, recorder, (X, y) = moons(steps=3, full=[1])
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match="recorded a run already: make a new nn.Recorder"):
+        nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), record=recorder)
+    assert [p.data for p in model.parameters()] == before  # refused before any step
+    with pytest.raises(TypeError, match="nn.Recorder"):
+        nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), record=True)
+    with pytest.raises(ValueError, match=r"step 2 was not recorded in full \(these were: 1\)"):
+        recorder.player(2)
+    with pytest.raises(ValueError, match="kept at steps"):
+        recorder.parameters(9)
+    with pytest.raises(ValueError, match=".html"):
+        recorder.save("timeline.txt")
+    assert "3 steps, 1 in full" in repr(recorder)
+
+
+def test_the_boundary_is_the_models_own_output_at_each_kept_step():
+    model, _, recorder, (X, y) = moons(steps=5, full=(), grid=12)
+    run = recorder._run
+    boundary = run.boundary
+    data = recorder.timeline().data()["boundary"]
+    codes = np.frombuffer(__import__("base64").b64decode(data["frames"]), np.uint8).reshape(6, -1)
+    probe = nn.MLP(2, [4, 4, 1], activation="relu", seed=1)  # another model, loaded per step
+    for s, k in enumerate(recorder.snapshot_steps):
+        probe.load_state_dict(recorder.parameters(k))
+        scores = nn.predict(probe, boundary.points)
+        assert ((codes[s] > 128) == (scores > 0)).all(), k
+    assert data["points"][0][:2] == [X[0, 0], X[0, 1]] and {p[2] for p in data["points"]} == {0, 1}
+
+
+def test_snapshots_thin_out_to_fit_the_budget(monkeypatch):
+    monkeypatch.setattr(recording, "SNAPSHOT_BYTES", 3 * (8 * 41 + 16 * 16))
+    _, _, recorder, _ = moons(steps=9, full=(), grid=16)
+    assert recorder.snapshot_steps == [0, 4, 8, 9]  # every 4th, and the end
+    assert recorder._run.every == 4
+
+
+def test_several_samples_drawn_read_apart_and_the_others_join_the_loss():
+    _, _, recorder, _ = moons(steps=1, full=[0], samples=2, batch_size=5)
+    names = [n.name for n in recorder.full[0].walk.nodes]
+    assert "layers.2.neurons.0.out.0" in names and "layers.2.neurons.0.out.1" in names
+    assert [n for n in names if ".output." in n] == [f"hinge.output.{i}" for i in (2, 3, 4)]
+    nodes = recorder.full[0].walk.nodes
+    assert {n.kind for n in nodes if ".output." in n.name} == {"input"}  # not parameters
+
+
+def test_heatmaps_are_laid_out_by_layer_neuron_and_tensor():
+    mlp = nn.MLP(2, [3, 1], seed=0)
+    units = dict(heatmap_units(mlp.parameters()))
+    assert list(units) == ["layers.0", "layers.1"]
+    assert [row for row, _ in units["layers.0"]] == ["neurons.0", "neurons.1", "neurons.2"]
+    assert [c for _, c in units["layers.0"][0][1]] == ["w.0", "w.1", "b"]
+    rnn = nn.RNN(2, 3, seed=0)
+    units = dict(heatmap_units(rnn.parameters()))
+    (rows,) = units.values()
+    assert [r for r, _ in rows][:4] == ["weight_ih.0", "weight_ih.1", "weight_ih.2", "weight_hh.0"]
+    assert [c for _, c in dict(rows)["weight_hh.1"]] == ["0", "1", "2"]
+    assert [c for _, c in dict(rows)["bias"]] == ["0", "1", "2"]
