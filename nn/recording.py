@@ -12,10 +12,11 @@ optimizer's update of every parameter (`nn.updates`), so the page opens them in 
 
 A full step draws `samples` samples of its batch through the network (default: 1). The other
 samples of the batch enter the loss as their outputs, numbers from the step itself
-(`output.17`), so the loss, and every gradient the backward pass writes, are the step's own.
-The parameters also get gradient through the samples not drawn; a step after the backward pass
-adds that share (the gradient the optimizer used, minus what the drawn samples sent), then the
-update explains each parameter's new number from the gradient the optimizer used.
+(`hinge.output.17`, made in the loss's scope: one box with it), so the loss, and every
+gradient the backward pass writes, are the step's own. The parameters also get gradient
+through the samples not drawn; a step after the backward pass adds that share (the gradient
+the optimizer used, minus what the drawn samples sent), then the update explains each
+parameter's new number from the gradient the optimizer used.
 
 Size is bounded: only the full steps hold explanations; the summaries hold numbers. The
 parameters and the boundary are kept at every step while they fit a budget (`SNAPSHOT_BYTES`),
@@ -196,6 +197,7 @@ class _Run:
                  threshold: float, epochs: int, batches: int, full: set[int]) -> None:
         self.recorder, self.model, self.loss, self.optimizer = recorder, model, loss, optimizer
         self.penalty, self.threshold = penalty, threshold
+        self.loss_scope = getattr(loss, "__name__", "loss")  # where the samples not drawn go
         self.epochs, self.batches, self.total, self.full = epochs, batches, epochs * batches, full
         self.X, self.y = X, y
         self.params = optimizer.params
@@ -263,7 +265,7 @@ class _Run:
             if drawn > 1:
                 _suffix(outs[-1], i)
         # the others' outputs are made where the loss makes its nodes: one box with it
-        with autograd.scope(getattr(self.loss, "__name__", "loss"), kind="loss"):
+        with autograd.scope(self.loss_scope, kind="loss"):
             outs += [_as_leaves(outputs[i], f"output.{i}") for i in range(drawn, size)]
         value = self.loss(outs, targets)
         if self.penalty is not None:
@@ -292,7 +294,8 @@ class _Run:
         rest = [u for u in in_graph if u.grad is not None and
                 not explained._same(final[index[id(u.parameter)]] or 0.0, u.grad)]
         if rest:
-            more.append(_rest_of_batch(rest, final, index, drawn, size, _d(out)))
+            more.append(_rest_of_batch(rest, final, index, drawn, size, _d(out),
+                                       f"{self.loss_scope}.output"))
         title, lines = watch.describe(out=_d(out))
         missing = [u.name for u in updates if id(u.parameter) not in index]
         if missing:
@@ -309,14 +312,16 @@ class _Run:
 
 
 def _rest_of_batch(rest: list, final: tuple, index: dict, drawn: int, size: int,
-                   out: str) -> autograd.Afterwards:
+                   out: str, outputs: str) -> autograd.Afterwards:
     """The step that completes each parameter's gradient with what the graph drawn leaves
     out: the samples not drawn, or (everything drawn) the rounding of another engine."""
     sets, lines = [], []
     if drawn < size:
-        lines.append(f"the parameters get gradient through the {size - drawn} samples not drawn "
-                     f"too (output.{drawn} to output.{size - 1}): their share is the gradient "
-                     "the optimizer used minus what the backward pass above sent")
+        others = (f"{outputs}.{drawn}" if size - drawn == 1
+                  else f"{outputs}.{drawn} to {outputs}.{size - 1}")
+        lines.append(f"the parameters get gradient through the {_count(size - drawn, 'sample')} "
+                     f"not drawn too ({others}): their share is the gradient the optimizer "
+                     "used minus what the backward pass above sent")
     else:
         lines.append("the gradient the optimizer used was computed by another engine (the "
                      "compiled program), whose sums round differently: it is used as it came")

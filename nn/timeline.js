@@ -288,7 +288,7 @@
     // One cell size for every heatmap (so that a cell means the same everywhere): the largest,
     // from 14 px down to 3, that lets them share a row (each at least as wide as its caption's
     // 90 px) and stay under 260 px tall; a labelled strip's cells grow to 44 px.
-    var MIN_FIGURE = 90;
+    var MIN_FIGURE = 110;
     function sizeMaps() {
       var room = Math.max(160, $("tl-heatmaps").clientWidth) - 16 * (maps.length - 1);
       var rows = Math.max.apply(null, maps.map(function (m) { return m.unit.rows.length; }));

@@ -747,7 +747,7 @@
       });
     }
     return table(groups[g].path + ": each parameter, before and after",
-      ["parameter", "∂" + data.output + "/∂ it", "before", "after"], moved.map(function (i) {
+      ["parameter", "gradient", "before", "after"], moved.map(function (i) {
         var name = nodes[i].name;
         return [name.indexOf(prefix) === 0 ? name.slice(prefix.length) : name,
           shown(state.grad[i]), shown(before.data[i]), shown(state.data[i])];
