@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 
 import nn
 from demos import cli
-from demos.output import curves, output_dir, save
+from demos.output import curves, output_dir, save, timeline
 
 
 def run(epochs: int = 100, seed: int = 1, out: str | os.PathLike | None = None,
@@ -65,16 +65,13 @@ def run(epochs: int = 100, seed: int = 1, out: str | os.PathLike | None = None,
         ax.set_xticks([])
         ax.set_yticks([])
     pictures.append(save(fig, folder, "letters_noisy.png"))
-    timeline = None
-    if recorder is not None:
-        timeline = recorder.save(output_dir(player) / "letters_timeline.html",
-                                 title=f"Seed 004: letters A, B, C on a 30-5-3 sigmoid network "
-                                       f"({epochs} epochs, one letter at a time)")
-        print(f"  the training timeline: {timeline}")
+    page = timeline(recorder, player, "letters_timeline.html",
+                    f"Seed 004: letters A, B, C on a 30-5-3 sigmoid network ({epochs} epochs, "
+                    "one letter at a time)")
     return {"model": model, "history": history, "noisy": noisy, "scores": scores,
             "predicted": names[int(np.argmax(scores))], "pictures": pictures,
             "final_accuracy": nn.evaluate(model, X, y, nn.mse)["accuracy"],
-            "recorder": recorder, "timeline": timeline}
+            "recorder": recorder, "timeline": page}
 
 
 def main(argv: list[str] | None = None) -> dict:

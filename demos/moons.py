@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 import nn
 from demos import cli
-from demos.output import output_dir, save
+from demos.output import output_dir, save, timeline
 
 
 def run(steps: int = 100, samples: int = 100, grid: int = 80, seed: int = 0,
@@ -47,14 +47,10 @@ def run(steps: int = 100, samples: int = 100, grid: int = 80, seed: int = 0,
                      record=recorder)
     final = nn.evaluate(model, X, y, nn.hinge)["accuracy"]
     picture = boundary(model, X, y, grid, output_dir(out))
-    timeline = None
-    if recorder is not None:
-        timeline = recorder.save(output_dir(player) / "moons_timeline.html",
-                                 title=f"micrograd's moons: MLP(2, [16, 16, 1]), hinge loss + L2, "
-                                       f"{steps} steps of SGD")
-        print(f"  the training timeline: {timeline}")
+    page = timeline(recorder, player, "moons_timeline.html",
+                    f"micrograd's moons: MLP(2, [16, 16, 1]), hinge loss + L2, {steps} steps of SGD")
     return {"model": model, "history": history, "accuracy": final, "picture": picture,
-            "recorder": recorder, "timeline": timeline}
+            "recorder": recorder, "timeline": page}
 
 
 def boundary(model: nn.MLP, X: np.ndarray, y: np.ndarray, grid: int, folder: Path) -> Path:

@@ -47,3 +47,13 @@ def curves(history: dict[str, Sequence[float]], title: str, folder: Path, name: 
     ax_acc.set_ylim(-0.02, 1.02)
     fig.suptitle(title)
     return save(fig, folder, name)
+
+
+def timeline(recorder, folder: str | os.PathLike | None, name: str, title: str) -> Path | None:
+    """Write a recorded run's timeline page (`nn.Recorder`) to folder/name and say where;
+    None when nothing was recorded (no `--player DIR`)."""
+    if recorder is None:
+        return None
+    path = recorder.save(output_dir(folder) / name, title=title)
+    print(f"  the training timeline: {path}")
+    return path

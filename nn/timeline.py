@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autograd.players.html import save_page
 from autograd.steps import fmt
 
 LEVEL_NAMES = {"layer": "by layer", "neuron": "by neuron", "step": "by time step", "op": "every op"}
@@ -58,14 +59,7 @@ class Timeline:
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (UTF-8; it must end in .html) and return the path."""
-        if not isinstance(path, (str, Path)):
-            raise TypeError(f"save() needs a file path, got {type(path).__name__}")
-        path = Path(path)
-        if path.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"save() writes an HTML page: give a path ending in .html, "
-                             f"got {str(path)!r}")
-        path.write_text(self.html(), encoding="utf-8")
-        return path
+        return save_page(self.html, path)
 
     def _repr_html_(self) -> str:
         """Jupyter: the page in a sandboxed iframe (its own document, scripts only)."""

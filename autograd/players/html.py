@@ -32,7 +32,7 @@ import re
 import warnings
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..draw import NAN_COLOR, NEGATIVE, NOT_COMPUTED, POSITIVE
 from ..graph import topological_order
@@ -75,14 +75,7 @@ class Player:
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (UTF-8) and return the path."""
-        if not isinstance(path, (str, Path)):
-            raise TypeError(f"save() needs a file path, got {type(path).__name__}")
-        path = Path(path)
-        if path.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"save() writes an HTML page: give a path ending in .html, "
-                             f"got {str(path)!r}")
-        path.write_text(self.html(), encoding="utf-8")
-        return path
+        return save_page(self.html, path)
 
     def _repr_html_(self) -> str:
         """Jupyter: the page in a sandboxed iframe (its own document, scripts only)."""
@@ -123,6 +116,19 @@ class Player:
                 "changes": [[c.node, c.field, _number(c.after)] for c in s.changes],
             } for s in walk],
         }
+
+
+def save_page(html: Callable[[], str], path: str | Path) -> Path:
+    """Write the page `html()` makes to `path` (UTF-8, ending in .html) and return the path;
+    a path that is not one is refused before the page is made."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"save() needs a file path, got {type(path).__name__}")
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"save() writes an HTML page: give a path ending in .html, "
+                         f"got {str(path)!r}")
+    path.write_text(html(), encoding="utf-8")
+    return path
 
 
 def player(root: Value | Steps, title: str | None = None, *, level: str | None = None,
