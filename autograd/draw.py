@@ -167,17 +167,10 @@ class Drawing:
         """The graph's `table` for the terminal, whatever the drawing collapsed."""
         return _table(self.nodes, self.params)
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        """Jupyter: the SVG, or, without Graphviz, the DOT text with a hint on installing it."""
-        try:
-            svg = self.pipe("svg").decode("utf-8")
-        except GraphvizNotFound:
-            return {
-                "text/plain": f"{INSTALL_HINT}\n\n{self.source}",
-                "text/html": f"<p>{html.escape(INSTALL_HINT)}</p>\n"
-                f"<pre>{html.escape(self.source)}</pre>",
-            }
-        return {"image/svg+xml": svg, "text/plain": repr(self)}
+    def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
+        """Jupyter: a PNG, or without Graphviz the table and a hint (`autograd.notebook`)."""
+        from .notebook import drawing_bundle
+        return drawing_bundle(self)
 
     def __repr__(self) -> str:
         how = f", collapsed by {self.collapsed}" if self.collapsed else ""

@@ -1,8 +1,8 @@
 """Training and evaluation: `fit`, `evaluate`, `predict` and `accuracy`.
 
 `fit` is the loop every seed writes by hand — forward, loss, zero_grad, backward, step — over
-seeded mini-batches, with a tqdm progress bar showing loss and accuracy (shown only when
-stderr is a terminal, unless `progress=` says otherwise). It returns the history as lists per
+seeded mini-batches, with a progress bar showing loss and accuracy (in a terminal or a Jupyter
+kernel, unless `progress=` says otherwise: `nn.progress`). It returns the history as lists per
 epoch, so curves can be drawn afterwards. Evaluation runs under `autograd.no_grad()`: no graph
 is built.
 
@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 import time
 import warnings
 from typing import Callable, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 import autograd
 from autograd import Value
@@ -40,6 +38,7 @@ from .init import generator
 from .losses import Loss
 from .module import Module
 from .optim import Optimizer
+from .progress import progress_bar
 from .shapes import positive_int
 
 
@@ -190,9 +189,8 @@ def fit(
     run = _strategy(model, loss, threshold, optimizer, penalty, X, y, compiled)
     rng = generator(seed)
     steps = epochs * math.ceil(len(X) / min(batch_size, len(X)))
-    show = sys.stderr.isatty() if progress is None else bool(progress)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
-    with tqdm(total=steps, disable=not show, unit="step", leave=False) as bar:
+    with progress_bar(steps, progress) as bar:
         for epoch in range(epochs):
             start, total, right, seen = time.perf_counter(), 0.0, 0.0, 0
             for Xb, yb in batches(X, run.targets, batch_size, shuffle=shuffle, seed=rng):

@@ -340,25 +340,14 @@ def test_render_writes_each_format(tmp_path):
         drawing.pipe("gif")
 
 
-@needs_dot
-def test_notebook_display_is_svg():
-    bundle = draw(neuron()[0])._repr_mimebundle_()
-    assert ET.fromstring(bundle["image/svg+xml"]).tag == SVG + "svg"
-    assert "Drawing" in bundle["text/plain"]
-
-
 def test_without_dot_the_source_still_works_and_render_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no `dot` on it
     drawing = draw(hostile_graph())
     assert drawing.source.startswith("digraph")
     with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
         drawing.render(tmp_path / "g.svg")
-    bundle = drawing._repr_mimebundle_()
-    assert "image/svg+xml" not in bundle
-    assert "Install Graphviz" in bundle["text/plain"] and "digraph" in bundle["text/plain"]
-    # The page shows the DOT text as written (there the label reads &lt;script&gt;).
-    assert "<script>" not in bundle["text/html"]
-    assert "&amp;lt;script&amp;gt;" in bundle["text/html"]
+    bundle, _ = drawing._repr_mimebundle_()  # the table and the hint: test_notebook_display
+    assert "image/png" not in bundle and "Install Graphviz" in bundle["text/plain"]
 
 
 def test_text_table():

@@ -78,10 +78,10 @@ class Player:
         return save_page(self.html, path)
 
     def _repr_html_(self) -> str:
-        """Jupyter: the page in a sandboxed iframe (its own document, scripts only)."""
-        return (f'<iframe srcdoc="{html.escape(self.html(), quote=True)}" '
-                'sandbox="allow-scripts" style="width: 100%; height: 720px; border: 0">'
-                "</iframe>")
+        """Jupyter: the page in a sandboxed iframe, and a static view where scripts cannot run
+        (`autograd.notebook.player_html`)."""
+        from ..notebook import player_html
+        return player_html(self)
 
     def __repr__(self) -> str:
         return f"<Player: {len(self.steps)} steps; .save('backprop.html') writes the page>"
