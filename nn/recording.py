@@ -83,13 +83,10 @@ class Recorder:
     def __init__(self, full: int | Iterable[int] | None = None, *, samples: int | None = 1,
                  grid: int = 40) -> None:
         self._full_choice = _checked_full(full)
-        if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int)
-                                    or samples < 1):
-            raise ValueError(f"Recorder(samples=...) should be a number of samples >= 1, or None "
-                             f"for the whole batch, got {samples!r}")
-        if isinstance(grid, bool) or not isinstance(grid, int) or not 4 <= grid <= 200:
-            raise ValueError(f"Recorder(grid=...) should be a whole number from 4 to 200, got "
-                             f"{grid!r}")
+        if samples is not None:
+            _whole(samples, 1, None, "Recorder(samples=...) should be a number of samples >= 1, "
+                                     "or None for the whole batch")
+        _whole(grid, 4, 200, "Recorder(grid=...) should be a whole number from 4 to 200")
         self.samples, self.grid = samples, grid
         self.steps: list[StepRecord] = []
         self.full: dict[int, FullStep] = {}
@@ -377,6 +374,14 @@ class Boundary:
 
 
 # ---- small helpers ---------------------------------------------------------------------------
+def _whole(x, low: int, high: int | None, what: str) -> None:
+    """`x` is an int from `low` to `high` (None: no limit), or a TypeError / ValueError."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{what}, got {x!r} ({type(x).__name__})")
+    if x < low or (high is not None and x > high):
+        raise ValueError(f"{what}, got {x!r}")
+
+
 def _checked_full(full) -> int | frozenset[int] | None:
     if full is None:
         return None

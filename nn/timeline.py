@@ -31,14 +31,15 @@ import numpy as np
 from autograd.players.html import save_page
 from autograd.steps import fmt
 
+from .recording import Recorder, _count
+
 LEVEL_NAMES = {"layer": "by layer", "neuron": "by neuron", "step": "by time step", "op": "every op"}
 
 
 class Timeline:
     """The page for a recorded run: `.save(path)`, `.html()`, and inline display in Jupyter."""
 
-    def __init__(self, recorder, title: str | None = None) -> None:
-        from .recording import Recorder
+    def __init__(self, recorder: Recorder, title: str | None = None) -> None:
         if not isinstance(recorder, Recorder):
             raise TypeError(f"Timeline() needs an nn.Recorder, got {type(recorder).__name__}")
         self.run = recorder._finished()
@@ -62,8 +63,14 @@ class Timeline:
         return save_page(self.html, path)
 
     def _repr_html_(self) -> str:
-        """Jupyter: the page in a sandboxed iframe (its own document, scripts only)."""
-        return (f'<iframe srcdoc="{html.escape(self.html(), quote=True)}" '
+        """Jupyter: a line saying what the run was (what a notebook that runs no scripts still
+        shows: its sanitizer removes the frame), then the page in a sandboxed iframe."""
+        summary = (f"{self.title}: {_end_caption(self.recorder)}. "
+                   f"{_count(len(self.recorder.full), 'step')} recorded in full. Where scripts "
+                   f"do not run, "
+                   f"save the page (.save(\"timeline.html\")) and open it in a browser.")
+        return (f"<p>{html.escape(summary)}</p>"
+                f'<iframe srcdoc="{html.escape(self.html(), quote=True)}" '
                 'sandbox="allow-scripts" style="width: 100%; height: 820px; border: 0">'
                 "</iframe>")
 
@@ -197,7 +204,7 @@ def _full(recorder, k: int) -> dict:
 
 
 def _default_title(run) -> str:
-    model = repr(run.model) if len(repr(run.model)) <= 60 else type(run.model).__name__
+    model = repr(run.model) if len(repr(run.model)) <= 80 else type(run.model).__name__
     loss = getattr(run.loss, "__name__", "loss")
     return (f"Training timeline: {model}, {loss}{' + penalty' if run.penalty else ''}, "
             f"{type(run.optimizer).__name__}, {run.total} steps")

@@ -97,8 +97,9 @@ def test_which_steps_are_recorded_in_full():
     (dict(full=1.5), TypeError, "a number k"),
     (dict(full=[2, -1]), ValueError, "step numbers"),
     (dict(samples=0), ValueError, "samples"),
-    (dict(samples=2.0), ValueError, "samples"),
+    (dict(samples=2.0), TypeError, "samples"),
     (dict(grid=2), ValueError, "grid"),
+    (dict(grid="fine"), TypeError, "grid"),
 ])
 def test_bad_settings_are_clear_errors(options, error, match):
     with pytest.raises(error, match=match):
