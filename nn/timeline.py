@@ -163,9 +163,11 @@ def heatmap_units(params: list) -> list[tuple[str, list[tuple[str, list[tuple[in
 def _boundary(run) -> dict | None:
     """For 2-D inputs: the grid of outputs at each snapshot, one byte a cell, and the points.
 
-    One output: 128 + 127·tanh((output - threshold)/τ), rounded, and never 128 on the wrong
+    One output: 128 ± 127·√tanh(|output - threshold|/τ), rounded, and never 128 on the wrong
     side (above 128 exactly where the output is above the threshold: the positive class), τ the
-    run's typical distance from the threshold. Several outputs: the class (the largest)."""
+    run's typical distance from the threshold; the square root keeps many codes near the
+    threshold, so the line drawn there is smooth even early on, when every output is close to
+    it. Several outputs: the class (the largest)."""
     boundary = run.boundary
     if boundary is None:
         return None
@@ -173,7 +175,7 @@ def _boundary(run) -> dict | None:
     if frames.ndim == 2:
         distance = frames - run.threshold
         tau = float(np.quantile(np.abs(distance), 0.9)) or 1.0
-        shade = np.rint(127 * np.tanh(np.abs(distance) / tau))
+        shade = np.rint(127 * np.sqrt(np.tanh(np.abs(distance) / tau)))
         codes = np.where(distance > 0, 128 + np.maximum(shade, 1), 128 - np.minimum(shade, 127))
         kind, classes = "score", 2
     else:
