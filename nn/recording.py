@@ -38,6 +38,7 @@ from autograd import Value
 from autograd.steps import fmt
 
 from . import updates as explained
+from .updates import factor, wrt
 from .optim import Optimizer
 
 SNAPSHOT_BYTES = 3_000_000  # the parameters (8 bytes each) and the boundary (1 byte a cell)
@@ -180,8 +181,8 @@ class Recorder:
 
     def _player_title(self, step: int) -> str:
         full, record = self.full[step], self.steps[step]
-        drawn = ("its sample" if full.size == 1 else f"all {full.size} samples of its batch"
-                 if full.drawn == full.size else
+        drawn = ("its batch is one sample" if full.size == 1 else
+                 f"all {full.size} samples of its batch" if full.drawn == full.size else
                  f"{_count(full.drawn, 'sample')} of its batch of {full.size} drawn")
         return (f"Step {step} of {len(self.steps)} (epoch {record.epoch + 1}, batch "
                 f"{record.batch + 1}): forward, backward and update; {drawn}")
@@ -222,15 +223,16 @@ class _Run:
             raise RuntimeError("Recorder.update() is called once per step, by fit")
         if k % self.every == 0:
             self.snapshot(k)
-        grads = [explained._number(p.grad) for p in self.params]
+        grads = [explained.as_number(p.grad) for p in self.params]
         norm = math.sqrt(math.fsum(g * g for g in grads if g is not None))
-        full = self.full_step(k, Xb, targets, outputs) if k in self.full else None
+        self.pending = dict(step=k, size=len(Xb), rate=self.optimizer.rate(), norm=norm)
+        if k not in self.full:
+            step()
+            return
+        walk, drawn, out = self.full_step(Xb, targets, outputs)
         watch = explained.watch(self.optimizer)
         step()
-        self.pending = dict(step=k, size=len(Xb), rate=watch.rate, norm=norm)
-        if full is not None:
-            walk, drawn, out = full
-            self.recorder.full[k] = self.finish_full(k, walk, drawn, len(Xb), watch, out)
+        self.recorder.full[k] = self.finish_full(k, walk, drawn, len(Xb), watch, out)
 
     def scored(self, loss: float, accuracy: float) -> None:
         if self.pending is None:
@@ -250,7 +252,7 @@ class _Run:
         self.done = True
 
     # ---- a step in full ------------------------------------------------------------------------
-    def full_step(self, k: int, Xb: np.ndarray, targets: list, outputs: list):
+    def full_step(self, Xb: np.ndarray, targets: list, outputs: list):
         """The step's forward and backward pass, on the parameters before its update: the
         graph of its loss with `samples` samples drawn through the model, the others as their
         outputs. Returns (the walk, how many were drawn, the output's name)."""
@@ -283,17 +285,17 @@ class _Run:
                     watch: explained.Pending, out: str) -> FullStep:
         """The walk, followed by the rest of the batch's share of the gradient (if any) and
         the optimizer's update of each parameter."""
-        updates = watch.explain(out=_d(out), names=[_short(p) for p in self.params])
+        updates = watch.explain(out=wrt(out), names=[_short(p) for p in self.params])
         index = {id(v): i for i, v in enumerate(autograd.topological_order(walk.root))}
         final = walk.state(len(walk) - 1).grad
         in_graph = [u for u in updates if id(u.parameter) in index]
         more = []
         rest = [u for u in in_graph if u.grad is not None and
-                not explained._same(final[index[id(u.parameter)]] or 0.0, u.grad)]
+                not explained.same_float(final[index[id(u.parameter)]] or 0.0, u.grad)]
         if rest:
-            more.append(_rest_of_batch(rest, final, index, drawn, size, _d(out),
+            more.append(_rest_of_batch(rest, final, index, drawn, size, wrt(out),
                                        f"{self.loss_scope}.output"))
-        title, lines = watch.describe(out=_d(out))
+        title, lines = watch.describe(out=wrt(out))
         missing = [u.name for u in updates if id(u.parameter) not in index]
         if missing:
             lines += (f"not in the graph drawn (no path from the sample drawn to them), so not "
@@ -328,7 +330,7 @@ def _rest_of_batch(rest: list, final: tuple, index: dict, drawn: int, size: int,
         if len(lines) <= 12:
             sent = "not computed" if here is None else fmt(here)
             share = u.grad - (here or 0.0)
-            lines.append(f"∂{out}/∂{_d(u.parameter.label)} = {sent} + {_factor(share)} = "
+            lines.append(f"∂{out}/∂{wrt(u.parameter.label)} = {sent} + {factor(share)} = "
                          f"{fmt(u.grad)}")
     if len(rest) > 12:
         lines.append(f"… and {len(rest) - 12} more: the table has every one")
@@ -450,14 +452,6 @@ def _short(p: Value) -> str:
 def _where(p: Value) -> tuple[str, ...]:
     """`in layers.0.neurons.3:` before an update that writes the parameter's short name."""
     return (f"in {p.scope.path}:",) if _short(p) != p.label else ()
-
-
-def _d(name: str) -> str:
-    return explained._d(name)
-
-
-def _factor(x: float) -> str:
-    return explained._factor(x)
 
 
 def _count(n: int, noun: str) -> str:

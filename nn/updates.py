@@ -75,7 +75,7 @@ class Pending:
         self.steps = optimizer.steps
         self.rate = optimizer.rate()
         self.numbers = [p.data for p in optimizer.params]
-        self.grads = [_number(p.grad) for p in optimizer.params]
+        self.grads = [as_number(p.grad) for p in optimizer.params]
         self.state = _state(optimizer, self.rule)
 
     def explain(self, out: str = "L", names: Sequence[str] | None = None) -> list[ParameterUpdate]:
@@ -100,7 +100,7 @@ class Pending:
             values, new = _RULES[self.rule](before, grad, self.rate, self.hyper, state)
             wrote = {key: column[i] for key, column in after_state.items()}
             expected = {key: values[key] for key in wrote}
-            if not _same(new, after) or any(not _same(expected[k], wrote[k]) for k in wrote):
+            if not same_float(new, after) or any(not same_float(expected[k], wrote[k]) for k in wrote):
                 raise RuntimeError(
                     f"the {type(optimizer).__name__} update of {names[i]} does not match its "
                     f"explanation: it wrote {after!r} and {wrote}, the rule gives {new!r} and "
@@ -197,49 +197,49 @@ def _state(optimizer: Optimizer, rule: str) -> dict[str, list]:
     return {}
 
 
-def _number(grad) -> float | None:
+def as_number(grad) -> float | None:
     """A grad as the optimizers read it: None, a number, or a Value's number."""
     if grad is None:
         return None
     return float(grad.data if isinstance(grad, Value) else grad)
 
 
-def _same(a: float, b: float) -> bool:
+def same_float(a: float, b: float) -> bool:
     """The same float, bit for bit (nan included)."""
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b) or (a != a and b != b)
 
 
 # ---- the words --------------------------------------------------------------------------------
 def _lines(u: ParameterUpdate, out: str) -> list[str]:
-    w, g, eta = u.name, f"∂{out}/∂{_d(u.name)}", _factor(u.rate)
+    w, g, eta = u.name, f"∂{out}/∂{wrt(u.name)}", factor(u.rate)
     if u.grad is None:
         return [f"no backward pass reached {w} in this step (its grad is not computed), so "
                 f"the optimizer leaves it at {fmt(u.before)}"]
-    grad = _factor(u.grad)
+    grad = factor(u.grad)
     if u.rule == "sgd":
         return [f"{w} ← {w} - η·{g} = {fmt(u.before)} - {eta} · {grad} = {fmt(u.after)}"]
     if u.rule == "momentum":
-        velocity, mu = u.values["velocity"], _factor(u.hyper["momentum"])
-        return [f"velocity: v ← μ·v + {g} = {mu} · {_factor(u.state['velocity'])} + {grad} = "
+        velocity, mu = u.values["velocity"], factor(u.hyper["momentum"])
+        return [f"velocity: v ← μ·v + {g} = {mu} · {factor(u.state['velocity'])} + {grad} = "
                 f"{fmt(velocity)}",
-                f"{w} ← {w} - η·v = {fmt(u.before)} - {eta} · {_factor(velocity)} = "
+                f"{w} ← {w} - η·v = {fmt(u.before)} - {eta} · {factor(velocity)} = "
                 f"{fmt(u.after)}"]
     if u.rule == "adam":
         x = u.values
-        b1, b2 = _factor(u.hyper["beta1"]), _factor(u.hyper["beta2"])
-        one_b1, one_b2 = _factor(1.0 - u.hyper["beta1"]), _factor(1.0 - u.hyper["beta2"])
+        b1, b2 = factor(u.hyper["beta1"]), factor(u.hyper["beta2"])
+        one_b1, one_b2 = factor(1.0 - u.hyper["beta1"]), factor(1.0 - u.hyper["beta2"])
         t = x["t"]
         return [f"g = {g} = {fmt(u.grad)}; t = {t} (this is update number {t} of {w})",
-                f"m ← β1·m + (1 - β1)·g = {b1} · {_factor(u.state['m'])} + {one_b1} · {grad} = "
+                f"m ← β1·m + (1 - β1)·g = {b1} · {factor(u.state['m'])} + {one_b1} · {grad} = "
                 f"{fmt(x['m'])}",
-                f"v ← β2·v + (1 - β2)·g² = {b2} · {_factor(u.state['v'])} + {one_b2} · {grad}² = "
+                f"v ← β2·v + (1 - β2)·g² = {b2} · {factor(u.state['v'])} + {one_b2} · {grad}² = "
                 f"{fmt(x['v'])}",
-                f"bias correction: m̂ = m / (1 - β1^{t}) = {_factor(x['m'])} / {_factor(x['c1'])} = "
-                f"{fmt(x['m_hat'])};  v̂ = v / (1 - β2^{t}) = {_factor(x['v'])} / "
-                f"{_factor(x['c2'])} = {fmt(x['v_hat'])}",
-                f"step = η·m̂ / (√v̂ + ε) = {eta} · {_factor(x['m_hat'])} / ({fmt(x['root'])} + "
+                f"bias correction: m̂ = m / (1 - β1^{t}) = {factor(x['m'])} / {factor(x['c1'])} = "
+                f"{fmt(x['m_hat'])};  v̂ = v / (1 - β2^{t}) = {factor(x['v'])} / "
+                f"{factor(x['c2'])} = {fmt(x['v_hat'])}",
+                f"step = η·m̂ / (√v̂ + ε) = {eta} · {factor(x['m_hat'])} / ({fmt(x['root'])} + "
                 f"{fmt(u.hyper['eps'])}) = {fmt(x['step'])}",
-                f"{w} ← {w} - step = {fmt(u.before)} - {_factor(x['step'])} = {fmt(u.after)}"]
+                f"{w} ← {w} - step = {fmt(u.before)} - {factor(x['step'])} = {fmt(u.after)}"]
     return [f"{w}: {fmt(u.before)} → {fmt(u.after)} (changed by {fmt(u.after - u.before)}); "
             f"the optimizer's own rule made this number"]
 
@@ -250,12 +250,12 @@ def _rate_words(optimizer: Optimizer, step: int, rate: float) -> str:
     return f"η = {fmt(rate)} (the learning rate)"
 
 
-def _factor(x: float) -> str:
+def factor(x: float) -> str:
     """A number as a factor: negative numbers in parentheses."""
     text = fmt(x)
     return f"({text})" if text.startswith("-") else text
 
 
-def _d(name: str) -> str:
-    """A name after ∂: in parentheses unless it is one word."""
+def wrt(name: str) -> str:
+    """A name as written after ∂: in parentheses unless it is one word (`∂w1`, `∂(a + b)`)."""
     return name if all(c.isalnum() or c in "._" for c in name) else f"({name})"
