@@ -111,7 +111,9 @@
       });
       line(box, c, c.values.map(function (v, k) { return [k + 0.5, v]; }),
         "series step" + (B > 1 ? " noisy" : ""));
-      if (c.epoch && B > 1) line(box, c, c.epoch.map(function (v, e) { return [(e + 0.5) * B, v]; }), "series epoch");
+      if (c.epoch && B > 1) {
+        line(box, c, c.epoch.map(function (v, e) { return [(e + 0.5) * B, v]; }), "series epoch");
+      }
       if (c.val) line(box, c, c.val.map(function (v, e) { return [(e + 1) * B, v]; }), "series val");
       c.marker = svg("line", { y1: M.top - 4, y2: h - M.bottom, "class": "marker" }, box);
       c.dot = svg("circle", { r: 4, "class": "marker-dot" }, box);
@@ -209,9 +211,11 @@
         ctx.strokeStyle = "#222";
         ctx.stroke();
       });
-      $("tl-boundary-title").textContent = (k < S ? "decision boundary at step " + k : "decision boundary after training");
+      $("tl-boundary-title").textContent = k < S ? "decision boundary at step " + k
+        : "decision boundary after training";
       $("tl-boundary-note").textContent = note(k, s) + (boundary.kind === "score"
-        ? "blue: the model says positive (output above its threshold), red: negative; deeper: further from the threshold; the line: the threshold"
+        ? "blue: the model says positive (output above its threshold), red: negative; " +
+          "deeper: further from the threshold; the line: the threshold"
         : "each colour: the class the model picks there; lines: where its pick changes") +
         ". Points: the training samples, coloured by their label.";
     }
@@ -330,11 +334,13 @@
       $("tl-params-note").textContent = note(k, s) + legend();
     }
     function legend() {
-      return "blue: positive, red: negative, white: 0; each heatmap is scaled to the largest |number| it holds during the run. Point at a cell for its name and number.";
+      return "blue: positive, red: negative, white: 0; each heatmap is scaled to the largest " +
+        "|number| it holds during the run. Point at a cell for its name and number.";
     }
     function hover(m, e) {
       var r = m.canvas.getBoundingClientRect();
-      var j = Math.floor((e.clientX - r.left) / m.cell), row = m.unit.rows[Math.floor((e.clientY - r.top) / m.cell)];
+      var j = Math.floor((e.clientX - r.left) / m.cell);
+      var row = m.unit.rows[Math.floor((e.clientY - r.top) / m.cell)];
       if (!row || !row.cells[j]) return;
       var i = row.cells[j][0], s = snapshotOf(k);
       $("tl-params-note").textContent = data.parameters.names[i] + " = " + g4(params[s * P + i]) +
@@ -384,7 +390,8 @@
             p.appendChild(b);
           });
         } else if (!data.full.length) {
-          p.appendChild(document.createTextNode("No step was recorded in full: nn.Recorder(full=...) chooses them."));
+          p.appendChild(document.createTextNode(
+            "No step was recorded in full: nn.Recorder(full=...) chooses them."));
         }
         text.appendChild(p);
       }
