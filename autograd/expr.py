@@ -20,6 +20,17 @@ Anything else (attribute access, subscripts, imports, lambdas, comprehensions, k
 arguments, calls to other names, strings, ...) is an `ExpressionError` naming what was found
 and where. Every name is an input: `name=value` bindings give each one a number, and each
 becomes one leaf `Value` labelled with its name (a name used twice is the same leaf).
+
+Names are read as Python reads them, in their Unicode NFKC form (`python_name`): `ｘ`
+(fullwidth) and `𝐱` (mathematical bold) are both `x` to Python's parser. A name spelled the same
+way in the expression and in its binding always works (`ｘ*2` with `ｘ=3`); two spellings of
+one name (`𝐱 + x`, or `ｘ*2` with `x=3`) are refused, naming both, since Python would quietly
+make them one input where the writer most likely meant two.
+
+Reading is linear in the expression's length: every step walks the tree once, and the text of
+a node is sliced out only for an error message (`tests/test_cli.py` counts the lines of Python
+run for sizes 500 and 2,000). Python's own parser limits nesting: 200 parentheses deep,
+and a few thousand operators in a row (`x+x+...`); deeper is refused as nested too deeply.
 Numbers, in the expression and in bindings, must be finite (`1e999`, `x=nan` and `x=inf` are
 refused as likely typos); results follow IEEE 754, so `log(x)` at `x=0` is `-inf`.
 
@@ -32,13 +43,16 @@ from __future__ import annotations
 import ast
 import keyword
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from .ops import OPS, Call, Infix, Op, Power, Prefix, Variadic
 from .value import Value, _apply
 
-MAX_LENGTH = 10_000  # characters; a longer expression is refused before parsing
+MAX_LENGTH = 100_000  # characters; a longer expression is refused before parsing. Linux takes
+# at most 128 KiB in one command-line argument, so the command line never comes close.
 
 # Python's operators, by the special method each calls (which is how the op table names them).
 _DUNDERS = {
@@ -103,9 +117,22 @@ class ExpressionError(ValueError):
     """An expression or a `name=value` binding that is not allowed or cannot be read."""
 
 
+def python_name(spelling: str) -> str:
+    """The name Python reads for `spelling`: its Unicode NFKC form (`ｘ` and `𝐱` are `x`)."""
+    return unicodedata.normalize("NFKC", spelling)
+
+
+def _lookalikes(name: str, first: str, second: str) -> ExpressionError:
+    return ExpressionError(
+        f"{first} and {second} are one name to Python, {name!r} (it reads names in their "
+        "Unicode NFKC form): write it one way, or use two different names"
+    )
+
+
 @dataclass(frozen=True)
 class ParsedExpression:
-    """A checked expression: its text, its tree, and its input names in order of appearance."""
+    """A checked expression: its text, its tree, and its input names in order of appearance,
+    each as it is spelled (one spelling per name: see `python_name`)."""
 
     text: str
     tree: ast.Expression
@@ -115,22 +142,57 @@ class ParsedExpression:
         """Build the graph: one leaf Value per name (labelled with it), then the expression.
 
         Returns the root and the leaves by name. Every name needs a value, and every value a
-        name that the expression uses (a binding for an unused name is most likely a typo).
+        name that the expression uses (a binding for an unused name is most likely a typo),
+        spelled as the expression spells it.
         """
-        missing = [n for n in self.names if n not in values]
+        spelled = {python_name(spelling): spelling for spelling in self.names}
+        given: dict[str, tuple[str, float]] = {}  # Python's name -> (spelling, number)
+        for spelling, number in values.items():
+            name = python_name(spelling)
+            ours = spelled.get(name, spelling)
+            if ours != spelling:
+                raise _lookalikes(name, f"{ours!r} in the expression",
+                                  f"{spelling!r} given a value")
+            if name in given:
+                raise _lookalikes(name, repr(given[name][0]), f"{spelling!r} given a value")
+            given[name] = spelling, number
+        missing = [spelling for name, spelling in spelled.items() if name not in given]
         if missing:
             raise ExpressionError(
                 f"no value for {_list(missing)} in {_short(self.text)}: add "
                 + " ".join(f"{n}=NUMBER" for n in missing)
             )
-        unused = [n for n in values if n not in self.names]
+        unused = [spelling for name, (spelling, _) in given.items() if name not in spelled]
         if unused:
             raise ExpressionError(
                 f"{_list(unused)} not used in {_short(self.text)} (its inputs are "
                 f"{_list(self.names) if self.names else 'none'})"
             )
-        inputs = {name: Value(values[name], label=name) for name in self.names}
-        return _evaluate(self.tree.body, inputs), inputs
+        leaves = {name: Value(given[name][1], label=spelling) for name, spelling in spelled.items()}
+        root = _evaluate(self.tree.body, leaves)
+        return root, {leaf.label: leaf for leaf in leaves.values()}
+
+
+class _Source:
+    """The text as Python's parser read it, to find what a node spells and where: its lines as
+    the parser splits them, in UTF-8, as the tree counts columns in bytes. Slicing one node is
+    one line's work, so naming every name stays linear in the text."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = [line.encode() for line in re.split(r"\r\n|\r|\n", text)]
+
+    def segment(self, node: ast.AST) -> str:
+        first, last = node.lineno - 1, node.end_lineno - 1
+        if first == last:
+            return self.lines[first][node.col_offset:node.end_col_offset].decode()
+        parts = [self.lines[first][node.col_offset:], *self.lines[first + 1:last],
+                 self.lines[last][:node.end_col_offset]]
+        return "\n".join(part.decode() for part in parts)
+
+    def where(self, node: ast.AST) -> str:
+        """`column 5`, or `line 2, column 5`, counting characters."""
+        column = len(self.lines[node.lineno - 1][:node.col_offset].decode()) + 1
+        return f"column {column}" if node.lineno == 1 else f"line {node.lineno}, column {column}"
 
 
 def parse(text: str) -> ParsedExpression:
@@ -149,30 +211,40 @@ def parse(text: str) -> ParsedExpression:
         where = f" at column {error.offset}" if error.offset else ""
         raise ExpressionError(f"cannot read {_short(text)}{where}: {error.msg}") from None
     except (RecursionError, MemoryError):
-        raise ExpressionError(f"{_short(text)} is nested too deeply to read") from None
+        raise ExpressionError(
+            f"{_short(text)} is nested too deeply to read (Python's parser stops at 200 nested "
+            "parentheses and a few thousand operators in a row; write a long sum as "
+            "sum(a, b, ...))"
+        ) from None
     except ValueError as error:
         raise ExpressionError(f"cannot read {_short(text)}: {error}") from None
+    source = _Source(text.strip())
     called = set()
     for node in ast.walk(tree.body):  # iterative: no recursion, however deep the tree
-        _check(node, text)
+        _check(node, source)
         if isinstance(node, ast.Call):
             called.add(id(node.func))
     names = [n for n in ast.walk(tree.body) if isinstance(n, ast.Name) and id(n) not in called]
     callable_ = _callable()
-    for name in names:
+    spelled: dict[str, tuple[str, str]] = {}  # Python's name -> (spelling, where), first seen
+    # ast.walk is breadth first; take the names in the order they are written.
+    for name in sorted(names, key=lambda n: (n.lineno, n.col_offset)):
         if name.id in callable_:
             raise ExpressionError(
-                f"{name.id!r} (column {name.col_offset + 1}) is a function: call it, as in "
-                f"{name.id}(x)"
+                f"{name.id!r} ({source.where(name)}) is a function: call it, as in {name.id}(x)"
             )
-    # ast.walk is breadth first; list the names in the order they are written.
-    ordered = sorted(names, key=lambda n: (n.lineno, n.col_offset))
-    return ParsedExpression(text, tree, tuple(dict.fromkeys(n.id for n in ordered)))
+        spelling = source.segment(name)
+        here = f"{spelling!r} ({source.where(name)})"
+        first, there = spelled.setdefault(name.id, (spelling, here))
+        if first != spelling:
+            raise _lookalikes(name.id, there, here)
+    return ParsedExpression(text, tree, tuple(spelling for spelling, _ in spelled.values()))
 
 
 def parse_bindings(items: Iterable[str]) -> dict[str, float]:
     """`["x=2", "w=-3"]` -> `{"x": 2.0, "w": -3.0}`, refusing anything else with a clear message."""
     values: dict[str, float] = {}
+    spelled: dict[str, str] = {}  # Python's name -> the spelling given
     for item in items:
         name, sep, number = item.partition("=")
         name, number = name.strip(), number.strip()
@@ -180,8 +252,11 @@ def parse_bindings(items: Iterable[str]) -> dict[str, float]:
             raise ExpressionError(f"expected name=NUMBER (such as x=2), got {item!r}")
         if not name.isidentifier() or keyword.iskeyword(name):
             raise ExpressionError(f"{name!r} in {item!r} is not a name (letters, digits, _)")
-        if name in _callable():
+        if python_name(name) in _callable():
             raise ExpressionError(f"{name!r} is a function, it cannot be given a value")
+        first = spelled.setdefault(python_name(name), name)
+        if first != name:
+            raise _lookalikes(python_name(name), repr(first), f"{name!r} in {item!r}")
         if name in values:
             raise ExpressionError(f"{name!r} is given twice")
         try:
@@ -206,55 +281,58 @@ def build(text: str, bindings: Iterable[str]) -> tuple[Value, dict[str, Value]]:
     return parse(text).evaluate(parse_bindings(bindings))
 
 
-def _check(node: ast.AST, text: str) -> None:
-    where = ""
-    if hasattr(node, "col_offset"):
-        segment = ast.get_source_segment(text.strip(), node) or ""
-        where = f" (at column {node.col_offset + 1}: {_short(segment)})"
+def _check(node: ast.AST, source: _Source) -> None:
+    """Refuse `node` unless the whitelist allows it, naming it and where it is (`where()`:
+    slicing the text for every node of a valid expression would be work for nothing)."""
+    def where() -> str:
+        if not hasattr(node, "col_offset"):
+            return ""
+        return f" (at {source.where(node)}: {_short(source.segment(node))})"
+
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ExpressionError(f"only numbers are allowed as constants, got {value!r}{where}")
+            raise ExpressionError(f"only numbers are allowed as constants, got {value!r}{where()}")
         try:
             finite = math.isfinite(float(value))
         except OverflowError:
             finite = False
         if not finite:
-            raise ExpressionError(f"the number{where} is too large for a float")
+            raise ExpressionError(f"the number{where()} is too large for a float")
         return
     if isinstance(node, ast.Name):
         if node.id.startswith("__"):
-            raise ExpressionError(f"the name {node.id!r}{where} is not allowed")
+            raise ExpressionError(f"the name {node.id!r}{where()} is not allowed")
         return
     if isinstance(node, ast.BinOp):
         allowed = binary_operators()
         if _DUNDERS.get(type(node.op)) not in allowed:
-            raise ExpressionError(f"the operator {_operator(node.op)}{where} is not allowed: use "
+            raise ExpressionError(f"the operator {_operator(node.op)}{where()} is not allowed: use "
                                   f"{' '.join(allowed.values())}")
         return
     if isinstance(node, ast.UnaryOp):
         allowed = unary_operators()
         if _DUNDERS.get(type(node.op)) not in allowed:
-            raise ExpressionError(f"the unary operator {_operator(node.op)}{where} is not "
+            raise ExpressionError(f"the unary operator {_operator(node.op)}{where()} is not "
                                   f"allowed: only {' '.join(allowed.values())}")
         return
     if isinstance(node, ast.Call):
         callable_ = _callable()
         if not isinstance(node.func, ast.Name) or node.func.id not in callable_:
-            raise ExpressionError(f"this call{where} is not allowed: the functions are {calls()}")
+            raise ExpressionError(f"this call{where()} is not allowed: the functions are {calls()}")
         if node.keywords:
-            raise ExpressionError(f"{node.func.id}(){where} takes no keyword arguments")
+            raise ExpressionError(f"{node.func.id}(){where()} takes no keyword arguments")
         arity = callable_[node.func.id].arity
         if arity is None and not node.args:
-            raise ExpressionError(f"{node.func.id}(){where} needs at least one argument")
+            raise ExpressionError(f"{node.func.id}(){where()} needs at least one argument")
         if arity is not None and len(node.args) != arity:
-            raise ExpressionError(f"{node.func.id}(){where} takes exactly {_arguments(arity)}")
+            raise ExpressionError(f"{node.func.id}(){where()} takes exactly {_arguments(arity)}")
         return
     if isinstance(node, (ast.operator, ast.unaryop, ast.expr_context)):
         return  # the operator tokens inside BinOp/UnaryOp, checked above; Load contexts
     what = _NAMES.get(type(node), type(node).__name__)
     raise ExpressionError(
-        f"{what}{where} is not allowed in an expression: use numbers, names, "
+        f"{what}{where()} is not allowed in an expression: use numbers, names, "
         f"{' '.join(binary_operators().values())}, parentheses and the functions "
         f"{calls()}"
     )

@@ -4,8 +4,9 @@
 plain numbers; given Values it returns Values built with `create_graph=True`, so the result can
 be differentiated again: `grad(grad(f))` is the second derivative.
 
-`gradients` runs the same chain rule as `Value.backward()` but leaves every `.grad` as it found
-it, which is what lets these functions nest.
+`gradients` runs the same chain rule as `Value.backward()` into a dict of its own: it never
+reads or writes a `.grad`, which is what lets these functions nest, and lets a thread call it
+while another runs `backward()` on the same leaves.
 """
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from typing import Callable, Sequence
 
 from .graph import topological_order
 from .modes import paused_gc
-from .value import Value, _as_float, _backpropagate, _show
+from .value import Value, _as_float, _show, chain_rule
 
 
 def gradients(
     root: Value, wrt: Sequence[Value], *, grad: float = 1.0, create_graph: bool = False
 ) -> list:
-    """d root / d w for each w in `wrt`, without touching any `.grad`.
+    """d root / d w for each w in `wrt`, without reading or writing any `.grad` (so it may run
+    while other threads run `backward()` on the same graph).
 
     A w that `root` does not depend on gets 0.0. With `create_graph=True` the results are
     Values that can be differentiated again.
@@ -34,19 +36,9 @@ def gradients(
     seed = _as_float(grad, "gradients(grad=...)")
     with paused_gc():  # see modes.paused_gc: the walk and the chain rule make no cycles
         order = topological_order(root, gradient_only=True)
-        saved = [node.grad for node in order]
-        try:
-            for node in order:
-                node.grad = None
-            _backpropagate(
-                order, root, Value(seed, requires_grad=False) if create_graph else seed,
-                create_graph,
-            )
-            reached = {id(node) for node in order}
-            return [w.grad if id(w) in reached else 0.0 for w in wrt]
-        finally:
-            for node, old in zip(order, saved):
-                node.grad = old
+        grads = chain_rule(order, root, Value(seed, requires_grad=False) if create_graph else seed,
+                           create_graph)
+    return [grads.get(w, 0.0) for w in wrt]
 
 
 def value_and_grad(f: Callable[..., Value], argnums: int | Sequence[int] = 0) -> Callable:

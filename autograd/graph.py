@@ -13,11 +13,15 @@ if TYPE_CHECKING:
     from .value import Value
 
 
-def topological_order(root: Value, *, gradient_only: bool = False) -> list[Value]:
+def topological_order(
+    root: Value, *, gradient_only: bool = False, placed: set | None = None
+) -> list[Value]:
     """Every node `root` depends on, each after all of its parents, `root` last.
 
     With `gradient_only=True`, nodes that need no gradient (constants, detached values) and
     everything behind them are left out: that is the part of the graph `backward()` visits.
+    `placed` (a set, or anything with `in` and `add`) holds nodes to treat as listed already:
+    they and what lies behind them only through them are left out; the walk adds what it lists.
     """
     # Depth-first, parents in their recorded order, as the recursive walk
     #     visit(node): for p in node.parents: if p not seen: visit(p); then place node
@@ -25,7 +29,8 @@ def topological_order(root: Value, *, gradient_only: bool = False) -> list[Value
     # `todo` (for each of them, an iterator over the parents not yet looked at). A leaf is
     # placed as soon as it is seen: it has nothing to explore. Nodes hash by identity.
     order: list[Value] = []
-    seen = {root}
+    seen = set() if placed is None else placed
+    seen.add(root)
     path = [root]
     todo = [iter(root.parents)]
     while todo:

@@ -50,6 +50,7 @@ import heapq
 import keyword
 import math
 import operator
+import pickle
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
@@ -345,6 +346,32 @@ class Op:
     def __repr__(self) -> str:
         return f"<op {self.name} '{self.symbol}'>"
 
+    # A record is one of a kind: copies are the record itself, and pickle writes its name (its
+    # functions may be lambdas), which `_op_named` looks up in the receiving process's table.
+    def __reduce__(self):
+        if OPS.get(self.name) is not self:
+            raise pickle.PicklingError(
+                f"op {self.name!r} is not in the op table (unregistered or replaced), so a graph "
+                "using it cannot be pickled: ops are pickled by name"
+            )
+        return _op_named, (self.name,)
+
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Op:
+        return self
+
+
+def _op_named(name: str) -> Op:
+    """The record of the table named `name`, for pickle (see `Op.__reduce__`)."""
+    if name not in OPS:
+        raise pickle.UnpicklingError(
+            f"the pickled graph uses op {name!r}, which this process's op table does not have: "
+            f"register the same record first (autograd.ops.register)"
+        )
+    return OPS[name]
+
 
 # ---- helpers for partials: each works on floats, numpy float64, arrays and Values ------------
 def _on_any_number(math_fn: Callable, numpy_fn: Callable, method: str) -> Callable:
@@ -371,8 +398,27 @@ def power(a, b):
 
 
 def _pow_const(a: float, n: float) -> float:
-    # a*a is exactly rounded; libm's pow need not be, and x*x, x**2, x**2.0 must agree.
-    return a * a if n == 2 else math.pow(a, n)
+    # a*a is exactly rounded; libm's pow need not be, and x*x, x**2, x**2.0 must agree. And
+    # a**0.5 is sqrt(a), as in PyTorch, so that x**0.5 and sqrt(x) agree bit for bit: pow and
+    # sqrt part at -0.0 (pow gives +0.0, IEEE 754's sqrt keeps the sign: -0.0) and at -inf
+    # (pow gives inf, sqrt nan, as for any negative number).
+    if n == 2:
+        return a * a
+    return math.sqrt(a) if n == 0.5 else math.pow(a, n)
+
+
+def _np_pow_const(a, n):
+    if np.ndim(n) == 0:  # one exponent for the whole batch, as usual: one numpy call
+        return np.sqrt(a) if n == 0.5 else np.power(a, n)
+    return np.where(n == 0.5, np.sqrt(a), np.power(a, n))
+
+
+def _pow_const_partials(out, a, n) -> tuple:
+    # sqrt's own slope where the forward is sqrt: 0.5/out is 1/(2·sqrt(a)), and at -0.0 it is
+    # 0.5/-0.0 = -inf, as PyTorch's. d(a**0)/da = 0, as PyTorch's.
+    if n == 0.5:
+        return (0.5 / out,)
+    return (n * power(a, n - 1) if n != 0 else 0.0,)
 
 
 def _sigmoid(a: float) -> float:
@@ -493,10 +539,10 @@ DIV = Op(
 )
 NEG = Op("neg", "-", Prefix("__neg__"), operator.neg, lambda out, a: (-1.0,), np.negative, ("-1",))
 POW = Op(  # a ** n with a constant exponent n (a number, or a Value that needs no gradient)
-    "pow", "**", Power(constant_exponent=True), _pow_const,
-    lambda out, a, n: (n * power(a, n - 1) if n != 0 else 0.0,),  # d(a**0)/da = 0, as PyTorch
-    np.power, ("n·a^(n-1)",),
-    numpy_partials=lambda out, a, n: (np.where(n != 0, n * np.power(a, n - 1), 0.0),),
+    "pow", "**", Power(constant_exponent=True), _pow_const, _pow_const_partials,
+    _np_pow_const, ("n·a^(n-1)",),
+    numpy_partials=lambda out, a, n: (
+        np.where(n == 0.5, 0.5 / out, np.where(n != 0, n * np.power(a, n - 1), 0.0)),),
     domain=lambda a, n: a > 0 or (_is_integer(n) and (a != 0 or n >= 1 or n == 0)),
     domain_text="a > 0, or n an integer (and a ≠ 0 when n is negative)",
 )
@@ -528,10 +574,10 @@ SIGMOID = Op(
     "sigmoid", "σ", Call(1), _sigmoid, lambda out, a: (out * (1 - out),), _np_sigmoid,
     ("σ(a)·(1 - σ(a))",),
 )
-RELU = Op(
-    "relu", "relu", Call(1), _relu, lambda out, a: (1.0 if a > 0 else 0.0,),
-    lambda a: np.where(a <= 0, 0.0, a), ("1 if a > 0 else 0",), kinks=(0.0,),
-    numpy_partials=lambda out, a: (np.where(a > 0, 1.0, 0.0),),
+RELU = Op(  # the slope of the branch the forward takes: relu(nan) is a's, so relu'(nan) = 1
+    "relu", "relu", Call(1), _relu, lambda out, a: (0.0 if a <= 0 else 1.0,),  # as PyTorch's
+    lambda a: np.where(a <= 0, 0.0, a), ("0 if a ≤ 0 else 1",), kinks=(0.0,),
+    numpy_partials=lambda out, a: (np.where(a <= 0, 0.0, 1.0),),
 )
 ABS = Op(
     "abs", "abs", Call(1, dunder="__abs__"), abs, lambda out, a: (_sign(a),), np.abs,

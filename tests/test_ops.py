@@ -282,3 +282,83 @@ def test_a_new_record_with_a_math_partial_fails_on_arrays_and_on_values():
 def test_check_partials_misuse(call, error, words):
     with pytest.raises(error, match=re.escape(words)):
         call()
+
+
+# ---- edge conventions: PyTorch's, in numbers IEEE 754 fixes (written here) ---------------------
+NAN, INF = math.nan, math.inf
+EDGES = (NAN, -0.0, 0.0, INF, -INF, -4.0, 4.0, 2.0, 1e-300)
+
+
+def same_bits(a: float, b: float) -> bool:
+    """The same float, the sign of a zero included; a nan is a nan."""
+    return (a != a and b != b) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
+def forward_and_slope(build, a: float, upstream: float = 1.0) -> tuple[float, float]:
+    x = Value(a)
+    y = build(x)
+    y.backward(upstream)
+    return y.data, x.grad
+
+
+@pytest.mark.parametrize("a, slope", [(NAN, 1.0), (INF, 1.0), (2.0, 1.0), (0.0, 0.0), (-0.0, 0.0),
+                                      (-1.0, 0.0), (-INF, 0.0)])
+def test_relu_slope_is_the_slope_of_the_branch_it_takes(a, slope):
+    # relu(a) is 0 where a <= 0 and a elsewhere, nan included (nan <= 0 is false): its slope is
+    # 0 or 1 accordingly, so relu'(nan) = 1 and the upstream gradient passes, as in PyTorch.
+    out, grad = forward_and_slope(lambda x: x.relu(), a, upstream=3.0)
+    assert same_bits(out, a if a == a and a > 0 else (NAN if a != a else 0.0))
+    assert grad == 3.0 * slope
+    x = Value(a)  # the same slope as a Value (create_graph) ...
+    x.relu().backward(create_graph=True)
+    assert x.grad.data == slope
+    (on_arrays,) = OPS["relu"].array_grads(OPS["relu"].numpy(np.array([a])), np.array([a]))
+    assert on_arrays.tolist() == [slope]  # ... and on arrays (compiled programs)
+
+
+@pytest.mark.parametrize("a, value, slope", [
+    (-0.0, -0.0, -INF),  # sqrt(-0) = -0 (IEEE 754 keeps the sign), and 0.5 / -0 = -inf
+    (0.0, 0.0, INF),
+    (4.0, 2.0, 0.25),
+    (INF, INF, 0.0),
+    (-INF, NAN, NAN),  # the square root of a negative number (pow(-inf, 0.5) would be +inf)
+    (-4.0, NAN, NAN),
+    (NAN, NAN, NAN),
+])
+def test_x_to_the_half_is_sqrt_as_in_pytorch(a, value, slope):
+    for build in (lambda x: x**0.5, lambda x: x.sqrt(), lambda x: autograd.sqrt(x)):
+        out, grad = forward_and_slope(build, a)
+        assert same_bits(out, value) and same_bits(grad, slope)
+    with np.errstate(invalid="ignore"):  # compiled programs: the arrays' form
+        out = OPS["pow"].numpy(np.array([a]), 0.5)
+    (grad,) = OPS["pow"].array_grads(out, np.array([a]), 0.5)
+    assert same_bits(out[0], value) and same_bits(grad[0], slope)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(EDGES))
+def test_x_to_the_half_and_sqrt_agree_bit_for_bit(a):
+    # As x*x, x**2 and x**2.0 do: the same function written two ways gives the same bits, and
+    # so does its second derivative.
+    half, root = forward_and_slope(lambda x: x**0.5, a), forward_and_slope(autograd.sqrt, a)
+    assert same_bits(half[0], root[0]) and same_bits(half[1], root[1])
+    if 0.01 < a < 1e300:
+        second = autograd.grad(autograd.grad(lambda x: x**0.5))(a)
+        assert second == autograd.grad(autograd.grad(autograd.sqrt))(a)
+        assert second == pytest.approx(-0.25 * a**-1.5, rel=1e-12)
+
+
+def test_the_edge_conventions_are_pytorchs():
+    torch = pytest.importorskip("torch")
+
+    def theirs(function, a):
+        t = torch.tensor(a, dtype=torch.float64, requires_grad=True)
+        y = function(t)
+        y.backward()
+        return y.item(), t.grad.item()
+
+    for a in EDGES:
+        ours, pytorch = forward_and_slope(lambda x: x**0.5, a), theirs(lambda t: t**0.5, a)
+        assert same_bits(ours[0], pytorch[0]) and same_bits(ours[1], pytorch[1]), a
+        ours, pytorch = forward_and_slope(lambda x: x.relu(), a), theirs(torch.relu, a)
+        assert ours[0] == pytorch[0] or ours[0] != ours[0] and pytorch[0] != pytorch[0], a
+        assert same_bits(ours[1], pytorch[1]), a  # relu(-0.0) is 0.0 here, -0.0 in PyTorch
