@@ -16,14 +16,14 @@ def bits(xs) -> list[bytes]:
 
 
 def moons(steps=6, n=20, sizes=(4, 4, 1), full=None, batch_size=None, optimizer=None,
-          record=True, **options):
+          record=True, compiled=False, **options):
     X, labels = nn.make_moons(n, noise=0.1, seed=0)
     y = 2 * labels - 1
     model = nn.MLP(2, list(sizes), activation="relu", seed=0)
     make = optimizer or (lambda ps: nn.SGD(ps, lr=lambda k: 1.0 / (1 + 0.1 * k)))
     recorder = nn.Recorder(full=full, **options) if record else None
     history = nn.fit(model, X, y, nn.hinge, make(model.parameters()), epochs=steps,
-                     batch_size=batch_size, progress=False, record=recorder,
+                     batch_size=batch_size, progress=False, record=recorder, compiled=compiled,
                      penalty=lambda: nn.l2(model.parameters(), 1e-4))
     return model, history, recorder, (X, y)
 
@@ -170,3 +170,28 @@ def test_heatmaps_are_laid_out_by_layer_neuron_and_tensor():
     assert [r for r, _ in rows][:4] == ["weight_ih.0", "weight_ih.1", "weight_ih.2", "weight_hh.0"]
     assert [c for _, c in dict(rows)["weight_hh.1"]] == ["0", "1", "2"]
     assert [c for _, c in dict(rows)["bias"]] == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize("samples", [1, None])
+def test_compiled_training_records_too(samples):
+    """fit(compiled=True, record=...): the program computes each batch, the optimizer steps the
+    Values, and each full step is replayed on Values: its walk ends at the gradient the
+    optimizer used and at the numbers it wrote, bit for bit."""
+    plain = moons(steps=5, batch_size=10, record=False, compiled=True)
+    model, history, recorder, _ = moons(steps=5, full=2, batch_size=10, samples=samples,
+                                        compiled=True)
+    assert history["loss"] == pytest.approx(plain[1]["loss"], rel=1e-12)
+    assert [p.data for p in model.parameters()] == pytest.approx(
+        [p.data for p in plain[0].parameters()], rel=1e-12)
+    assert recorder.full_steps == [0, 2, 4, 6, 8, 9]
+    params = model.parameters()
+    for k in recorder.full_steps:
+        full = recorder.full[k]
+        order = autograd.topological_order(full.walk.root)
+        index = {id(v): i for i, v in enumerate(order)}
+        end = full.walk.state(len(full.walk) - 1)
+        assert order[-1].data == pytest.approx(recorder.steps[k].loss, rel=1e-12)
+        assert bits(end.grad[index[id(u.parameter)]] for u in full.updates) == \
+            bits(u.grad for u in full.updates)
+        after = recorder.parameters(k + 1)
+        assert bits(end.data[index[id(p)]] for p in params) == bits(after[p.label] for p in params)
