@@ -35,7 +35,9 @@ So partials use arithmetic operators and the helpers below (`log`, `exp`, `sin`,
 method for Values. Never `math.exp(a)` on an input: on a Value it quietly goes through
 `Value.__float__` and returns a float, so first derivatives stay right and second derivatives
 come out wrong. `autograd.testing.check_partials` checks the contract at a point, and
-`tests/test_ops.py` runs it, with `gradgradcheck`, for every record of `OPS`.
+`tests/test_ops.py` runs it, with `gradgradcheck`, for every record of `OPS`. A record whose
+partials are all ones (sum) or pick the first input equal to the result (max) says so in
+`partials_are`, and compiled programs run a block of its nodes without calling them per input.
 
 IEEE 754, not Python exceptions: Python's float maths raises on `1/0`, `log(0)`, `exp(1000)` or
 `(-8) ** (1/3)`. `Op.evaluate` and `Op.local_grads` first try plain floats (fast), and where
@@ -272,6 +274,11 @@ class Op:
     # For kinks that depend on several inputs (max's ties): how far the inputs are from one
     # (max: the largest input minus the runner-up). Not smooth where it is 0 (or nan).
     kink_distance: Callable[..., float] | None = None
+    # What every partial is, where it is one of two simple patterns (readers on arrays then need
+    # not call `partials` per input): "ones" (each is 1: the op adds its inputs, as sum),
+    # "first equal" (1 for the first input equal to the result, or the first nan when it is
+    # nan, 0 for the others: the op picks one input, as max); "" when it says nothing.
+    partials_are: str = ""
     doc: str = ""  # what help() says of autograd.<name>, after what the notation says
 
     def __post_init__(self) -> None:
@@ -592,13 +599,13 @@ SIN = Op("sin", "sin", Call(1), math.sin, lambda out, a: (cos(a),), np.sin, ("co
 COS = Op("cos", "cos", Call(1), math.cos, lambda out, a: (-sin(a),), np.cos, ("-sin(a)",))
 SUM = Op(
     "sum", "Σ", Variadic(), _fsum, lambda out, *xs: (1.0,) * len(xs),
-    lambda *xs: reduce(np.add, xs), ("1",),
+    lambda *xs: reduce(np.add, xs), ("1",), partials_are="ones",
     doc="Σ values as one node (not a chain of additions).",
 )
 MAX = Op(  # the largest input; its gradient goes to the first largest one
     "max", "max", Variadic(ordered=True), _max, _max_partials, _np_max,
     ("1 for the first largest input, else 0",),
-    numpy_partials=_np_max_partials, kink_distance=_max_gap,
+    numpy_partials=_np_max_partials, kink_distance=_max_gap, partials_are="first equal",
     doc="The largest of `values` as one node. Its gradient goes to the largest input; on ties "
     "to the first of them (as `torch.max(x, dim)` and max pooling: one input gets it all). A "
     "nan input makes it nan.",

@@ -1,7 +1,10 @@
-"""One measurement in a fresh process: `python -m benchmarks.cell MODE WORKLOAD ENGINE SIZE`.
+"""One measurement in a fresh process: `python -m benchmarks.cell MODE WORKLOAD ENGINE SIZE [RUNS]`.
 
 MODE is `time` or `memory`; a training workload's data comes as JSON on stdin (made once by
-the parent, `workloads.dataset`); the cell prints one line of JSON.
+the parent, `workloads.dataset`); the cell prints one line of JSON. ENGINE is a scalar engine
+(`engines.py`) or a vector engine (`compiled.py`: numpy by hand, compiled, compiled-fit,
+torch-tensors), which times training only (`total`: the fastest of RUNS trainings, default
+`engines.CELL_RUNS`) and has no memory mode.
 
 - `time`: the workload's timings in seconds (`build`, `backward`, `total`), nothing traced.
 - `memory`: `peak`, the most bytes of Python allocations alive at once during the graph's build
@@ -24,17 +27,23 @@ import os
 import sys
 import tracemalloc
 
-from .engines import ENGINES
-from .workloads import WORKLOADS, memory_size
+from .engines import CELL_RUNS, ENGINES, VECTOR_ENGINES
+from .workloads import TRAINING, WORKLOADS, memory_size
 
 
 def main(argv: list[str]) -> None:
     mode, workload, engine_name, size = argv[0], argv[1], argv[2], int(argv[3])
     if mode not in ("time", "memory"):
         raise SystemExit(f"MODE is 'time' or 'memory', got {mode!r}")
+    if engine_name in VECTOR_ENGINES:
+        from .compiled import cell  # only here: it imports our packages
+
+        runs = int(argv[4]) if len(argv) > 4 else CELL_RUNS
+        print(json.dumps(cell(engine_name, workload, size, json.load(sys.stdin), runs)), flush=True)
+        os._exit(0)
     engine = ENGINES[engine_name]()
     run = WORKLOADS[workload]
-    data = json.load(sys.stdin) if workload in ("moons", "digits") else None
+    data = json.load(sys.stdin) if workload in TRAINING else None
     if data is None:
         run(engine, 10, {})  # warm up: the first calls of an engine pay for lazy set-up
     result: dict = {}

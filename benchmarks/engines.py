@@ -273,6 +273,14 @@ def torch_available() -> bool:
     return True
 
 
+VECTOR_ENGINES = ("numpy", "compiled", "compiled-fit", "torch-tensors")
+"""The engines that train on arrays (`compiled.py`), for the training workloads only: numpy
+written by hand (the limit), glassgrad's compiled program, `nn.fit(compiled=True)`, and PyTorch
+on batched tensors."""
+CELL_RUNS = 5
+"""How many times a vector engine trains in one fresh-process run; the fastest counts
+(`compiled.cell`)."""
+
 ENGINES: dict[str, Callable[[], Engine]] = {
     "glassgrad": Glassgrad,
     "glassgrad-mg": GlassgradMG,

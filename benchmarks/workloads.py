@@ -23,10 +23,16 @@ UNITS = {
     "wide": ("term", "term", [10**3, 10**4, 10**5, 10**6], [20]),
     "moons": ("sample-step", "sample", [100], [1]),
     "digits": ("sample", "sample", [1797], [4]),
+    "digits-wide": ("sample", "sample", [1797], [4]),
 }
 """chain: n tanh ops in a row. wide: Σ w_i x_i over n terms. moons: n full-batch SGD steps on
 100 points (memory per sample of one step's graph). digits: one epoch of mini-batch SGD over n
-images (memory per sample of one batch's graph)."""
+images with MLP(64, [32, 10]) (memory per sample of one batch's graph); digits-wide the same
+with MLP(64, [128, 10])."""
+
+TRAINING = ("moons", "digits", "digits-wide")
+"""The workloads that train a network: the ones the vector engines (numpy by hand, compiled,
+compiled-fit, torch-tensors: `benchmarks.compiled`) run too."""
 
 
 def _memory_from_here() -> int:
@@ -120,7 +126,7 @@ def dataset(workload: str) -> dict | None:
 
         X, y = make_moons(n_samples=100, noise=0.1, random_state=1)
         return {"X": X.tolist(), "y": (y * 2 - 1).tolist()}
-    if workload == "digits":
+    if workload in ("digits", "digits-wide"):
         from sklearn.datasets import load_digits
 
         X, y = load_digits(return_X_y=True)
@@ -141,14 +147,14 @@ def run_moons(e: Engine, steps: int, times: dict, data: dict) -> None:
     return _train(e, params, [(X, y)], steps, loss_fn, lambda k: 1.0 - 0.9 * k / 100, times)
 
 
-def run_digits(e: Engine, n: int, times: dict, data: dict, batch: int = 32) -> None:
-    """One epoch of MLP(64, [32, 10]) with softmax cross-entropy over the first n digits."""
+def run_digits(e: Engine, n: int, times: dict, data: dict, batch: int = 32, hidden: int = 32) -> None:
+    """One epoch of MLP(64, [hidden, 10]) with softmax cross-entropy over the first n digits."""
     if n > len(data["X"]):
         raise ValueError(f"digits has {len(data['X'])} images, asked for {n}")
     X, y = data["X"][:n], data["y"][:n]
     batches = [(X[i : i + batch], y[i : i + batch]) for i in range(0, n, batch)]
     random.seed(1337)
-    model = e.mlp(64, [32, 10])
+    model = e.mlp(64, [hidden, 10])
     params = model.parameters()
 
     def loss_fn(xb, yb):
@@ -157,7 +163,13 @@ def run_digits(e: Engine, n: int, times: dict, data: dict, batch: int = 32) -> N
     return _train(e, params, batches, len(batches), loss_fn, lambda k: 0.1, times)
 
 
-WORKLOADS = {"chain": run_chain, "wide": run_wide, "moons": run_moons, "digits": run_digits}
+def run_digits_wide(e: Engine, n: int, times: dict, data: dict) -> None:
+    """One epoch of MLP(64, [128, 10]) (seed 002's network) over the first n digits."""
+    run_digits(e, n, times, data, hidden=128)
+
+
+WORKLOADS = {"chain": run_chain, "wide": run_wide, "moons": run_moons, "digits": run_digits,
+             "digits-wide": run_digits_wide}
 
 
 def memory_size(workload: str, size: int) -> int:

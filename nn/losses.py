@@ -164,8 +164,11 @@ def _pairs(outputs, targets, name: str) -> list[tuple[Value, float | Value]]:
 
 
 def _mean(terms: list[Value]) -> Value:
-    loss = _named(autograd.sum(terms), "sum") / len(terms)
-    loss.label = "loss"  # the name drawings and players show it by
+    """Σ terms / n as two nodes (`sum`, then the mean, labelled loss: the name drawings and
+    players show it by). The mean of one term is that term (no Σ or ÷ 1 node: the graph of one
+    sample's loss, which `nn.fit(compiled=True)` traces, stays short)."""
+    loss = terms[0] if len(terms) == 1 else _named(autograd.sum(terms), "sum") / len(terms)
+    loss.label = "loss"
     return loss
 
 

@@ -13,12 +13,16 @@ batches and keeps the history:
   pass, the optimizer's step. The model runs eagerly (`compiled=False`), or compiled
   (`Program.as_values`: its outputs become leaf Values whose gradients the program pulls back
   into the parameters) when a loss cannot be traced.
-- `_Compiled` (`compiled=True`): the model *and the loss* of one sample traced together (the
-  target becomes a placeholder too; a loss with `one_hot` gets int labels as one-hot rows)
-  and run forward and backward for each batch with numpy (`autograd.compile`); the
-  parameters stay Values whose `.grad` holds the batch's mean gradient, so the optimizers are
-  the same. A loss that cannot be traced (a Python decision on a target's number) falls back,
-  with a warning, to `_OnValues` with the model compiled.
+- `_Compiled` (`compiled=True`): the model, the loss and the penalty of one sample traced
+  together (the target becomes a placeholder too; a loss with `one_hot` gets int labels as
+  one-hot rows) and run forward and backward for each batch with numpy (`autograd.compile`),
+  on the parameters as one vector, and the optimizer steps that vector (`step_vector`: the
+  same rule and state as on Values). No Value is touched per step: the parameters' Values
+  (their `.data`, and `.grad` as eager training leaves it) are brought up to date before
+  `on_epoch` runs, and when `fit` returns or stops on an error. A penalty that cannot be
+  traced runs on Values (and so does the optimizer, on the batch's mean gradient added into
+  `.grad`); a loss that cannot be traced (a Python decision on a target's number) falls
+  back, with a warning, to `_OnValues` with the model compiled.
 """
 from __future__ import annotations
 
@@ -82,21 +86,42 @@ def _label(want, classes: int) -> int:
     return int(want)
 
 
-def _right(out, want, threshold: float) -> bool:
-    """Whether one sample's output picks its target's class."""
-    outs, wants = _row(out), _row(want)
-    if outs is not None and len(outs) > 1:  # several outputs: the largest is the class
-        if wants is None:
-            return int(np.argmax([_number(o) for o in outs])) == _label(want, len(outs))
-        if len(wants) != len(outs):
-            raise ValueError(f"accuracy() needs one-hot target rows of {len(outs)} (one per output), "
-                             f"got a row of {len(wants)}: {want!r}")
-        return int(np.argmax([_number(o) for o in outs])) == int(np.argmax([_number(w) for w in wants]))
-    if wants is not None and len(wants) != 1:
-        raise ValueError(f"accuracy() got one output per sample but targets in rows; it needs one "
-                         f"target per output, got a row of {len(wants)}: {want!r}")
-    score = _number(outs[0] if outs is not None else out)
-    return (score > threshold) == (_number(wants[0] if wants is not None else want) > threshold)
+def _check_targets(targets: list, outputs: int) -> None:
+    """Each target fits `outputs` outputs per sample: with several, an int label in range or a
+    row as wide; with one, a number (or a row of one)."""
+    for want in targets:
+        wants = _row(want)
+        if outputs > 1:
+            if wants is None:
+                _label(want, outputs)
+            elif len(wants) != outputs:
+                raise ValueError(f"accuracy() needs one-hot target rows of {outputs} (one per "
+                                 f"output), got a row of {len(wants)}: {want!r}")
+        elif wants is not None and len(wants) != 1:
+            raise ValueError(f"accuracy() got one output per sample but targets in rows; it needs "
+                             f"one target per output, got a row of {len(wants)}: {want!r}")
+
+
+def _scores(outputs: list) -> np.ndarray:
+    """The outputs' numbers as (samples, outputs per sample)."""
+    rows = [_row(out) for out in outputs]
+    if all(row is None for row in rows):
+        return np.array([[_number(out)] for out in outputs])
+    if any(row is None or len(row) != len(rows[0]) for row in rows):
+        raise ValueError("accuracy() needs the same number of outputs for every sample")
+    return np.array([[_number(o) for o in row] for row in rows])
+
+
+def _hits(scores: np.ndarray, targets: np.ndarray, threshold: float) -> np.ndarray:
+    """Whether each sample's output picks its target's class (targets already checked).
+
+    Several outputs: the largest is the class (the first of equals, or the first nan, as
+    np.argmax), against an int label or the largest entry of a row. One output: "positive"
+    means above the threshold, for the output and the target alike."""
+    if scores.shape[1] > 1:
+        wanted = targets.argmax(axis=1) if targets.ndim == 2 else targets.astype(int)
+        return scores.argmax(axis=1) == wanted
+    return (scores[:, 0] > threshold) == (targets.reshape(len(targets)) > threshold)
 
 
 def accuracy(outputs: Sequence, targets: Sequence, threshold: float | None = None, *,
@@ -121,7 +146,9 @@ def accuracy(outputs: Sequence, targets: Sequence, threshold: float | None = Non
     if not outputs:
         raise ValueError("accuracy() needs at least one sample")
     threshold = _threshold(threshold, loss, targets)
-    return sum(_right(out, want, threshold) for out, want in zip(outputs, targets)) / len(outputs)
+    scores = _scores(outputs)
+    _check_targets(targets, scores.shape[1])
+    return int(_hits(scores, np.asarray(targets, dtype=float), threshold).sum()) / len(outputs)
 
 
 def predict(model: Callable, X) -> np.ndarray:
@@ -171,9 +198,10 @@ def fit(
     The history has, per epoch, "loss" and "accuracy" (averaged over the epoch's batches, as
     they were during training), "seconds", and with `validation=(X_val, y_val)` also
     "val_loss" and "val_accuracy". `on_epoch(epoch, history)` runs after each epoch.
-    With `compiled=True` the model and the loss of one sample are traced once and run batch
-    by batch with numpy (validation too); the penalty still runs on Values. Same results as
-    eager training (to rounding), much faster.
+    With `compiled=True` the model, the loss and the penalty of one sample are traced once
+    and run batch by batch with numpy (validation too), and the optimizer steps the
+    parameters as one vector; the parameters' Values are brought up to date before each
+    `on_epoch` and at the end. Same results as eager training (to rounding), much faster.
     """
     X, y = _training_set(X, y)
     loss = Loss.of(loss, "fit(): loss")
@@ -191,24 +219,30 @@ def fit(
     steps = epochs * math.ceil(len(X) / min(batch_size, len(X)))
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
     with progress_bar(steps, progress) as bar:
-        for epoch in range(epochs):
-            start, total, right, seen = time.perf_counter(), 0.0, 0.0, 0
-            for Xb, yb in batches(X, run.targets, batch_size, shuffle=shuffle, seed=rng):
-                number, correct = run.step(Xb, yb)
-                total += number * len(Xb)
-                right += correct * len(Xb)
-                seen += len(Xb)
-                bar.update()
-                bar.set_postfix(epoch=epoch + 1, loss=f"{total / seen:.4f}", acc=f"{right / seen:.3f}")
-            history["loss"].append(total / seen)
-            history["accuracy"].append(right / seen)
-            history["seconds"].append(time.perf_counter() - start)
-            if validation is not None:
-                scores = run.evaluate(*validation)
-                history.setdefault("val_loss", []).append(scores["loss"])
-                history.setdefault("val_accuracy", []).append(scores["accuracy"])
-            if on_epoch is not None:
-                on_epoch(epoch, history)
+        try:
+            for epoch in range(epochs):
+                start, total, right, seen = time.perf_counter(), 0.0, 0.0, 0
+                for Xb, yb in batches(X, run.targets, batch_size, shuffle=shuffle, seed=rng):
+                    number, correct = run.step(Xb, yb)
+                    total += number * len(Xb)
+                    right += correct * len(Xb)
+                    seen += len(Xb)
+                    if not bar.disable:
+                        bar.update()
+                        bar.set_postfix(epoch=epoch + 1, loss=f"{total / seen:.4f}",
+                                        acc=f"{right / seen:.3f}")
+                history["loss"].append(total / seen)
+                history["accuracy"].append(right / seen)
+                history["seconds"].append(time.perf_counter() - start)
+                if validation is not None:
+                    scores = run.evaluate(*validation)
+                    history.setdefault("val_loss", []).append(scores["loss"])
+                    history.setdefault("val_accuracy", []).append(scores["accuracy"])
+                if on_epoch is not None:
+                    run.sync()  # the user may read the parameters
+                    on_epoch(epoch, history)
+        finally:
+            run.sync()
     return history
 
 
@@ -256,17 +290,24 @@ def _validation_set(validation, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _strategy(model: Callable, loss: Loss, threshold: float, optimizer: Optimizer,
               penalty: Callable[[], Value] | None, X: np.ndarray, y: np.ndarray,
               compiled: bool) -> _OnValues | _Compiled:
-    """The strategy for this call of `fit`: on Values, or compiled (on Values with the model
-    compiled when the loss cannot be traced, after a warning)."""
+    """The strategy for this call of `fit`: on Values, or compiled (the penalty on Values when
+    it cannot be traced; the loss too, with only the model compiled, after a warning, when the
+    loss cannot be traced)."""
     if not compiled:
         return _OnValues(model, loss, threshold, optimizer, penalty, y)
     try:
-        return _Compiled(model, loss, threshold, optimizer, penalty, X, y)
+        return _Compiled(model, loss, threshold, optimizer, penalty, X, y, traced_penalty=True)
     except autograd.TracingError as error:
-        warnings.warn(f"fit(compiled=True): the loss cannot be traced, so it runs on Values "
-                      f"(only the model is compiled): {error}", stacklevel=3)
-        return _OnValues(model, loss, threshold, optimizer, penalty, y,
-                         program=autograd.compile(model, X[0]))
+        problem = error
+    if penalty is not None:
+        try:
+            return _Compiled(model, loss, threshold, optimizer, penalty, X, y, traced_penalty=False)
+        except autograd.TracingError as error:
+            problem = error
+    warnings.warn(f"fit(compiled=True): the loss cannot be traced, so it runs on Values "
+                  f"(only the model is compiled): {problem}", stacklevel=3)
+    return _OnValues(model, loss, threshold, optimizer, penalty, y,
+                     program=autograd.compile(model, X[0]))
 
 
 class _OnValues:
@@ -303,16 +344,23 @@ class _OnValues:
         """{"loss": ..., "accuracy": ...} on (X, y), without building a graph."""
         return evaluate(self.model, X, y, self.loss, self.threshold)
 
+    def sync(self) -> None:
+        """The Values are always up to date here."""
+
 
 class _Compiled:
-    """A step compiled whole: the model and the loss of one sample, traced together as
-    `[loss([model(x)], [target]), *outputs]`, give the batch's losses and outputs and the mean
-    loss's gradient, added into the parameters' `.grad`; the penalty runs on Values. Raises
-    `TracingError` when the loss cannot be traced."""
+    """A step compiled whole: one sample's `[loss (+ penalty), (loss,) *outputs]`, traced once
+    with the optimizer's parameters first in the parameter vector, gives each batch's losses,
+    outputs and mean gradient as arrays. With `vectors` (the penalty traced, and an optimizer
+    whose step is its rule on arrays) the optimizer steps the vector and no Value is touched until
+    `sync`; otherwise the gradient is added into the parameters' `.grad`, the penalty runs on
+    Values and the optimizer steps them. Raises `TracingError` when the function cannot be
+    traced."""
 
     def __init__(self, model: Callable, loss: Loss, threshold: float, optimizer: Optimizer,
-                 penalty: Callable[[], Value] | None, X: np.ndarray, y: np.ndarray) -> None:
-        self.loss, self.threshold, self.optimizer, self.penalty = loss, threshold, optimizer, penalty
+                 penalty: Callable[[], Value] | None, X: np.ndarray, y: np.ndarray,
+                 traced_penalty: bool) -> None:
+        self.loss, self.threshold, self.optimizer = loss, threshold, optimizer
         with autograd.no_grad():
             first = model(X[0])
         self.outputs = len(first) if isinstance(first, list) else 1
@@ -320,21 +368,35 @@ class _Compiled:
         self.check(y)
         self.targets = self.as_traced(y)
         """The targets as batches hand them to `step`: as the traced loss takes them."""
+        folded = penalty if traced_penalty else None
+        self.penalty = None if traced_penalty else penalty  # run on Values, each step
+        self.skip = 1 if folded is not None else 0  # the plain loss rides along with a penalty
 
         def sample(x, target):
             out = model(x)
-            return [loss([out], [target]), *(out if isinstance(out, list) else [out])]
+            outs = out if isinstance(out, list) else [out]
+            value = loss([out], [target])
+            return [value, *outs] if folded is None else [value + folded(), value, *outs]
 
         sample.__name__ = f"{getattr(loss, '__name__', 'loss')} of {type(model).__name__}"
-        self.program = autograd.compile(sample, X[0], self.targets[0])
+        self.program = autograd.compile(sample, X[0], self.targets[0],
+                                        parameters=optimizer.params)
+        kind = type(optimizer)  # on vectors only if its step() is the rule on arrays
+        self.vectors = self.penalty is None and kind._rule is not Optimizer._rule \
+            and kind.step is Optimizer.step
+        self.trained = len(optimizer.params)  # the vector's first entries; the rest stay put
+        self.theta = self.program.parameter_vector()
+        self.grad: np.ndarray | None = None  # the last batch's gradient, for sync
+        self.untrained_grads = np.zeros(len(self.theta) - self.trained)  # summed, as leaves do
 
     def check(self, y) -> None:
-        """The loss's own checks of the targets (labels ±1, class numbers in range, ...), run
-        once on every target: a traced loss cannot read its targets' numbers."""
+        """The loss's own checks of the targets (labels ±1, class numbers in range, ...) and
+        accuracy's, run once on every target: a traced loss cannot read its targets' numbers."""
         zero = Value(0.0, requires_grad=False)
         outs = [[zero] * self.outputs if self.outputs > 1 else zero] * len(y)
         with autograd.no_grad():
             self.loss(outs, np.asarray(y).tolist())
+        _check_targets(np.asarray(y).tolist(), self.outputs)
 
     def as_traced(self, y) -> np.ndarray:
         """The targets as the traced loss takes them: int labels as one-hot rows if it wants."""
@@ -345,18 +407,29 @@ class _Compiled:
 
     def step(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
         """Train on one batch: (its loss, its accuracy)."""
-        self.optimizer.zero_grad()
-        outputs, pullback = self.program.vjp(Xb, yb)
-        seeds = np.zeros_like(outputs)
-        seeds[:, 0] = 1.0 / len(Xb)
-        self.program.accumulate(pullback(seeds))
-        number = math.fsum(outputs[:, 0].tolist()) / len(Xb)
-        if self.penalty is not None:
-            extra = self.penalty()
-            extra.backward()
-            number += extra.data
-        self.optimizer.step()
-        return number, accuracy(outputs[:, 1:], yb.tolist(), self.threshold)
+        if not self.vectors:
+            self.optimizer.zero_grad()
+            self.theta = self.program.parameter_vector()
+        (objective, aux), grad = self.program.value_and_grad(
+            Xb, yb, params=self.theta, reduction="mean", has_aux=True)
+        number = math.fsum(objective.tolist()) / len(Xb)
+        trained = self.trained
+        if self.vectors:
+            if trained == len(grad):
+                self.theta = self.optimizer.step_vector(self.theta, grad)
+            else:
+                self.theta[:trained] = self.optimizer.step_vector(self.theta[:trained], grad[:trained])
+            self.grad = grad
+            if len(self.untrained_grads):
+                self.untrained_grads += grad[trained:]
+        else:
+            self.program.accumulate(grad)
+            if self.penalty is not None:
+                extra = self.penalty()
+                extra.backward()
+                number += extra.data
+            self.optimizer.step()
+        return number, int(_hits(aux[:, self.skip:], yb, self.threshold).sum()) / len(Xb)
 
     def evaluate(self, X, y) -> dict[str, float]:
         """{"loss": ..., "accuracy": ...} on (X, y), run compiled (as `evaluate` does eagerly)."""
@@ -364,6 +437,22 @@ class _Compiled:
         if len(X) != len(y):
             raise ValueError(f"evaluate() got {len(X)} samples but {len(y)} targets")
         self.check(y)
-        outputs = self.program(X, self.as_traced(y))
-        return {"loss": math.fsum(outputs[:, 0].tolist()) / len(X),
-                "accuracy": accuracy(outputs[:, 1:], y, self.threshold)}
+        params = self.theta if self.vectors else None
+        outputs = self.program(X, self.as_traced(y), params=params)
+        losses, scores = outputs[:, self.skip], outputs[:, self.skip + 1:]
+        return {"loss": math.fsum(losses.tolist()) / len(X),
+                "accuracy": accuracy(scores, y, self.threshold)}
+
+    def sync(self) -> None:
+        """Bring the parameters' Values up to date with the vector: `.data`, and `.grad` as
+        eager training leaves it (the last batch's gradient for the optimizer's parameters,
+        every batch's summed for the others)."""
+        if not self.vectors or self.grad is None:
+            return
+        self.program.set_parameters(self.theta)
+        params, trained = self.program.parameters, self.trained
+        for p, g in zip(params[:trained], self.grad[:trained].tolist()):
+            p.grad = g
+        for p, g in zip(params[trained:], self.untrained_grads.tolist()):
+            p.grad = g if p.grad is None else p.grad + g
+        self.untrained_grads[:] = 0.0

@@ -1,6 +1,7 @@
 """`python -m benchmarks` runs end to end at tiny sizes and prints its table (never timings
 checked here: speed is measured by the benchmark itself, not by tests)."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,28 @@ def test_quick_training_workloads_per_unit_with_memory_from_tracemalloc():
     assert "tracemalloc" in done.stdout
 
 
+def test_quick_training_on_arrays_beside_the_limit():
+    """numpy by hand, the compiled program and compiled fit on the training workloads only,
+    each with its time against the limit, and the summary of the compiled paths."""
+    done = run("--quick", "--workloads", "wide,moons,digits-wide", "--engines",
+               "glassgrad,numpy,compiled,compiled-fit")
+    assert done.returncode == 0, done.stderr
+    # without micrograd the ratio columns to it are blank: the limit is each row's last cell
+    cells = {tuple(line.split()[:3]): line.split() for line in done.stdout.splitlines()
+             if line.split()[:1] and line.split()[0] in ("wide", "moons", "digits-wide")}
+    assert {key[2] for key in cells if key[0] == "wide"} == {"glassgrad"}  # arrays: training only
+    for workload, size in (("moons", "1"), ("digits-wide", "4")):
+        found = {key[2]: row for key, row in cells.items() if key[:2] == (workload, size)}
+        assert set(found) == {"glassgrad", "numpy", "compiled", "compiled-fit"}
+        assert found["numpy"][-1] == "limit" and found["numpy"][-2] == "-"  # no memory run
+        for engine in ("glassgrad", "compiled", "compiled-fit"):
+            assert float(found[engine][-1].rstrip("x")) > 0
+    summary = done.stdout.split("Compiled training against the limit (numpy by hand):\n", 1)[1]
+    assert re.match(r"  moons 1: compiled [\d.]+x the limit, compiled-fit [\d.]+x compiled\n"
+                    r"  digits-wide 4: compiled [\d.]+x the limit, compiled-fit [\d.]+x compiled",
+                    summary)
+
+
 def test_markdown_table_and_bad_arguments():
     done = run("--workloads", "chain", "--chain", "5", "--engines", "glassgrad", "--repeats", "2",
                "--markdown")
@@ -71,6 +94,31 @@ def test_markdown_table_and_bad_arguments():
         (("--repeats", "0"), "--repeats must be at least 1"),
         (("--peer-moons", "0"), "--peer-moons must be at least 1"),
         (("--digits", "5000"), "digits has 1797 images, asked for 5000"),
+        (("--digits-wide", "1798"), "--digits-wide: digits has 1797 images, asked for 1798"),
     ]:
         bad = run(*args)
         assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
+
+
+def test_the_array_engines_run_in_turns_and_a_failure_is_not_repeated(monkeypatch):
+    """A change in the machine's load falls on every array engine alike: round after round,
+    each engine once; medians and spreads per engine, and an engine that failed stops."""
+    import benchmarks.__main__ as harness
+
+    calls, seconds = [], {"numpy": iter([1.0, 3.0, 2.0]), "compiled": iter([4.0, 2.0, 3.0])}
+
+    def fake_cell(mode, workload, engine, size, data="", runs=None):
+        calls.append((engine, runs))
+        if engine == "compiled-fit":
+            return {"error": "ValueError"}
+        return {"total": next(seconds[engine])}
+
+    monkeypatch.setattr(harness, "run_cell", fake_cell)
+    found = harness.measure_in_turns("digits", ["numpy", "compiled", "compiled-fit"], 8, 3,
+                                     120.0, "{}", 2)
+    assert [engine for engine, _ in calls] == ["numpy", "compiled", "compiled-fit",
+                                               "numpy", "compiled", "numpy", "compiled"]
+    assert {runs for _, runs in calls} == {2}
+    assert found["numpy"] == {"runs": 3, "total": 2.0, "spread": 1.0}
+    assert found["compiled"] == {"runs": 3, "total": 3.0, "spread": 2 / 3}
+    assert found["compiled-fit"] == {"runs": 1, "error": "ValueError"}

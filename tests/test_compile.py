@@ -5,7 +5,9 @@ numbers written in the test; the compiled program must match it to 1e-9 on rando
 (`autograd.testing.expressions`), on hand-built MLPs with a softmax cross-entropy written with
 exp/log/sum, and through `nn.fit`. Then the tracing guards, `trace_for`, and the errors.
 """
+import math
 import warnings
+from functools import reduce
 
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 import autograd
 import nn
 from autograd import OPS, Program, TracingError, Value
+from autograd.ops import Op, Variadic, WeightedSum, registered
 from autograd.testing import expressions
 
 
@@ -53,7 +56,7 @@ def test_array_grads_equal_local_grads_elementwise(name):
     op = OPS[name]
     arity = op.arity or 3
     grid = np.array(np.meshgrid(*[POINTS] * arity)).reshape(arity, -1)
-    if name == "dot":
+    if isinstance(op.notation, WeightedSum):
         grid = np.array(np.meshgrid(*[POINTS[:5]] * 3)).reshape(3, -1)  # w, x, b
     with np.errstate(all="ignore"):
         outs = op.numpy(*grid)
@@ -63,6 +66,83 @@ def test_array_grads_equal_local_grads_elementwise(name):
         expected = op.local_grads(op.evaluate(*column), *column)
         got = [np.broadcast_to(g, outs.shape)[k] for g in batched]
         np.testing.assert_array_equal(got, expected, err_msg=f"{name} at {column}")
+
+
+def first_equal(out, xs):
+    """1 for the first of `xs` equal to `out` (the first nan when `out` is nan), 0 for the rest."""
+    hits = [x == out or (x != x and out != out) for x in xs]
+    return [1.0 if i == hits.index(True) else 0.0 for i in range(len(xs))]
+
+
+@pytest.mark.parametrize("name", sorted(name for name in OPS if OPS[name].partials_are))
+def test_a_record_s_partials_are_what_it_says_they_are(name):
+    """The compiler runs blocks on `Op.partials_are` instead of calling the partials: on floats
+    and on arrays they must be exactly the pattern the record states (ties and nans too)."""
+    op = OPS[name]
+    assert op.partials_are in ("ones", "first equal")
+    grid = np.array(np.meshgrid(*[POINTS] * 3)).reshape(3, -1)
+    with np.errstate(all="ignore"):
+        outs = op.numpy(*grid)
+    on_arrays = [np.broadcast_to(g, outs.shape) for g in op.array_grads(outs, *grid)]
+    for k in range(grid.shape[1]):
+        column = [float(v) for v in grid[:, k]]
+        out = op.evaluate(*column)
+        want = [1.0] * 3 if op.partials_are == "ones" else first_equal(out, column)
+        assert list(op.local_grads(out, *column)) == want, f"{name} at {column}"
+        assert [g[k] for g in on_arrays] == want, f"{name} at {column}, on arrays"
+
+
+# ---- block kernels are chosen by the record, never by the op's name ------------------------------
+def _least(*xs: float) -> float:
+    return math.nan if any(x != x for x in xs) else min(xs)
+
+
+def _product_partials(out, *xs):
+    return tuple(math.prod(xs[:i] + xs[i + 1 :]) for i in range(len(xs)))
+
+
+# the smallest input: it picks one input, as max does, and says so
+LEAST = Op("least", "least", Variadic(ordered=True), _least,
+           lambda out, *xs: tuple(first_equal(out, xs)), lambda *xs: reduce(np.minimum, xs),
+           ("1 for the first smallest input, else 0",), partials_are="first equal",
+           numpy_partials=lambda out, *xs: tuple(np.array(first_equal(o, c)) for o, c in
+                                                 zip(out, np.broadcast_arrays(*xs))))
+# a product of its inputs: its partials are none of the patterns, so it says nothing
+PRODUCT = Op("product", "Π", Variadic(), lambda *xs: math.prod(xs), _product_partials,
+             lambda *xs: reduce(np.multiply, xs), ("the product of the others",))
+
+
+def test_variadic_ops_run_as_their_records_say():
+    """`least` (min) runs as one block because its record says its partials pick the first equal
+    input, with its own numpy form (not max's); `product` says nothing, so it runs elementwise,
+    an operand per input. Both give eager's numbers, on ties and nans too."""
+    w = Value(0.5, "w")
+
+    def f(a, b, c, d):
+        return autograd.least([w * a, b, w * c, 0.25 * w]) + autograd.product([d, w, d])
+
+    nan = float("nan")
+    samples = [(1.0, 0.5, 1.0, 2.0), (2.0, 1.0, -1.0, -1.0), (-1.0, 3.0, -2.0, 0.5),
+               (nan, 0.0, 1.0, 3.0), (1.0, nan, nan, 1.0), (0.0, -0.0, 3.0, 0.0),
+               (1.0, nan, 2.0, 1.0)]  # the last: a nan result, whose gradient goes to b, not w
+    with registered(LEAST, PRODUCT):
+        program = autograd.compile(f, 0.0, 1.0, 2.0, 3.0)
+        described = {line.split()[2]: line for line in program.describe().splitlines()}
+        assert described["least"].count(",") == 1  # its batched inputs, then its shared one
+        assert described["product"].count(",") == 2  # three operands
+        for sample in samples:  # one at a time: a nan gradient would hide the others
+            want_out, want_grad = eager(f, [w], [sample])
+            got, grad = program.value_and_grad(*[[x] for x in sample])
+            np.testing.assert_array_equal(got, want_out)
+            close(grad, want_grad)
+
+
+def test_a_pattern_of_partials_compile_does_not_know_is_refused():
+    odd = Op("odd", "odd", Variadic(), lambda *xs: sum(xs), lambda out, *xs: (1.0,) * len(xs),
+             lambda *xs: reduce(np.add, xs), ("1",), partials_are="all ones")
+    w = Value(1.0, "w")
+    with registered(odd), pytest.raises(ValueError, match=r"'all ones'; compile\(\) knows 'ones'"):
+        autograd.compile(lambda x: autograd.odd([w, x]), 1.0)
 
 
 # ---- random expressions ---------------------------------------------------------------------
@@ -176,6 +256,131 @@ def test_several_outputs_and_vjp():
     grad = pullback(np.ones_like(outputs))
     # d/dw of Σ_samples (w x + tanh(w x) + e^w)
     close(grad, [np.sum(X + X * (1 - np.tanh(2 * X) ** 2) + np.exp(2.0))])
+
+
+# ---- how kernels reach their operands: views, rows, gathers, repeats ------------------------------
+@pytest.mark.parametrize("order", ["trace", "model", "reversed", "shuffled"])
+def test_any_parameter_order_gives_the_same_gradients(order):
+    """Layers' weights as contiguous slices (the default order), strided views (the model's
+    order: weights between biases) or gathers (any other order): the same numbers as eager."""
+    model = nn.MLP(4, [5, 3], activation="tanh", seed=2)
+    params = model.parameters()
+    given = {"trace": None, "model": params, "reversed": params[::-1],
+             "shuffled": [params[i] for i in np.random.default_rng(0).permutation(len(params))]}
+    X, Y = np.random.default_rng(1).normal(size=(6, 4)), np.eye(3)[[0, 2, 1, 1, 0, 2]]
+    loss = lambda x, y: nn.cross_entropy([model(x)], [y])  # noqa: E731
+    program = autograd.compile(loss, X[0], Y[0], parameters=given[order])
+    if given[order] is not None:
+        assert program.parameters == given[order]
+    kinds = program.describe()
+    assert {"trace": "slice", "model": "strided", "reversed": "gather", "shuffled": "gather"}[order] \
+        in kinds.splitlines()[0]
+    want_out, want_grad = eager(loss, params, list(zip(X, Y)))
+    losses, grad = program.value_and_grad(X, Y)
+    close(losses, want_out)
+    close(grad, in_order_of(program, params, want_grad))
+
+
+def test_repeated_slots_and_rows_send_every_gradient():
+    """A parameter read at several terms and nodes (sorted and summed), an input read by every
+    node of a kernel (a row), a node read by several kernels: eager numbers."""
+    w, v = Value(0.7, "w"), Value(-0.4, "v")
+
+    def f(x, y):
+        h = [autograd.dot([w, w, v], [x, y, x]), autograd.dot([v, w, w], [y, y, x])]
+        g = [hi * x for hi in h] + [autograd.max([hi, x]) for hi in h]
+        return autograd.sum(g) + autograd.dot([w, v], [w, v]) * h[0]
+
+    samples = [(0.5, 2.0), (-1.5, 0.25), (3.0, -1.0), (0.0, 0.0)]
+    want_out, want_grad = eager(f, [w, v], samples)
+    program = autograd.compile(f, 0.1, 0.2)
+    got, grad = program.value_and_grad(*np.array(samples).T)
+    close(got, want_out)
+    close(grad, in_order_of(program, [w, v], want_grad))
+
+
+def test_max_sends_its_gradient_to_the_first_largest_input_and_the_first_nan():
+    w = Value(1.0, "w")
+    f = lambda a, b, c: autograd.max([w * a, w * b, w * c, 0.25 * w])  # noqa: E731
+    samples = [(1.0, 3.0, 3.0), (2.0, 2.0, -1.0), (0.25, 0.1, 0.0), (float("nan"), 5.0, float("nan")),
+               (1.0, float("nan"), 2.0), (-0.0, 0.0, -1.0)]
+    program = autograd.compile(f, 0.0, 1.0, 2.0)
+    for sample in samples:
+        parts = [Value(x, requires_grad=False) for x in sample]
+        w.grad = None
+        out = f(*parts)
+        out.backward()
+        got, grad = program.value_and_grad(*[[x] for x in sample])
+        np.testing.assert_array_equal(got, [out.data])
+        np.testing.assert_array_equal(grad, [w.grad])
+
+
+def test_parameters_order_the_vector_and_are_checked():
+    w, v, unused = Value(2.0, "w"), Value(3.0, "v"), Value(5.0, "unused")
+    program = autograd.compile(lambda x: w * x + v, 1.0, parameters=[unused, v])
+    assert program.parameters == [unused, v, w]
+    _, grad = program.value_and_grad(np.array([1.0, 2.0]))
+    assert grad.tolist() == [0.0, 2.0, 3.0]  # d/dunused = 0, d/dv = Σ 1, d/dw = Σ x
+    with pytest.raises(TypeError, match="needs a list of Values"):
+        autograd.compile(lambda x: w * x, 1.0, parameters=w)
+    with pytest.raises(TypeError, match="needs Values, got a float"):
+        autograd.compile(lambda x: w * x, 1.0, parameters=[1.5])
+    with pytest.raises(ValueError, match="'c' is not a parameter"):
+        autograd.compile(lambda x: w * x, 1.0, parameters=[Value(1.0, "c", requires_grad=False)])
+    with pytest.raises(ValueError, match="lists 'w' twice"):
+        autograd.compile(lambda x: w * x, 1.0, parameters=[w, w])
+
+
+def test_value_and_grad_with_outputs_that_ride_along():
+    w = Value(0.5, "w")
+    program = autograd.compile(lambda x: [(w * x - 1.0) ** 2, w * x, x * 2.0], 1.0)
+    X = np.array([1.0, 2.0, 4.0])
+    (losses, aux), grad = program.value_and_grad(X, has_aux=True, reduction="mean")
+    close(losses, (0.5 * X - 1) ** 2)
+    close(aux, np.stack([0.5 * X, 2 * X], axis=1))
+    close(grad, [np.mean(2 * (0.5 * X - 1) * X)])
+    close(program(X, params=np.array([1.0]))[:, 1], X)  # other parameter numbers, same program
+    with pytest.raises(TypeError, match="has_aux=True"):
+        program.value_and_grad(X)
+    with pytest.raises(TypeError, match="returns a list"):
+        autograd.compile(lambda x: w * x, 1.0).value_and_grad(X, has_aux=True)
+
+
+def test_a_pullback_after_another_call_still_pulls_its_own_batch_back():
+    w = Value(1.5, "w")
+    program = autograd.compile(lambda x: (w * x).tanh(), 0.0)
+    first, second = np.array([0.1, -0.3]), np.array([2.0, 0.7])
+    out, pullback = program.vjp(first)
+    program(second)  # the same batch size: the same buffers, overwritten
+    program.vjp(second)[1](np.ones(2))
+    close(pullback(np.ones(2)), [np.sum(first * (1 - np.tanh(1.5 * first) ** 2))])
+    close(out, np.tanh(1.5 * first))
+
+
+def test_threads_running_one_program_do_not_share_buffers():
+    import threading
+
+    w = Value(0.8, "w")
+    program = autograd.compile(lambda x: (w * x).sin(), 0.0)
+    batches = [np.linspace(-1, 1, 16) * k for k in range(1, 9)]
+    results, errors = {}, []
+
+    def work(k):
+        try:
+            for _ in range(50):
+                results[k] = program.value_and_grad(batches[k])
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(batches))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    for k, X in enumerate(batches):
+        close(results[k][0], np.sin(0.8 * X))
+        close(results[k][1], [np.sum(X * np.cos(0.8 * X))])
 
 
 # ---- nn.fit(compiled=True) ------------------------------------------------------------------

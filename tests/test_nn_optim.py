@@ -1,7 +1,10 @@
 """SGD, momentum, Adam and schedules against the update formulas written out here."""
 import math
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value
@@ -134,3 +137,86 @@ def test_adam_counts_steps_per_parameter_as_pytorch_does():
             q_ref -= 0.01 * (m / (1 - 0.8**t)) / (math.sqrt(v / (1 - 0.99**t)) + 1e-6)
         assert q.data == pytest.approx(q_ref, rel=1e-14)
     assert opt.counts == [4, 2]
+
+
+# ---- one rule, two ways: on Values (step) and on a vector (step_vector) --------------------------
+def scalar_reference(kind, data, grads_per_step, lr, mu=0.0, betas=(0.9, 0.999), eps=1e-8):
+    """Each rule written per parameter with Python floats (the formulas of PyTorch's docs)."""
+    x = list(data)
+    v = [0.0] * len(x)
+    m, s, t = [0.0] * len(x), [0.0] * len(x), [0] * len(x)
+    for k, grads in enumerate(grads_per_step):
+        rate = lr(k) if callable(lr) else lr
+        for i, g in enumerate(grads):
+            if g is None:
+                continue
+            if kind == "sgd":
+                if mu:
+                    g = v[i] = mu * v[i] + g
+                x[i] -= rate * g
+            else:
+                b1, b2 = betas
+                t[i] += 1
+                m[i] = b1 * m[i] + (1.0 - b1) * g
+                s[i] = b2 * s[i] + (1.0 - b2) * g * g
+                x[i] -= rate * (m[i] / (1.0 - b1 ** t[i])) / (math.sqrt(s[i] / (1.0 - b2 ** t[i])) + eps)
+    return x
+
+
+OPTIMIZERS = {
+    "sgd": (lambda ps: nn.SGD(ps, lr=0.1), dict(kind="sgd", lr=0.1)),
+    "momentum": (lambda ps: nn.SGD(ps, lr=0.05, momentum=0.9), dict(kind="sgd", lr=0.05, mu=0.9)),
+    "schedule": (lambda ps: nn.SGD(ps, lr=lambda k: 1.0 - 0.09 * k), dict(kind="sgd", lr=lambda k: 1.0 - 0.09 * k)),
+    "adam": (lambda ps: nn.Adam(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-6),
+             dict(kind="adam", lr=0.01, betas=(0.8, 0.99), eps=1e-6)),
+    "adam schedule": (lambda ps: nn.Adam(ps, lr=lambda k: 0.01 / (k + 1)),
+                      dict(kind="adam", lr=lambda k: 0.01 / (k + 1))),
+}
+
+
+@settings(deadline=None, max_examples=25)
+@given(st.sampled_from(sorted(OPTIMIZERS)), st.integers(1, 6), st.integers(1, 8),
+       st.integers(0, 2**32 - 1))
+def test_step_vector_and_step_give_the_per_parameter_rule(name, size, steps, seed):
+    """The same numbers (to 1e-12) from the Values, from the vector, and from the rule written
+    per parameter; the vector leaves the Values alone."""
+    make, reference = OPTIMIZERS[name]
+    rng = np.random.default_rng(seed)
+    data = rng.normal(size=size).tolist()
+    grads_per_step = rng.normal(size=(steps, size)).tolist()
+    values = [Value(x) for x in data]
+    on_values, on_vector = make(values), make([Value(x) for x in data])
+    vector = np.array(data)
+    for grads in grads_per_step:
+        for p, g in zip(values, grads):
+            p.grad = g
+        on_values.step()
+        vector = on_vector.step_vector(vector, np.array(grads))
+    want = scalar_reference(data=data, grads_per_step=grads_per_step, **reference)
+    np.testing.assert_allclose([p.data for p in values], want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(vector, want, rtol=1e-12, atol=1e-12)
+    assert [p.data for p in on_vector.params] == data and on_vector.steps == steps
+
+
+def test_step_vector_continues_per_parameter_adam_counts():
+    """Steps on Values where one parameter had no grad, then steps on the vector: each
+    parameter keeps its own count (bias correction), as the rule per parameter does."""
+    grads = [[0.5, None], [-1.0, None], [0.25, 0.3], [2.0, -0.7], [0.1, 0.2]]
+    p, q = Value(1.0), Value(-1.0)
+    opt = nn.Adam([p, q], lr=0.01, betas=(0.8, 0.99), eps=1e-6)
+    for g in grads[:2]:
+        p.grad, q.grad = g
+        opt.step()
+    vector = np.array([p.data, q.data])
+    for g in grads[2:]:
+        vector = opt.step_vector(vector, np.array(g))
+    assert opt.counts == [5, 3]
+    want = scalar_reference("adam", [1.0, -1.0], grads, lr=0.01, betas=(0.8, 0.99), eps=1e-6)
+    np.testing.assert_allclose(vector, want, rtol=1e-14)
+
+
+def test_step_vector_checks_its_vectors():
+    opt = nn.SGD([Value(1.0), Value(2.0)], lr=0.1)
+    with pytest.raises(ValueError, match=r"numbers and the grads of the 2 parameters .* got \(3,\) and \(2,\)"):
+        opt.step_vector(np.zeros(3), np.zeros(2))
+    assert opt.steps == 0

@@ -284,3 +284,139 @@ def test_fit_compiled_gives_one_hot_rows_to_a_loss_that_declares_them():
             runs.append(nn.fit(model, X, y, doubled, nn.Adam(model.parameters(), lr=0.05),
                                epochs=2, batch_size=8, progress=False, compiled=compiled)["loss"])
     assert runs[1] == pytest.approx(runs[0], abs=1e-12)
+
+
+# ---- fit(compiled=True): the optimizer on the parameter vector -----------------------------------
+def _digits_like(n=48, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 1, (n, 6)), rng.integers(0, 3, n)
+
+
+def _grads(model):
+    return [p.grad for p in model.parameters()]
+
+
+def test_fit_compiled_brings_the_values_up_to_date_for_on_epoch_and_at_the_end():
+    """Each epoch's callback, and the end, see the parameters (and their grads) eager training
+    has at that point; the optimizer's state goes on where eager training's would."""
+    X, y = _digits_like()
+    seen = {}
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(6, [5, 3], activation="relu", seed=3)
+        optimizer = nn.Adam(model.parameters(), lr=0.05)
+        record = lambda epoch, h, m=model, c=compiled: seen.setdefault(c, []).append(  # noqa: E731
+            [p.data for p in m.parameters()])
+        nn.fit(model, X, y, nn.cross_entropy, optimizer, epochs=2, batch_size=10,
+               progress=False, on_epoch=record, compiled=compiled)
+        nn.fit(model, X, y, nn.cross_entropy, optimizer, epochs=1, batch_size=10, progress=False)
+        runs.append(([p.data for p in model.parameters()], _grads(model), optimizer.counts))
+    for eager_epoch, compiled_epoch in zip(seen[False], seen[True]):
+        np.testing.assert_allclose(compiled_epoch, eager_epoch, rtol=1e-9, atol=1e-12)
+    (eager, eager_grads, eager_counts), (fast, fast_grads, fast_counts) = runs
+    np.testing.assert_allclose(fast, eager, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast_grads, eager_grads, rtol=1e-9, atol=1e-12)
+    assert fast_counts == eager_counts == [15] * len(eager_counts)  # 5 batches x 3 epochs
+
+
+def test_fit_compiled_leaves_the_values_current_when_it_stops_on_an_error():
+    X, y = _digits_like()
+    after_first = []
+    for compiled in (False, True):
+        model = nn.MLP(6, [5, 3], seed=4)
+
+        def stop(epoch, history):
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            nn.fit(model, X, y, nn.cross_entropy, nn.SGD(model.parameters(), lr=0.3), epochs=3,
+                   batch_size=16, progress=False, on_epoch=stop, compiled=compiled)
+        after_first.append([p.data for p in model.parameters()])
+    np.testing.assert_allclose(after_first[1], after_first[0], rtol=1e-9, atol=1e-12)
+
+
+def test_fit_compiled_trains_part_of_a_model_as_eager_training_does():
+    """An optimizer over the last layer only: the others stay put, and their grads add up over
+    the steps as leaves' do."""
+    X, y = _digits_like()
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(6, [5, 3], seed=5)
+        optimizer = nn.SGD(model.layers[-1].parameters(), lr=0.2, momentum=0.5)
+        nn.fit(model, X, y, nn.cross_entropy, optimizer, epochs=2, batch_size=16,
+               progress=False, compiled=compiled)
+        runs.append(([p.data for p in model.parameters()], _grads(model)))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=1e-9, atol=1e-12)
+    untouched = nn.MLP(6, [5, 3], seed=5).layers[0].parameters()  # as initialised
+    assert [p.data for p in untouched] == runs[1][0][:len(untouched)]
+
+
+def test_a_penalty_that_cannot_be_traced_runs_on_values_with_the_same_numbers():
+    X, y = nn.make_moons(40, noise=0.1, seed=0)
+    runs = []
+    for penalty_kind in ("traced", "on values", "eager"):
+        model = nn.MLP(2, [6, 1], activation="relu", seed=1)
+        params = model.parameters()
+        if penalty_kind == "on values":  # a constant from a parameter's number: cannot trace
+            penalty = lambda: nn.l2(params, 1e-3) + 0.0 * autograd.Value(params[0].data, requires_grad=False)  # noqa: E731,E501
+        else:
+            penalty = lambda: nn.l2(params, 1e-3)  # noqa: E731
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            history = nn.fit(model, X, 2 * y - 1, nn.hinge, nn.SGD(params, lr=0.1), epochs=3,
+                             batch_size=8, penalty=penalty, progress=False,
+                             compiled=penalty_kind != "eager")
+        runs.append((history["loss"], [p.data for p in params]))
+    for losses, numbers in runs[:2]:
+        np.testing.assert_allclose(losses, runs[2][0], rtol=1e-9)
+        np.testing.assert_allclose(numbers, runs[2][1], rtol=1e-9, atol=1e-12)
+
+
+def test_the_vector_optimizer_takes_the_steps_of_the_per_value_one():
+    """The same program's gradient, stepped on the Values (backward into .grad, step()) and on
+    the vector (value_and_grad, step_vector): the same numbers, to 1e-12."""
+    X, y = _digits_like(seed=7)
+    Y = np.eye(3)[y]
+    results = []
+    for on_vector in (False, True):
+        model = nn.MLP(6, [5, 3], activation="tanh", seed=6)
+        optimizer = nn.Adam(model.parameters(), lr=0.05)
+        program = autograd.compile(lambda x, t: nn.cross_entropy([model(x)], [t]), X[0], Y[0],
+                                   parameters=model.parameters())
+        theta = program.parameter_vector()
+        for start in range(0, 48, 12):
+            batch = X[start:start + 12], Y[start:start + 12]
+            if on_vector:
+                _, grad = program.value_and_grad(*batch, params=theta, reduction="mean")
+                theta = optimizer.step_vector(theta, grad)
+            else:
+                optimizer.zero_grad()
+                program.backward(*batch, reduction="mean")
+                optimizer.step()
+        results.append(theta if on_vector else program.parameter_vector())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12, atol=1e-15)
+
+
+def test_an_optimizer_with_its_own_step_keeps_it_when_compiled():
+    """A subclass whose step() does more than its rule (here: clips the grads first) is
+    stepped on Values, so what it adds still happens."""
+
+    class Clipped(nn.SGD):
+        def step(self):
+            for p in self.params:
+                p.grad = max(-0.05, min(0.05, p.grad))
+            super().step()
+
+    X, y = _digits_like()
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(6, [5, 3], seed=8)
+        nn.fit(model, X, y, nn.cross_entropy, Clipped(model.parameters(), lr=0.5), epochs=2,
+               batch_size=12, progress=False, compiled=compiled)
+        runs.append([p.data for p in model.parameters()])
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-9, atol=1e-12)
+    unclipped = nn.MLP(6, [5, 3], seed=8)
+    nn.fit(unclipped, X, y, nn.cross_entropy, nn.SGD(unclipped.parameters(), lr=0.5), epochs=2,
+           batch_size=12, progress=False, compiled=True)
+    assert not np.allclose([p.data for p in unclipped.parameters()], runs[1])
