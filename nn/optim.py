@@ -198,6 +198,8 @@ def _corrections(beta: float, counts: int | np.ndarray) -> float | np.ndarray:
     every count is the same, as in training where every parameter has a grad."""
     if isinstance(counts, int):
         return 1.0 - beta**counts
+    if not counts.size:  # no parameter had a grad: nothing is corrected
+        return 1.0
     low, high = int(counts.min()), int(counts.max())
     if low == high:
         return 1.0 - beta**low

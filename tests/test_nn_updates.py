@@ -73,6 +73,16 @@ def test_any_numbers_replay_bit_for_bit(numbers, grads, steps, kind):
                 assert u.after == u.before and "leaves it at" in u.lines[0]
 
 
+@pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
+def test_a_step_where_no_parameter_has_a_grad_moves_nothing(kind):
+    params = [Value(0.5), Value(-2.0)]
+    optimizer = OPTIMIZERS[kind](params)
+    pending = updates.watch(optimizer)
+    optimizer.step()  # every grad None: the step is counted, nothing moves
+    assert [p.data for p in params] == [0.5, -2.0] and optimizer.steps == 1
+    assert all(u.grad is None and u.after == u.before for u in pending.explain())
+
+
 def test_alices_sgd_update_reads_as_the_article_writes_it():
     params, loss = alice()
     loss().backward()
