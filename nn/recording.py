@@ -168,8 +168,8 @@ class Recorder:
     def _finished(self) -> _Run:
         run = self._recording()
         if not run.done:
-            raise RuntimeError("the run is not finished yet: the Recorder has its numbers once "
-                               "nn.fit returns")
+            raise RuntimeError("the run is not finished: the Recorder has its numbers once "
+                               "nn.fit returns (a run that fit stopped on an error is not kept)")
         return run
 
     def _full_step(self, step: int) -> FullStep:

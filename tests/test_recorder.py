@@ -16,15 +16,17 @@ def bits(xs) -> list[bytes]:
 
 
 def moons(steps=6, n=20, sizes=(4, 4, 1), full=None, batch_size=None, optimizer=None,
-          record=True, compiled=False, **options):
+          record=True, compiled=False, penalty=None, **options):
+    """A small moons run; `penalty(model)` makes the penalty (default: l2 with 1e-4)."""
     X, labels = nn.make_moons(n, noise=0.1, seed=0)
     y = 2 * labels - 1
     model = nn.MLP(2, list(sizes), activation="relu", seed=0)
     make = optimizer or (lambda ps: nn.SGD(ps, lr=lambda k: 1.0 / (1 + 0.1 * k)))
     recorder = nn.Recorder(full=full, **options) if record else None
+    penalty = penalty(model) if penalty else lambda: nn.l2(model.parameters(), 1e-4)
     history = nn.fit(model, X, y, nn.hinge, make(model.parameters()), epochs=steps,
                      batch_size=batch_size, progress=False, record=recorder, compiled=compiled,
-                     penalty=lambda: nn.l2(model.parameters(), 1e-4))
+                     penalty=penalty)
     return model, history, recorder, (X, y)
 
 
@@ -128,6 +130,23 @@ def test_misuse_is_a_clear_error():
     assert "3 steps, 1 in full" in repr(recorder)
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_run_that_fit_stopped_is_not_a_timeline(compiled):
+    X, labels = nn.make_moons(20, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    recorder = nn.Recorder(full=1)
+
+    def stop(epoch, history):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+               epochs=3, progress=False, compiled=compiled, record=recorder, on_epoch=stop)
+    assert len(recorder.steps) == 1
+    with pytest.raises(RuntimeError, match="not finished.*stopped on an error"):
+        recorder.save("timeline.html")
+
+
 def test_the_boundary_is_the_models_own_output_at_each_kept_step():
     model, _, recorder, (X, y) = moons(steps=5, full=(), grid=12)
     run = recorder._run
@@ -172,17 +191,40 @@ def test_heatmaps_are_laid_out_by_layer_neuron_and_tensor():
     assert [c for _, c in dict(rows)["bias"]] == ["0", "1", "2"]
 
 
+class Clipped(nn.SGD):
+    """An optimizer with a step of its own: fit(compiled=True) steps it on Values."""
+
+    def step(self):
+        for p in self.params:
+            p.grad = max(-0.5, min(0.5, p.grad))
+        super().step()
+
+
+COMPILED = {
+    "sgd": (lambda ps: nn.SGD(ps, lr=lambda k: 1.0 / (1 + 0.1 * k)), None),
+    "adam": (lambda ps: nn.Adam(ps, lr=0.05), None),
+    "momentum, a penalty on Values": (lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9), "values"),
+    "a step of its own": (lambda ps: Clipped(ps, lr=0.2), None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(COMPILED))
 @pytest.mark.parametrize("samples", [1, None])
-def test_compiled_training_records_too(samples):
-    """fit(compiled=True, record=...): the program computes each batch, the optimizer steps the
-    Values, and each full step is replayed on Values: its walk ends at the gradient the
-    optimizer used and at the numbers it wrote, bit for bit."""
-    plain = moons(steps=5, batch_size=10, record=False, compiled=True)
-    model, history, recorder, _ = moons(steps=5, full=2, batch_size=10, samples=samples,
-                                        compiled=True)
-    assert history["loss"] == pytest.approx(plain[1]["loss"], rel=1e-12)
-    assert [p.data for p in model.parameters()] == pytest.approx(
-        [p.data for p in plain[0].parameters()], rel=1e-12)
+def test_compiled_training_records_too(samples, kind):
+    """fit(compiled=True, record=...): the program computes each batch and the optimizer steps
+    the parameter vector, as without a recorder (bit for bit), and each full step is replayed
+    on Values: its walk ends at the gradient the optimizer used and at the numbers it wrote,
+    bit for bit."""
+    make, penalty = COMPILED[kind]
+    options = dict(steps=5, batch_size=10, compiled=True, optimizer=make)
+    if penalty == "values":  # a constant read from a parameter's number: it cannot be traced
+        options["penalty"] = lambda model: lambda: nn.l2(model.parameters(), 1e-4) + 0.0 * \
+            autograd.Value(model.parameters()[0].data, requires_grad=False)
+    plain = moons(record=False, **options)
+    model, history, recorder, _ = moons(full=2, samples=samples, **options)
+    assert bits(history["loss"]) == bits(plain[1]["loss"])
+    assert bits(p.data for p in model.parameters()) == bits(p.data for p in plain[0].parameters())
+    assert bits(p.grad for p in model.parameters()) == bits(p.grad for p in plain[0].parameters())
     assert recorder.full_steps == [0, 2, 4, 6, 8, 9]
     params = model.parameters()
     for k in recorder.full_steps:
