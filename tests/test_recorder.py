@@ -1,5 +1,6 @@
 """Recording a training run (nn.Recorder): the run is unchanged, a full step's walk ends at the
 optimizer's own numbers, the summaries are the step's, and misuse is a clear error."""
+import re
 import struct
 
 import numpy as np
@@ -237,3 +238,40 @@ def test_compiled_training_records_too(samples, kind):
             bits(u.grad for u in full.updates)
         after = recorder.parameters(k + 1)
         assert bits(end.data[index[id(p)]] for p in params) == bits(after[p.label] for p in params)
+
+
+LOSSES = {  # (the loss, the targets from labels 0/1, outputs, the output layer's activation)
+    "hinge": (nn.hinge, lambda labels: 2 * labels - 1, 1, "linear"),
+    "mse": (nn.mse, lambda labels: labels.astype(float), 1, "sigmoid"),
+    "binary_cross_entropy": (nn.binary_cross_entropy, lambda labels: labels.astype(float), 1,
+                             "sigmoid"),
+    "binary_cross_entropy_with_logits": (nn.binary_cross_entropy_with_logits,
+                                         lambda labels: labels.astype(float), 1, "linear"),
+    "cross_entropy": (nn.cross_entropy, lambda labels: labels, 2, "linear"),
+    "cross_entropy on rows": (nn.cross_entropy, lambda labels: np.eye(2)[labels], 2, "linear"),
+}
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+def test_every_node_of_a_recorded_step_has_a_name_in_its_player(kind, compiled):
+    """Each nn loss and the l2 penalty name the nodes they make by their role (hinge.margin.3),
+    so the player never shows a made-up id (v406) for them."""
+    loss, targets, outputs, last = LOSSES[kind]
+    X, labels = nn.make_moons(12, noise=0.1, seed=0)
+    model = nn.MLP(2, [3, outputs], output_activation=last, seed=0)
+    recorder = nn.Recorder(full=[0], samples=2)
+    nn.fit(model, X, targets(labels), loss, nn.SGD(model.parameters(), lr=0.1), batch_size=4,
+           progress=False, record=recorder, compiled=compiled,
+           penalty=lambda: nn.l2(model.parameters(), 1e-4))
+    data = recorder.player(0)._data()
+    names = [n["name"] for n in data["nodes"]]
+    assert not [n for n in names if re.fullmatch(r"v\d+", n)]
+    scope = loss.__name__
+    made = [n["name"] for n in data["nodes"] if n["kind"] == "op" and
+            not n["name"].startswith("layers.")]
+    assert made and all(re.fullmatch(rf"({scope}\.[a-z][a-z_0-9]*[.0-9]*|loss|l2\.sum_of_squares|l2|"
+                                     r"total)", n) for n in made), made
+    assert f"{scope}.term.0" in names and f"{scope}.term.1" in names  # the samples drawn
+    text = " ".join(line for step in data["steps"] for line in [step["title"], *step["lines"]])
+    assert not re.search(r"\bv\d+\b", text)
