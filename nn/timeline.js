@@ -109,10 +109,13 @@
         var mark = svg("path", { d: "M" + x + " " + (y - 7) + "l-4 7h8z", "class": "full-mark" }, box);
         svg("title", {}, mark).textContent = "step " + f.step + ": recorded in full";
       });
-      line(box, c, c.values.map(function (v, k) { return [k + 0.5, v]; }),
+      // x = k is step k: its batch's loss, on the parameters before its update (as the marker,
+      // the full steps' marks and the heatmaps show it); an epoch's mean sits in its middle
+      line(box, c, c.values.map(function (v, k) { return [k, v]; }),
         "series step" + (B > 1 ? " noisy" : ""));
       if (c.epoch && B > 1) {
-        line(box, c, c.epoch.map(function (v, e) { return [(e + 0.5) * B, v]; }), "series epoch");
+        line(box, c, c.epoch.map(function (v, e) { return [e * B + (B - 1) / 2, v]; }),
+             "series epoch");
       }
       if (c.val) line(box, c, c.val.map(function (v, e) { return [(e + 1) * B, v]; }), "series val");
       c.marker = svg("line", { y1: M.top - 4, y2: h - M.bottom, "class": "marker" }, box);
@@ -147,7 +150,7 @@
     }
     function placeMarkers(k) {
       charts.forEach(function (c) {
-        var x = c.x(Math.min(k + 0.5, S)).toFixed(1), v = k < S ? c.values[k] : null;
+        var x = c.x(k).toFixed(1), v = k < S ? c.values[k] : null;
         c.marker.setAttribute("x1", x);
         c.marker.setAttribute("x2", x);
         c.dot.setAttribute("cx", x);
@@ -280,7 +283,8 @@
         box.appendChild(names);
       }
       $("tl-heatmaps").appendChild(box);
-      var map = { unit: unit, canvas: canvas, cols: cols, labelled: labelled, names: names };
+      var map = { unit: unit, canvas: canvas, cols: cols, labelled: labelled, names: names,
+                  caption: caption };
       canvas.addEventListener("mousemove", function (e) { hover(map, e); });
       canvas.addEventListener("mouseleave", function () { $("tl-params-note").textContent = legend(); });
       return map;
@@ -290,15 +294,18 @@
       return rows === 1 ? "(" + cols + ")" : rows + " × " + cols;
     }
     // One cell size for every heatmap (so that a cell means the same everywhere): the largest,
-    // from 14 px down to 3, that lets them share a row (each at least as wide as its caption's
-    // 90 px) and stay under 260 px tall; a labelled strip's cells grow to 44 px.
-    var MIN_FIGURE = 110;
+    // from 14 px down to 3, that lets them share a row (each at least as wide as its caption on
+    // one line) and stay under 260 px tall; a labelled strip's cells grow to 44 px. A caption
+    // wraps only when it is wider than the whole panel.
+    var GRID = "#cfcfcf";  // the lines between cells, and the outline (timeline.css)
     function sizeMaps() {
-      var room = Math.max(160, $("tl-heatmaps").clientWidth) - 16 * (maps.length - 1);
+      var panel = Math.max(160, $("tl-heatmaps").clientWidth);
+      var room = panel - 16 * (maps.length - 1);
       var rows = Math.max.apply(null, maps.map(function (m) { return m.unit.rows.length; }));
       var shared = Math.max(3, Math.min(14, Math.floor(260 / rows)));
+      maps.forEach(function (m) { m.label = Math.min(panel, oneLine(m.caption)); });
       function needed(cell) {
-        return maps.reduce(function (n, m) { return n + Math.max(m.cols * cell, MIN_FIGURE); }, 0);
+        return maps.reduce(function (n, m) { return n + Math.max(m.cols * cell, m.label); }, 0);
       }
       while (shared > 3 && needed(shared) > room) shared--;
       maps.forEach(function (m) {
@@ -312,15 +319,24 @@
         if (m.names) {
           m.names.style.gridTemplateColumns = "repeat(" + m.cols + ", " + cell + "px)";
         }
-        m.canvas.parentNode.style.maxWidth = Math.max(m.cols * cell, MIN_FIGURE) + "px";
+        m.canvas.parentNode.style.maxWidth = Math.max(m.cols * cell, m.label) + "px";
       });
+    }
+    function oneLine(caption) {  // the width of a caption's text on one line
+      var text = document.createRange();
+      text.selectNodeContents(caption);
+      caption.style.whiteSpace = "nowrap";
+      var width = Math.ceil(text.getBoundingClientRect().width) + 1;
+      caption.style.whiteSpace = "";
+      return width;
     }
     function drawMaps(k) {
       var s = snapshotOf(k), base = s * P;
       maps.forEach(function (m) {
         var c = m.canvas.getContext("2d"), ratio = m.canvas.width / (m.cols * m.cell);
-        c.clearRect(0, 0, m.canvas.width, m.canvas.height);
-        var gap = m.cell >= 8 ? ratio : 0;
+        var gap = m.cell >= 8 ? ratio : 0;  // a line between cells, so that a 0 (white) shows
+        c.fillStyle = GRID;
+        c.fillRect(0, 0, m.canvas.width, m.canvas.height);
         m.unit.rows.forEach(function (row, r) {
           row.cells.forEach(function (cell, j) {
             var v = params[base + cell[0]];

@@ -206,10 +206,14 @@ def _full(recorder, k: int) -> dict:
 
 
 def _default_title(run) -> str:
-    model = repr(run.model) if len(repr(run.model)) <= 80 else type(run.model).__name__
+    model = repr(run.model)
+    if " at 0x" in model:  # a function (or an object without a repr): its name, no address
+        name = getattr(run.model, "__name__", "")
+        model = name if isinstance(name, str) and name.isidentifier() else "the model"
+    model = model if len(model) <= 80 else type(run.model).__name__
     loss = getattr(run.loss, "__name__", "loss")
     return (f"Training timeline: {model}, {loss}{' + penalty' if run.penalty else ''}, "
-            f"{type(run.optimizer).__name__}, {run.total} steps")
+            f"{type(run.optimizer).__name__}, {run.total} step{'s' if run.total != 1 else ''}")
 
 
 def _finite(x: float) -> float | None:

@@ -275,3 +275,20 @@ def test_every_node_of_a_recorded_step_has_a_name_in_its_player(kind, compiled):
     assert f"{scope}.term.0" in names and f"{scope}.term.1" in names  # the samples drawn
     text = " ".join(line for step in data["steps"] for line in [step["title"], *step["lines"]])
     assert not re.search(r"\bv\d+\b", text)
+
+
+def test_the_pages_default_title_says_what_was_trained():
+    _, _, recorder, (X, y) = moons(steps=2, full=())
+    assert recorder.timeline().title == ("Training timeline: MLP(2, [4, 4, 1], activation='relu', "
+                                         "output_activation='linear'), hinge + penalty, SGD, "
+                                         "2 steps")
+    model = nn.MLP(2, [3, 1], seed=0)
+
+    def scores(x):
+        return model(x)
+
+    for function, name in ((scores, "scores"), (lambda x: model(x), "the model")):
+        recorder = nn.Recorder(full=())
+        nn.fit(function, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), progress=False,
+               record=recorder)
+        assert recorder.timeline().title == f"Training timeline: {name}, hinge, SGD, 1 step"

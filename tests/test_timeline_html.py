@@ -169,6 +169,53 @@ def test_hostile_text_stays_text(open_page, tmp_path):
     page.requests = [u for u in page.requests if u != "about:srcdoc"]
 
 
+ONE_LINE = """c => {  // how many lines a caption's text takes
+  var text = document.createRange();
+  text.selectNodeContents(c);
+  return new Set(Array.from(text.getClientRects()).map(r => Math.round(r.top))).size;
+}"""
+
+GAP = """c => {  // the colours of the first cell's middle, and of the line after it
+  var ratio = c.width / c.getBoundingClientRect().width, g = c.getContext('2d');
+  var cell = c.height / ratio;  // one row: a cell is as wide as the strip is tall
+  var at = x => Array.from(g.getImageData(Math.floor(x * ratio), Math.floor(cell / 2 * ratio),
+                                           1, 1).data);
+  return [at(cell / 2), at(cell - 0.5)];
+}"""
+
+
+def test_heatmap_captions_stay_on_one_line_and_a_zero_shows(open_page, tmp_path):
+    """A caption wider than its heatmap widens its figure rather than wrapping, and a cell of 0
+    (white) is drawn inside a grid line, not lost on the white page."""
+    X, labels = nn.make_moons(12, noise=0.1, seed=0)
+    model = nn.Sequential(a_hidden_layer_with_a_long_name=nn.Layer(2, 3, "relu", seed=0),
+                          out=nn.Layer(3, 1, "linear", seed=1))
+    bias = model.parameters()[2]
+    assert bias.label.endswith(".b") and bias.data == 0.0  # a neuron's bias starts at 0
+    recorder = nn.Recorder(full=())
+    nn.fit(lambda x: model(x)[0], X, 2 * labels - 1, nn.hinge,
+           nn.SGD(model.parameters(), lr=0.0), epochs=1, progress=False, record=recorder)
+    path = recorder.save(tmp_path / "captions.html")
+    for width, height in SIZES:
+        page = open_page(path, width=width, height=height)
+        timeline(page)
+        captions = page.page.eval_on_selector_all(".heatmap figcaption", "cs => cs.map(c => "
+                                                  "c.textContent)")
+        assert captions == ["a_hidden_layer_with_a_long_name 3 × 3", "out (4)"]
+        lines = page.page.eval_on_selector_all(".heatmap figcaption", f"cs => cs.map({ONE_LINE})")
+        assert lines == [1, 1], width
+        assert page.page.evaluate(SIDEWAYS) == [], width
+        # the strip "out (4)": w.0 w.1 w.2 b, its bias 0 (lr 0: nothing moved) drawn white
+        # inside grey lines
+        strip = page.page.query_selector_all(".heatmap canvas")[1]
+        middle, line = strip.evaluate(GAP)
+        assert middle[:3] != [255, 255, 255] and line[:3] == [207, 207, 207]
+        bias_cell = page.page.evaluate("""c => { var g = c.getContext('2d'), r = c.width / 4;
+            return Array.from(g.getImageData(Math.floor(3.5 * r), Math.floor(c.height / 2),
+                                             1, 1).data); }""", strip)
+        assert bias_cell[:3] == [255, 255, 255]
+
+
 def test_the_readme_screenshot(open_page, moons_run, tmp_path):
     """The README's picture of the moons timeline at step 40. Written to docs/ only with
     UPDATE_DOCS=1 (so that test runs leave the tree alone)."""
