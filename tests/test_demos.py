@@ -149,6 +149,7 @@ def test_alice_reproduces_the_hand_calculation_then_trains_and_writes_a_timeline
 
 @pytest.mark.parametrize("name, args, page", [
     ("moons", ["--steps", "4"], "moons_timeline.html"),
+    ("moons", ["--steps", "4", "--compiled"], "moons_timeline.html"),
     ("letters", ["--epochs", "2", "--quiet"], "letters_timeline.html"),
 ])
 def test_player_writes_the_training_timeline(tmp_path, capsys, name, args, page):

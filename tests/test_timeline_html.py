@@ -24,10 +24,12 @@ LIMIT_BYTES = 5_000_000  # issue 15: a 100-step moons run with MLP(2, [16, 16, 1
 
 @pytest.fixture(scope="module")
 def moons_run(tmp_path_factory):
-    """The demo's run, recorded: (the page, the recorder)."""
+    """The demo's run, recorded: (the page, the recorder). Compiled: the same run to rounding,
+    in a fraction of eager training's time (tests/test_demos.py trains it eagerly)."""
     from demos import moons
     folder = tmp_path_factory.mktemp("moons")
-    result = moons.run(steps=100, grid=12, out=folder, verbose=False, player=folder)
+    result = moons.run(steps=100, grid=12, out=folder, verbose=False, player=folder,
+                       compiled=True)
     assert result["timeline"] == folder / "moons_timeline.html"
     return result["timeline"], result["recorder"]
 
@@ -123,6 +125,18 @@ def test_opening_a_step_shows_its_forward_backward_and_update_in_the_player(open
     assert frame.locator("#player-level").input_value() == "layer"  # the level chosen
     assert frame.locator("#player-title").inner_text() == recorder.player(40).title
     assert frame.locator("#player-phase").inner_text() == "forward pass"
+    (player,) = [f for f in page.page.frames if f != page.page.main_frame]
+    phases = player.evaluate("""() => {  // every step in turn: the phases in their order
+      var slider = document.getElementById('player-slider'), seen = [];
+      for (var k = 0; k <= Number(slider.max); k++) {
+        slider.value = k; slider.dispatchEvent(new Event('input'));
+        var phase = document.getElementById('player-phase').textContent;
+        if (seen[seen.length - 1] !== phase) seen.push(phase);
+      }
+      return seen;
+    }""")
+    assert phases == ["forward pass", "backward pass", "update"]
+    frame.locator("#player-start").click()
     frame.locator("#player-end").click()
     assert frame.locator("#player-phase").inner_text() == "update"
     assert frame.locator("#player-step-title").inner_text() == "update: layer layers.2 (17 steps)"
