@@ -8,6 +8,7 @@ global state behind.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -54,6 +55,8 @@ def timeline(recorder, folder: str | os.PathLike | None, name: str, title: str) 
     None when nothing was recorded (no `--player DIR`)."""
     if recorder is None:
         return None
+    start = time.perf_counter()
     path = recorder.save(output_dir(folder) / name, title=title)
-    print(f"  the training timeline: {path}")
+    print(f"  the training timeline: {path} ({path.stat().st_size / 1e6:.1f} MB, written in "
+          f"{time.perf_counter() - start:.1f} s)")
     return path
