@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import html
 import json
 import math
 import re
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from autograd.players.html import save_page
+from autograd.players.html import asset, page_head, policy, save_page
 from autograd.steps import fmt
 
 from .recording import Recorder, _count
@@ -50,13 +48,13 @@ class Timeline:
 
     def html(self) -> str:
         """The whole page as text."""
-        script = _asset("timeline.js")
-        player = _asset_of("autograd.players", "player.js")
-        csp = (f"default-src 'none'; style-src 'unsafe-inline'; script-src {_hash(script)} "
-               f"{_hash(player)}")  # the player's script runs in the frame, under this policy
+        script = asset(__package__, "timeline.js")
+        # the player's script runs in the frame, under this page's policy
+        csp = policy(script, asset("autograd.players", "player.js"))
         text = json.dumps(self.data(), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        return _PAGE.format(csp=csp, title=html.escape(self.title), style=_asset("timeline.css"),
-                            data=_packed(text.encode("utf-8")), script=script)
+        return _PAGE.format(head=page_head(self.title, csp, asset(__package__, "timeline.css")),
+                            title=html.escape(self.title), data=_packed(text.encode("utf-8")),
+                            script=script)
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (UTF-8; it must end in .html) and return the path."""
@@ -231,28 +229,7 @@ def _b64(array: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
 
 
-def _hash(script: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
-
-
-def _asset(name: str) -> str:
-    return _asset_of(__package__, name)
-
-
-def _asset_of(package: str, name: str) -> str:
-    return resources.files(package).joinpath(name).read_text(encoding="utf-8")
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>{style}</style>
-</head>
-<body>
+_PAGE = """{head}
 <header id="tl-bar">
   <h1 id="tl-title">{title}</h1>
   <div id="tl-controls">

@@ -62,12 +62,10 @@ class Player:
 
     def html(self) -> str:
         """The whole page as text."""
-        script = _asset("player.js")
-        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+        script = asset(__package__, "player.js")
         return _PAGE.format(
-            csp=f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'",
+            head=page_head(self.title, policy(script), asset(__package__, "player.css")),
             title=html.escape(self.title),
-            style=_asset("player.css"),
             legend=_legend(),
             data=json_for_script(self._data()),
             script=script,
@@ -209,11 +207,26 @@ def json_for_script(data: dict) -> str:
     return text
 
 
-def _asset(name: str) -> str:
-    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+def asset(package: str, name: str) -> str:
+    """A file shipped with `package` (a page's script or styles), as text."""
+    return resources.files(package).joinpath(name).read_text(encoding="utf-8")
 
 
-_PAGE = """<!DOCTYPE html>
+def policy(*scripts: str) -> str:
+    """The Content-Security-Policy of a page that may run these inline scripts, use inline
+    styles, and nothing else: no request of any kind."""
+    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest())
+                      .decode("ascii") + "'" for s in scripts)
+    return f"default-src 'none'; style-src 'unsafe-inline'; script-src {hashes}"
+
+
+def page_head(title: str, csp: str, style: str) -> str:
+    """A self-contained page's start, up to its <body>: the policy (from `policy`), the title
+    (user text, escaped), the styles."""
+    return _HEAD.format(csp=csp, title=html.escape(title), style=style)
+
+
+_HEAD = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -222,7 +235,9 @@ _PAGE = """<!DOCTYPE html>
 <title>{title}</title>
 <style>{style}</style>
 </head>
-<body>
+<body>"""
+
+_PAGE = """{head}
 <header id="player-bar">
   <h1 id="player-title">{title}</h1>
   <div id="player-controls">
