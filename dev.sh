@@ -87,7 +87,9 @@ test)
     shift
     # CI selects the 'ci' Hypothesis profile; locally the quick 'dev' one (see tests/conftest.py).
     export HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-$([ -n "${CI:-}" ] && echo ci || echo dev)}
-    exec .venv/bin/python -m pytest "$@"
+    # Two workers (pytest-xdist), a test file per worker at a time: the suite's browser, kernel
+    # and subprocess tests wait as much as they compute. `-n 0` runs it in one process.
+    exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
     ;;
 *)
     echo "usage: bash dev.sh demo | test [pytest arguments]" >&2

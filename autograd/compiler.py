@@ -58,7 +58,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .ops import Op, Variadic, WeightedSum, split_dot
-from .tracing import Placeholder, Trace, check_parameters_not_read, check_same_graph, trace
+from .tracing import Placeholder, Trace, check_same_graph, trace
 from .value import Value, _show
 
 _BATCHED, _SHARED = 0, 1  # where a slot lives: a row of the batched array, an entry of the vector
@@ -78,17 +78,20 @@ def compile(
     placeholders of the same shapes, and may close over a model whose parameters are Values. The
     program is then called like `jax.vmap(fn)`: each argument gains a leading batch axis.
 
-    Python decisions on the inputs' numbers are baked into the trace. Reading a placeholder's
-    number raises `TracingError`; with `check_trace` (the default) `fn` is traced again, on
-    `check_inputs` (a list of argument tuples) or on seeded standard-normal inputs, and any
-    difference between the graphs raises `TracingError`.
+    While `fn` is traced its numbers cannot be read: an input's number raises `TracingError`,
+    and with `check_trace` (the default) so do a parameter's and every number computed from an
+    input or a parameter (`.data`, `float()`, a comparison, `w.detach()`, `Value(w.data)`, an
+    op under `no_grad()`), since a Python decision or a constant made from them would be frozen
+    into the program. `check_trace` also traces `fn` again, on `check_inputs` (a list of
+    argument tuples) or on seeded standard-normal inputs, and refuses a graph that differs.
+    With `check_trace=False` only the inputs are guarded: what `fn` decides on other numbers,
+    or copies from a parameter, stays as it was while tracing (tracing.py).
 
-    Only the parameters (leaves that need a gradient) are read afresh on every call. A constant
-    is copied into the program once, when it is compiled, so a constant computed from a
-    parameter's number (`w.detach()`, `Value(w.data)`, a result made under `no_grad()`) would
-    keep its compile-time number while the parameter trains. `check_trace` also traces `fn`
-    with the parameters nudged (restoring them afterwards) and raises `TracingError` naming such
-    a constant; with `check_trace=False` it is the caller's choice and stays frozen.
+    The numbers: every op runs its numpy form, and sums and dot products round after each
+    addition (numpy's pairwise sum, the BLAS matrix product) where eager ones are correctly
+    rounded (`math.fsum`): a compiled sum of n terms t is within γ_n·Σ|t| (γ_n = n·u/(1 - n·u),
+    u = 2⁻⁵³) of the correctly rounded sum of its compiled inputs. So compiled and eager agree
+    to rounding unless terms cancel (README, "What compiled numbers are").
 
     `parameters` orders the parameter vector (`Program.parameters`): these Values first (an
     optimizer's list, say; one the graph does not use gets a gradient of 0), then the graph's
@@ -100,7 +103,7 @@ def compile(
         >>> program([0.0, 0.5]).round(6).tolist()
         [0.0, 0.761594]
     """
-    traced = trace(fn, example_args)
+    traced = trace(fn, example_args, strict=check_trace)
     if check_trace:
         if check_inputs is None:
             random = np.random.default_rng(0)
@@ -112,7 +115,6 @@ def compile(
                     f"{len(example_args)} arguments like the example, got {_show(args)}"
                 )
             check_same_graph(traced, trace(fn, args))
-        check_parameters_not_read(fn, traced, example_args)
     return Program(traced, getattr(fn, "__name__", "function"), parameters)
 
 

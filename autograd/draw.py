@@ -11,6 +11,10 @@ What the drawing shows (the legend under the title says the same):
 - the grad cell's colour is the gradient: blue for > 0, red for < 0, white for 0, deeper the
   larger |grad| is relative to the largest in the graph; gold for nan. A grad that no backward
   pass has reached yet (`grad is None`) is grey and reads "not computed", unlike 0.0.
+- a leaf whose `.grad` is not what one backward pass from the output gives (`backward()` adds
+  into leaves, so a second pass doubles them while the computed nodes show one pass) says so
+  under its grad: "accumulated; one pass: ..." (or "zeroed; ..."), so the chain rule still reads
+  true between a leaf and its children.
 - the label cell says what the node is: green for an input, orange for a parameter (a leaf in
   `params`, or by default a leaf with a scope: nn gives its parameters their module's),
   plain for an op's result (its id, `v5`, when it has no label); constants are small dashed grey
@@ -49,6 +53,8 @@ from typing import Iterable
 
 import graphviz
 
+from .files import write_atomically
+from .functional import gradients
 from .graph import topological_order
 from .groups import TENSOR, Tree, describe_kinds, is_parameter, natural, tree_of
 from .modes import Scope
@@ -147,8 +153,9 @@ class Drawing:
             raise RuntimeError(f"Graphviz's dot failed: {error.stderr!r}") from None
 
     def render(self, path: str | Path, format: str | None = None) -> Path:
-        """Write the drawing to `path`; the format comes from its suffix (.svg .png .pdf, or .dot
-        and .gv for the DOT text) unless `format` is given. Returns the path."""
+        """Write the drawing to `path`, whole or not at all (`autograd.files.write_atomically`);
+        the format comes from its suffix (.svg .png .pdf, or .dot and .gv for the DOT text)
+        unless `format` is given. Returns the path."""
         path = Path(path)
         if format is None:
             format = path.suffix.lower().lstrip(".")
@@ -157,11 +164,8 @@ class Drawing:
                     f"cannot tell the format from the file name {str(path)!r}: end it with .svg, "
                     ".png, .pdf, .dot or .gv, or pass format="
                 )
-        if format in ("dot", "gv"):
-            path.write_text(self.source, encoding="utf-8")
-        else:
-            path.write_bytes(self.pipe(format))
-        return path
+        content = self.source if format in ("dot", "gv") else self.pipe(format)
+        return write_atomically(path, content)
 
     def text(self) -> str:
         """The graph's `table` for the terminal, whatever the drawing collapsed."""
@@ -233,7 +237,7 @@ def draw(
     groups = _groups(nodes, collapse, marked) if collapse else [None] * len(nodes)
     if collapse and _box_count(nodes, collapse, marked) > max_nodes:
         raise _too_large(nodes, max_nodes, marked)
-    style = _Style(show.split("+"), color, _largest_grad(nodes))
+    style = _Style(show.split("+"), color, _largest_grad(nodes), _one_pass(nodes))
     return _build(nodes, groups, tree, collapse, style, marked, rankdir, title, legend)
 
 
@@ -248,14 +252,17 @@ def table(root: Value, *, params: Iterable[Value] | None = None) -> str:
 
 def _table(nodes: list[Value], marked: set[int] | None) -> str:
     index = {id(v): i for i, v in enumerate(nodes)}
+    one_pass = _one_pass(nodes)
     rows = [("id", "label", "computed as", "data", "grad")]
     for i, v in enumerate(nodes):
         if v.op is None:
             how = _kind(v, nodes[-1], marked)
         else:
             how = v.op.expression(*[p.label or f"v{index[id(p)]}" for p in v.parents])
-        rows.append((f"v{i}", _plain(v.label), _shorten(_plain(how), 40), _number(v.data),
-                     _grad_text(v)))
+        grad = _grad_text(v)
+        if id(v) in one_pass:
+            grad += f" ({_held_word(v)}; one pass: {_number(one_pass[id(v)])})"
+        rows.append((f"v{i}", _plain(v.label), _shorten(_plain(how), 40), _number(v.data), grad))
     widths = [max(len(row[c]) for row in rows) for c in range(5)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     return "\n".join(lines)
@@ -267,6 +274,7 @@ class _Style:
     fields: list[str]
     color: str | None
     largest: float  # the largest finite |grad| in the graph, for the colour scale
+    one_pass: dict[int, float]  # leaves whose .grad is not one pass's, by id (see _one_pass)
 
 
 def _build(nodes, groups, tree, collapse, style, marked, rankdir, title, legend) -> Drawing:
@@ -329,7 +337,7 @@ def _build(nodes, groups, tree, collapse, style, marked, rankdir, title, legend)
         kind = _kind(v, root, marked)
         frames.graph(f"v{i}").node(
             f"v{i}", _value_label(v, i, kind, style, frames.path(f"v{i}")), id=f"v{i}",
-            tooltip=_tooltip(v, kind), _attributes={"class": f"value {kind}"})
+            tooltip=_tooltip(v, kind, style.one_pass), _attributes={"class": f"value {kind}"})
         if v.op is not None:
             frames.graph(f"v{i}").node(
                 f"op{i}", _op_label(v), id=f"op{i}", shape="ellipse", style="filled",
@@ -538,8 +546,12 @@ def _cells(v: Value, style: _Style) -> str:
             )
         else:
             fill, ink = _grad_colors(grad, style)
+            note = ""
+            if id(v) in style.one_pass:
+                note = (f'<BR/><FONT POINT-SIZE="9">{_held_word(v)}; one pass: '
+                        f"{_number(style.one_pass[id(v)])}</FONT>")
             cells.append(
-                f'<TD BGCOLOR="{fill}"><FONT COLOR="{ink}">grad {_number(grad)}</FONT></TD>'
+                f'<TD BGCOLOR="{fill}"><FONT COLOR="{ink}">grad {_number(grad)}{note}</FONT></TD>'
             )
     return "".join(cells)
 
@@ -597,6 +609,29 @@ def _kind(v: Value, root: Value, marked: set[int] | None) -> str:
 
 def _grad_of(v: Value) -> float | None:
     return v.grad.data if isinstance(v.grad, Value) else v.grad
+
+
+def _one_pass(nodes: list[Value]) -> dict[int, float]:
+    """The leaves whose `.grad` is not what one backward pass from the output gives, with what
+    it gives, by id. `backward()` resets the grads of computed nodes but adds into leaves, so
+    after a second pass (or a pass from another output) a leaf's grad no longer follows from its
+    children's by the chain rule, and the drawing must say so. Asked only when the pass started
+    at the output (its grad is 1): for a part of a larger graph, one pass cannot be told apart."""
+    root = nodes[-1]
+    if _grad_of(root) != 1.0:
+        return {}
+    leaves = [v for v in nodes if v.op is None and v.requires_grad and v.grad is not None]
+    fresh = gradients(root, leaves) if leaves else []
+    return {id(v): g for v, g in zip(leaves, fresh) if not _same_number(_grad_of(v), g)}
+
+
+def _same_number(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def _held_word(v: Value) -> str:
+    """How a leaf's `.grad` came to differ from one pass: zeroed since, or accumulated."""
+    return "zeroed" if _grad_of(v) == 0 else "accumulated"
 
 
 def _largest_grad(nodes: list[Value]) -> float:
@@ -695,17 +730,22 @@ def _grad_text(v: Value) -> str:
     return "not computed" if grad is None else _number(grad)
 
 
-def _tooltip(v: Value, kind: str) -> str:
+def _tooltip(v: Value, kind: str, one_pass: dict[int, float]) -> str:
     """The text shown on hover. Graphviz reads a tooltip's backslashes twice (`\\N` would
     become the node's name) and passes `&...;` through to the SVG as an entity, so the label is
     escaped as in HTML-like labels and its doubled backslashes are doubled again by
     `graphviz.escape`."""
     label = _escape(v.label, 80) or "(no label)"
-    return graphviz.escape(f"{label} ({kind}): data = {v.data!r}, grad = {_grad_text_full(v)}")
+    return graphviz.escape(f"{label} ({kind}): data = {v.data!r}, grad = {_grad_text_full(v, one_pass)}")
 
 
-def _grad_text_full(v: Value) -> str:
+def _grad_text_full(v: Value, one_pass: dict[int, float]) -> str:
     grad = _grad_of(v)
     if not v.requires_grad:
         return "none needed"
-    return "not computed" if grad is None else repr(grad)
+    if grad is None:
+        return "not computed"
+    if id(v) in one_pass:
+        return (f"{grad!r}, {_held_word(v)}: .grad adds up every backward() since it was last "
+                f"zeroed; one backward pass from the output gives {one_pass[id(v)]!r}")
+    return repr(grad)

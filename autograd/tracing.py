@@ -3,41 +3,48 @@
 `autograd.compile` needs the graph of a function such as `loss(x, y)` without knowing which
 numbers will flow through it. Tracing calls the function once with *placeholders*, Values that
 stand for one sample's inputs, and keeps what the engine records. As with `torch.jit.trace`,
-only the operations are recorded: Python decisions taken on numbers while tracing (an `if` on
-`.data`, `max` over Values, a label used as a list index) are baked in, and the recorded graph is
-run for every sample. Two guards catch what they can:
+only the operations are recorded: a Python decision taken on a number while tracing (an `if` on
+`.data`, Python's `max` over Values, a label used as a list index) would be baked in, and a
+constant made from a parameter's number (`w.detach()`, `Value(w.data)`, a result made under
+`no_grad()`) would be copied into the program once and stop following the parameter as it
+trains. So while tracing, a number is read only if it cannot vary:
 
-- reading a placeholder's number (`x.data`, `float(x)`, `x > 0`, `logits[y]`) while tracing
-  raises `TracingError`, since whatever is decided from it would be frozen;
-- the check (on by default, like `torch.jit.trace(check_trace=True)`) traces the function a
-  second time with other inputs and raises `TracingError` if the graphs differ: another op, other
-  wiring, or a constant that changed because it was computed from the inputs' numbers. It then
-  traces once more with the parameters nudged: a constant computed from a parameter's number
-  (`w.detach()`, `Value(w.data)`, a result made under `no_grad()`) would be copied into the
-  program once and stop following the parameter as it trains, so it is refused too.
+- a placeholder's number (`x.data`, `float(x)`, `x > 0`, `x == 1`, `logits[y]`) is refused
+  with `TracingError`, always;
+- with `check_trace` (the default, as `torch.jit.trace(check_trace=True)`) so are a parameter's
+  (a leaf that needs a gradient) and that of every node computed from an input or a parameter,
+  however it is read (`.data`, `float()`, comparisons, `==`, `max()`, `sorted()`, numpy,
+  `detach()`); an op on them under `no_grad()` is refused too. Constants, and nodes computed
+  from constants alone, can be read. The error names the node and the inputs and parameters it
+  was computed from. `check_trace` also traces again with other inputs and refuses a graph
+  that differs (something else decided: random numbers, a count of calls, `is_tracing()`).
+  With `check_trace=False` only placeholders are guarded, as the caller chose.
 
-A decision on an intermediate result (`if h.data > 0` with h computed from x) cannot be seen as
-it happens; the check finds it when the other inputs take the other branch.
+How the engine still computes with guarded numbers. A guarded `.data` refuses every reader: it
+does not ask who is calling. The engine reads a node's number where it computes a new node from
+its parents (an op with one input, with two, or with many), and in those three places it
+catches what `.data` raised (`value._Unreadable`, which the refusal also is), reads the numbers
+from the slots and hands the new node to the refusal (`_Refused.derive`), which makes it a
+`_Computed` node: guarded in turn. After tracing the trace's nodes are plain Values again.
+Eager code pays nothing: CPython's try blocks cost nothing until something is raised, and the
+two smallest ops already had one (for IEEE results).
 
-How the engine still computes with a placeholder's number. A placeholder's `.data` refuses every
-reader while tracing: it does not ask who is calling. The engine reads a node's number where it
-computes a new node from its parents (an op with one input, with two, or with many), and in
-those three places it catches what `.data` raised (`value._Unreadable`, which `TracingError`'s
-refusal of `.data` also is) and reads the number from the Value's slot instead. So the guard
-sits on the input (what is guarded), and the engine reads around it only while making a node
-(how the engine reads numbers while tracing). Eager code never meets a placeholder and pays
-nothing: CPython's try blocks cost nothing until something is raised, and the two smallest ops
-already had one (for IEEE results). The Placeholder's own `float()`, comparisons, `==` and
-`__index__` refuse too; the engine never uses them on a Value.
+Where the guard on parameters sits. A parameter is a plain Value, made by the user, and
+`Value.data` is a slot: guarding it on every Value would cost eager code a property call per
+number read. So while some thread traces with `check_trace`, `Value.data` itself is swapped
+for a property (`_read_while_tracing`) that refuses a parameter's number in the tracing thread
+and reads the slot for everyone else; the slot comes back when the last such trace ends. Other
+threads keep their numbers, a little slower for the length of a trace.
 
 Library code asks `is_tracing()` before a check on numbers (`nn.binary_cross_entropy` checks
-that its outputs are probabilities, except a traced input's, which has no number yet).
+that its outputs are probabilities only when not tracing, and `nn.logsumexp` always shifts).
 """
 from __future__ import annotations
 
 import inspect
 import math
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -53,12 +60,9 @@ class TracingError(RuntimeError):
     """A traced function depends on its inputs' numbers in a way the graph cannot record."""
 
 
-class _InputRead(TracingError, _Unreadable):
-    """`.data` of a placeholder while tracing: the engine catches it (see the module's docstring)."""
-
-
 class _Tracing(threading.local):
     active: bool = False
+    strict: bool = False  # parameters and computed nodes are guarded too (check_trace)
 
 
 _tracing = _Tracing()
@@ -68,10 +72,9 @@ def is_tracing() -> bool:
     """True while `autograd.compile` traces a function in this thread.
 
     For library code that checks numbers: while tracing, the traced function's inputs are
-    placeholders (leaves) whose `.data` raises `TracingError`, and every other number is one
-    example's, so a check on it holds for that example only. Nothing the graph is built from
-    may depend on such numbers (the compile check would refuse it), but a check that raises on
-    a bad number may look at the numbers it can read:
+    placeholders whose `.data` raises `TracingError`, and so (with `check_trace`, the default)
+    do the parameters and every node computed from an input or a parameter: only constants'
+    numbers can be read. A check that raises on a bad number skips what it cannot read:
 
         >>> import autograd
         >>> autograd.is_tracing()
@@ -85,30 +88,60 @@ def is_tracing() -> bool:
     return _tracing.active
 
 
-class Placeholder(Value):
-    """A traced function's input: a Value holding one sample's number (`arg`, `index` say where
-    it sits in the arguments). While tracing, nothing may read its number but the engine, which
-    reads around the guard (see the module's docstring)."""
+class _Refused(TracingError, _Unreadable):
+    """A guarded number was read while tracing. The engine catches it where it makes a node
+    (`value._around`) and hands the new node to `derive`; anyone else sees a TracingError
+    whose message (made only when shown: the engine raises one per node it makes) names what
+    was read, and how."""
 
-    __slots__ = ("arg", "index")
+    def __init__(self, value: Value, how: str) -> None:
+        super().__init__()
+        self.value, self.how = value, how
+
+    def __str__(self) -> str:
+        return _refusal(self.value, self.how)
+
+    def derive(self, node: Value, op, parents) -> Value:
+        if not _tracing.strict:  # check_trace=False: only the inputs themselves are guarded
+            return node
+        if node.op is None:  # made under no_grad(): a constant, copied into the program once
+            raise TracingError(
+                f"the traced function computed {op.name} of {_sources(parents)} under "
+                "no_grad(): the result is a constant, which a compiled program copies once, "
+                "at compile time, so it would not follow the parameters as an optimizer "
+                "changes them, nor the inputs from sample to sample (eager code would "
+                "recompute it). " + _ADVICE
+            )
+        node.__class__ = _Computed
+        return node
+
+
+class _Guarded(Value):
+    """A Value whose number nothing but the engine may read while tracing: its `.data`,
+    `float()`, comparisons, `==` with a number and use as an index raise `_Refused`."""
+
+    __slots__ = ()
+
+    def _guarding(self) -> bool:
+        raise NotImplementedError
 
     @property
     def data(self) -> float:
-        if _tracing.active:
-            raise _InputRead(_refusal(self, ".data"))
-        return _DATA.__get__(self, Placeholder)
+        if self._guarding():
+            raise _Refused(self, ".data")
+        return _DATA.__get__(self, Value)
 
     @data.setter
     def data(self, number: float) -> None:
         _DATA.__set__(self, number)
 
     def _number(self, how: str) -> float:
-        if _tracing.active:
-            _refuse(self, how)
-        return _DATA.__get__(self, Placeholder)
+        if self._guarding():
+            raise _Refused(self, how)
+        return _DATA.__get__(self, Value)
 
     def __float__(self) -> float: return self._number("float()")
-    def __index__(self) -> int: return _refuse(self, "an index (a list index or int())")
+    def __index__(self) -> int: raise _Refused(self, "an index (a list index or int())")
     def __lt__(self, other): return self._number("<") < _number_of(other)
     def __le__(self, other): return self._number("<=") <= _number_of(other)
     def __gt__(self, other): return self._number(">") > _number_of(other)
@@ -121,27 +154,109 @@ class Placeholder(Value):
 
     __hash__ = Value.__hash__
 
-    def __repr__(self) -> str:  # printing is not deciding: shown as any Value, while tracing too
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={_DATA.__get__(self, Placeholder)!r}, grad={self.grad!r}{label})"
+
+class Placeholder(_Guarded):
+    """A traced function's input: a Value holding one sample's number (`arg`, `index` say where
+    it sits in the arguments). While tracing, nothing may read its number but the engine, which
+    reads around the guard (see the module's docstring)."""
+
+    __slots__ = ("arg", "index")
+
+    def _guarding(self) -> bool:
+        return _tracing.active
+
+
+class _Computed(_Guarded):
+    """A node computed, while tracing with `check_trace`, from an input or a parameter: its
+    number is one example's, so reading it is deciding on the example. After tracing, the
+    nodes of the trace are plain Values again."""
+
+    __slots__ = ()
+
+    def _guarding(self) -> bool:
+        return _tracing.strict
+
+
+def _read_while_tracing(node: Value) -> float:
+    """`Value.data` while some thread traces with `check_trace`: a parameter's number is
+    refused in that thread (see the module's docstring), any other number is the slot's."""
+    if node.op is None and node.requires_grad and _tracing.strict:
+        raise _Refused(node, ".data")
+    return _DATA.__get__(node, Value)
+
+
+_GUARDED_DATA = property(_read_while_tracing, _DATA.__set__)
+_strict_traces = [0]  # how many threads trace with check_trace now: Value.data is guarded
+_strict_lock = threading.Lock()
+
+
+@contextmanager
+def _tracing_mode(strict: bool):
+    """This thread traces (strictly: parameters guarded too) inside the block."""
+    previous = _tracing.active, _tracing.strict
+    if strict:
+        with _strict_lock:
+            _strict_traces[0] += 1
+            Value.data = _GUARDED_DATA
+    _tracing.active, _tracing.strict = True, strict
+    try:
+        yield
+    finally:
+        _tracing.active, _tracing.strict = previous
+        if strict:
+            with _strict_lock:
+                _strict_traces[0] -= 1
+                if not _strict_traces[0]:
+                    Value.data = _DATA
 
 
 def _number_of(x) -> Any:
-    return _DATA.__get__(x, Value) if isinstance(x, Value) else x
+    return x.data if isinstance(x, Value) else x  # refused too if guarded
 
 
-def _refusal(placeholder: Placeholder, how: str) -> str:
+def _sources(nodes: Sequence[Value]) -> str:
+    """The inputs and parameters that nodes were computed from, by name (the first few)."""
+    names: list[str] = []
+    for node in nodes:
+        for leaf in topological_order(node):
+            if leaf.op is None and (leaf.requires_grad or isinstance(leaf, Placeholder)):
+                name = ("the input " if isinstance(leaf, Placeholder) else "the parameter ") \
+                    + (repr(leaf.label) if leaf.label else "(unlabelled)")
+                if name not in names:
+                    names.append(name)
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return shown or "constants"
+
+
+_ADVICE = ("Write it with ops instead (relu, abs, sigmoid, autograd.max, a one-hot label times "
+           "the outputs instead of outputs[label]), run the function eagerly, or pass "
+           "check_trace=False to accept the traced numbers as they are.")
+
+
+def _refusal(value: Value, how: str) -> str:
+    if isinstance(value, Placeholder):
+        return (
+            f"the traced function used the number of its input {value.label!r} through {how}: "
+            "a compiled program runs the graph recorded while tracing for every sample, so any "
+            "Python decision taken on that number would be the same for all of them. Write it "
+            "with ops instead (relu, abs, sigmoid, a one-hot label times the outputs instead of "
+            "outputs[label])"
+        )
+    if isinstance(value, _Computed):
+        what = f"a {value.op.name} node{_where(value)}, computed from {_sources([value])}"
+        return (
+            f"the traced function used the number of {what}, through {how}: while tracing it "
+            "is one example's number, so a Python decision taken on it (an if, max(), an index) "
+            "or a constant made from it would be frozen into the compiled program for every "
+            "sample and every parameter value. " + _ADVICE
+        )
     return (
-        f"the traced function used the number of its input {placeholder.label!r} through {how}: "
-        "a compiled program runs the graph recorded while tracing for every sample, so any "
-        "Python decision taken on that number would be the same for all of them. Write it with "
-        "ops instead (relu, abs, sigmoid, a one-hot label times the outputs instead of "
-        "outputs[label])"
+        f"the traced function used the number of the parameter{_where(value)} through {how} "
+        "(w.data, w.detach(), Value(w.data), float(w), a comparison): a compiled program copies "
+        "what is computed from it once, at compile time, so it would not follow the parameter "
+        "as an optimizer changes it (eager code would), and a decision on it would stay as "
+        "it was taken while tracing. " + _ADVICE
     )
-
-
-def _refuse(placeholder: Placeholder, how: str):
-    raise TracingError(_refusal(placeholder, how))
 
 
 @dataclass
@@ -177,8 +292,11 @@ class Trace:
                 node.grad = None
 
 
-def trace(fn: Callable[..., Any], example_args: Sequence[Any]) -> Trace:
-    """Call `fn` once with placeholders shaped like `example_args` and keep the graph."""
+def trace(fn: Callable[..., Any], example_args: Sequence[Any], strict: bool = True) -> Trace:
+    """Call `fn` once with placeholders shaped like `example_args` and keep the graph.
+
+    `strict` guards the parameters' numbers and the computed nodes' too, not only the inputs';
+    the nodes of the trace are plain Values again afterwards."""
     if not callable(fn):
         raise TypeError(f"compile() needs a function to trace, got {_show(fn)}")
     if not example_args:
@@ -201,11 +319,8 @@ def trace(fn: Callable[..., Any], example_args: Sequence[Any]) -> Trace:
         structured[:] = holders
         # nested lists shaped like the example, or the placeholder itself for a number
         call_args.append(structured.reshape(numbers.shape).tolist())
-    previous, _tracing.active = _tracing.active, True
-    try:
+    with _tracing_mode(strict):
         result = fn(*call_args)
-    finally:
-        _tracing.active = previous
     single = isinstance(result, Value)
     outputs = (result,) if single else _as_outputs(result)
     order: list[Value] = []
@@ -215,66 +330,18 @@ def trace(fn: Callable[..., Any], example_args: Sequence[Any]) -> Trace:
             if id(node) not in placed:
                 placed.add(id(node))
                 order.append(node)
+                if node.__class__ is _Computed:
+                    node.__class__ = Value
     return Trace(tuple(names), tuple(shapes), tuple(inputs), outputs, single, order)
 
 
 def check_same_graph(first: Trace, second: Trace) -> None:
     """Raise `TracingError` unless two traces of one function, on other inputs, recorded the
-    same graph."""
-    _compare(first, second, _INPUTS)
-
-
-def check_parameters_not_read(fn: Callable[..., Any], first: Trace, example_args: Sequence[Any]) -> None:
-    """Raise `TracingError` if the graph depends on the parameters' numbers, not only on them.
-
-    A leaf that needs no gradient is a constant: a compiled program copies its number once.
-    When it was computed from a parameter (`w.detach()`, `Value(w.data)`, a result made under
-    `no_grad()`), eager code would recompute it after every optimizer step and the program would
-    not. So `fn` is traced again with every parameter nudged (and put back afterwards, also when
-    `fn` raises): a constant that moves, or a graph that changes, depended on their numbers.
-    """
-    params = [n for n in first.order if n.op is None and n.requires_grad and not isinstance(n, Placeholder)]
-    if not params:
-        return
-    numbers = [_DATA.__get__(p, Value) for p in params]
-    nudges = np.random.default_rng(0).uniform(1e-3, 2e-3, len(params))
-    try:
-        for param, number, nudge in zip(params, numbers, nudges.tolist()):
-            param.data = number + nudge * (1.0 + abs(number))
-        second = trace(fn, example_args)
-    finally:
-        for param, number in zip(params, numbers):
-            param.data = number
-    _compare(first, second, _PARAMETERS)
-
-
-_INPUTS = dict(
-    trial="tracing with other inputs",
-    decision="the function takes a Python decision on its inputs' numbers (an if, a loop or "
-    "max over .data), which a compiled program would freeze. ",
-    constant="with the example inputs and {y!r} with others: it was computed from the inputs' "
-    "numbers (.data), so a compiled program would use the example's number for every sample. ",
-    advice="Write the decision with ops (relu, abs, sigmoid, a one-hot mask), or pass "
-    "check_trace=False if it truly does not depend on the inputs.",
-)
-_PARAMETERS = dict(
-    trial="tracing with the parameters nudged",
-    decision="the function takes a Python decision on a parameter's number (.data), which a "
-    "compiled program would freeze at the compile-time number. ",
-    constant="and {y!r} with the parameters nudged: it was computed from a parameter's number "
-    "(w.detach(), Value(w.data), or made under no_grad()), and a compiled program copies it "
-    "once, at compile time, so it would not follow the parameter when an optimizer changes it "
-    "(eager code would). ",
-    advice="Compute it from the parameter with ops, run the function eagerly, or pass "
-    "check_trace=False to accept the compile-time number.",
-)
-
-
-def _compare(first: Trace, second: Trace, words: dict[str, str]) -> None:
+    same graph: the same ops, wiring, parameters and constants."""
     if len(first.order) != len(second.order):
         raise TracingError(
-            f"{words['trial']} recorded {len(second.order)} nodes instead of "
-            f"{len(first.order)}, a different graph: {words['decision']}" + words["advice"]
+            f"tracing with other inputs recorded {len(second.order)} nodes instead of "
+            f"{len(first.order)}, a different graph: {_DIFFERENT}"
         )
     position_1 = {id(node): i for i, node in enumerate(first.order)}
     position_2 = {id(node): i for i, node in enumerate(second.order)}
@@ -292,8 +359,9 @@ def _compare(first: Trace, second: Trace, words: dict[str, str]) -> None:
                 x, y = _DATA.__get__(a, Value), _DATA.__get__(b, Value)
                 if not (x == y or (math.isnan(x) and math.isnan(y))):
                     raise TracingError(
-                        f"a constant of the traced function{_where(a)} was {x!r} "
-                        + words["constant"].format(y=y) + words["advice"]
+                        f"a constant of the traced function{_where(a)} was {x!r} with the "
+                        f"example inputs and {y!r} with others, so a compiled program would "
+                        f"use the example's number for every sample: {_DIFFERENT}"
                     )
         if not same and a.op is None and a.requires_grad and b.requires_grad \
                 and not isinstance(a, Placeholder):
@@ -306,10 +374,18 @@ def _compare(first: Trace, second: Trace, words: dict[str, str]) -> None:
             )
         if not same:
             raise TracingError(
-                f"{words['trial']} recorded a different graph at node {i}: "
-                f"{_describe(a)} the first time, {_describe(b)} the second. "
-                + words["decision"][0].upper() + words["decision"][1:] + words["advice"]
+                f"tracing with other inputs recorded a different graph at node {i}: "
+                f"{_describe(a)} the first time, {_describe(b)} the second: {_DIFFERENT}"
             )
+
+
+_DIFFERENT = (
+    "the function does not record the same graph on every call. Its numbers cannot be read "
+    "while tracing, so something else decided: random numbers drawn inside it, a branch on "
+    "is_tracing() or on a count of calls, a number read around the guard. A compiled program "
+    "would run the first graph for every sample. Make the graph the same on every call, or "
+    "pass check_trace=False to accept the first one."
+)
 
 
 def _describe(node: Value) -> str:

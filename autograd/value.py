@@ -39,7 +39,7 @@ class Value:
     __array_ufunc__ = None
 
     def __init__(self, data: float, label: str = "", requires_grad: bool = True) -> None:
-        self.data = _as_float(data, "Value()")
+        self.data = number = _as_float(data, "Value()")
         self.grad: float | Value | None = None
         self.parents: tuple[Value, ...] = ()
         self.op: Op | None = None
@@ -48,8 +48,8 @@ class Value:
         self.label = label
         self.requires_grad = bool(requires_grad)
         self.scope = _state.scope
-        if _state.anomaly and not math.isfinite(self.data):
-            raise FloatingPointError(f"detect_anomaly: Value({self.data}) was created{_named(self)}")
+        if _state.anomaly and not math.isfinite(number):
+            raise FloatingPointError(f"detect_anomaly: Value({number}) was created{_named(self)}")
 
     # ---- arithmetic: each builds one node whose op comes from the table --------------------
     # (`__add__`, `__mul__`, ..., `__neg__`, `__abs__` and `tanh`, `exp`, ... are made from the
@@ -101,9 +101,9 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # printing is not deciding: the slot, also while tracing
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={_slot_data(self)!r}, grad={self.grad!r}{label})"
 
     # ---- copy and pickle (see `_taken_apart`) ---------------------------------------------------
     def __reduce_ex__(self, protocol: int):
@@ -199,8 +199,8 @@ def _unary_method(op: Op):
             data = forward(self.data)
         except (ArithmeticError, ValueError):
             data = op.evaluate(self.data)
-        except _Unreadable:  # a traced function's input: see _apply
-            return _apply(op, (self,))
+        except _Unreadable as guard:  # a traced function's input: see _around
+            return _around(guard, op, (self,))
         return _node(op, (self,), data, self.requires_grad)
 
     method.__name__ = op.name
@@ -222,8 +222,8 @@ def _binary_method(op: Op, reflected: bool):
             data = forward(a.data, b.data)
         except (ArithmeticError, ValueError):
             data = op.evaluate(a.data, b.data)
-        except _Unreadable:  # a traced function's input: see _apply
-            return _apply(op, (a, b))
+        except _Unreadable as guard:  # a traced function's input: see _around
+            return _around(guard, op, (a, b))
         return _node(op, (a, b), data, a.requires_grad or b.requires_grad)
 
     return method
@@ -406,20 +406,34 @@ def _careful(node: Value) -> None:
 
 
 class _Unreadable(Exception):
-    """Raised by `.data` of a Value whose number no code may read: a traced function's input
-    while it is traced (tracing.py). The engine itself needs the number to make a node from it,
-    so where it reads its parents' numbers it catches this and reads the slot. A try costs
-    nothing until something is raised: eager code pays nothing."""
+    """Raised by `.data` of a Value whose number no code may read: while a function is traced,
+    its inputs, and the parameters and nodes computed from them (tracing.py). The engine itself
+    needs the number to make a node from it, so where it reads its parents' numbers it catches
+    this and reads the slots (`_around`). A try costs nothing until something is raised: eager
+    code pays nothing."""
+
+    def derive(self, node: Value, op: Op, parents: tuple[Value, ...]) -> Value:
+        """What a node made from the guarded Value becomes: here, an ordinary node."""
+        return node
 
 
 _slot_data = Value.data.__get__  # the number in a Value's slot, under any subclass's property
 
 
+def _around(guard: _Unreadable, op: Op, parents: tuple[Value, ...]) -> Value:
+    """A node made from a parent whose number is guarded: the numbers read from the slots, the
+    node made as any other, then handed to the guard, which may guard it in turn (a node
+    computed from a traced input is as unreadable as the input) or refuse it."""
+    node = _node(op, parents, op.evaluate(*[_slot_data(p) for p in parents]),
+                 any(p.requires_grad for p in parents))
+    return guard.derive(node, op, parents)
+
+
 def _apply(op: Op, parents: tuple[Value, ...]) -> Value:
     try:
         numbers = [p.data for p in parents]
-    except _Unreadable:
-        numbers = [_slot_data(p) for p in parents]
+    except _Unreadable as guard:
+        return _around(guard, op, parents)
     data = op.evaluate(*numbers)
     requires_grad = False
     for p in parents:

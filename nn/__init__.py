@@ -14,7 +14,10 @@ Modules: `module` (Module: names, state, save/load), `layers` (Neuron, Layer, ML
 update explained with its own numbers), `recording` (Recorder: a run for the timeline page,
 `fit(..., record=...)`), `timeline` (the page), `conv` (Conv2d,
 MaxPool2d, Flatten, Unflatten), `recurrent` (RNN), `containers` (Sequential), `activations`
-(ReLU, Tanh, Sigmoid as modules), `shapes` (nested lists of Values as small tensors).
+(ReLU, Tanh, Sigmoid as modules), `shapes` (nested lists of Values as small tensors),
+`progress` (fit's progress bar, in a terminal or a notebook), `blueprint` (a model read as
+PyTorch layers), `torch_bridge` (to_torch, from_torch, torch_code, torch_names), `torch_layers`
+(the PyTorch module an RNN becomes), `onnx_export` (to_onnx).
 """
 import _glassgrad_guard  # first: a clear error if 'autograd' is not glassgrad's (HIPS autograd?)
 _glassgrad_guard.require_glassgrad_autograd(__file__)

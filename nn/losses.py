@@ -210,13 +210,14 @@ def binary_cross_entropy(outputs, targets) -> Value:
     """-mean(y·log p + (1 - y)·log(1 - p)) for probabilities p (after a sigmoid), y in [0, 1].
 
     A p outside [0, 1] (a raw score) is a ValueError: its loss would be meaningless, even
-    negative. (A traced function's input is not read: its number is not known yet.)
+    negative. (Not checked while `autograd.compile` traces: the outputs' numbers are then
+    one example's, and cannot be read.)
     """
     traced = autograd.is_tracing()
     terms = []
     for k, (p, y) in enumerate(_pairs(outputs, targets, "binary_cross_entropy")):
         _unit(y, "binary_cross_entropy")
-        if not (traced and p.is_leaf) and not 0.0 <= p.data <= 1.0:
+        if not traced and not 0.0 <= p.data <= 1.0:
             raise ValueError(f"binary_cross_entropy() needs probabilities in [0, 1] (apply "
                              f"sigmoid, or use binary_cross_entropy_with_logits), got {p.data!r}")
         # both logs clamped: never 0·inf; q = 1 - p
@@ -267,7 +268,9 @@ def _scores(scores, who: str) -> list[Value]:
 def logsumexp(scores: Sequence[Value]) -> Value:
     """log(Σ e^s), shifted by the largest score so that no exp overflows: m + log(Σ e^(s - m))
     with m = autograd.max(scores), a node of the graph (so it traces). Its gradient is the
-    softmax: what reaches m through the shift and through `+ m` cancels (to a rounding)."""
+    softmax: what reaches m through the shift and through `+ m` cancels (to a rounding).
+    Inf or nan scores are not shifted (IEEE results: inf, nan); a traced logsumexp, whose
+    numbers cannot be read, is always shifted, so compiled it gives nan where a score is +inf."""
     return _logsumexp(_scores(scores, "logsumexp()"), None)
 
 
@@ -278,7 +281,7 @@ def _logsumexp(scores: list[Value], k: int | None) -> Value:
     def named(node, role, c=None):
         return node if k is None else _named(node, role, k if c is None else f"{k}.{c}")
     top = named(autograd.max(scores), "max")
-    if not math.isfinite(top.data):  # inf or nan scores: no shift, IEEE results (inf, nan)
+    if not autograd.is_tracing() and not math.isfinite(top.data):  # no shift: IEEE results
         exps = [named(s.exp(), "exp", c) for c, s in enumerate(scores)]
         return named(named(autograd.sum(exps), "sum_exp").log(), "logsumexp")
     exps = [named(named(s - top, "shifted", c).exp(), "exp", c) for c, s in enumerate(scores)]

@@ -15,19 +15,20 @@ is what ONNX deployments run. So the file's outputs equal glassgrad's to float32
 (about 1e-6 relative), not to float64's. Opset 17 and IR version 8 (onnx 1.12, onnxruntime 1.13
 and later read it).
 
-The file is written to a temporary file beside `path` and renamed into place, so a failure
-never leaves a half-written model; a folder that does not exist, or a path that is a folder,
-is an error naming the path.
+The file is written as `Module.save` writes, by `autograd.files.write_atomically`: a failure
+never leaves a half-written model, an existing file keeps its mode and symbolic links, and a
+folder that does not exist, or a path that is a folder, is an error naming the path.
 """
 from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from autograd.files import write_atomically
 
 from .blueprint import Part, describe, numbers
 from .module import Module
@@ -153,27 +154,5 @@ def to_onnx(model: Module, path: str | os.PathLike, sample_shape: Sequence[int] 
     Takes the models `nn.to_torch` takes. `sample_shape` (one sample's shape, e.g. (1, 8, 8))
     is needed only when the first layers do not fix the input's shape (a model that starts
     with Flatten)."""
-    path = Path(path)
     data = onnx_model(model, sample_shape).SerializeToString()
-    folder = path.parent
-    if path.is_dir():
-        raise IsADirectoryError(f"to_onnx cannot write {path}: it is a folder")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"to_onnx cannot write {path}: the folder {folder} does not exist")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise type(error)(f"to_onnx cannot write {path}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give open()'s mode
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, data)

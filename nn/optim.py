@@ -75,7 +75,10 @@ class Optimizer:
         autograd.zero_grad(self.params)
 
     def step(self) -> None:
-        """Move every parameter that has a `.grad` once, writing the new numbers into `.data`."""
+        """Move every parameter that has a `.grad` once, writing the new numbers into `.data`.
+
+        All or nothing: if anything interrupts it (Ctrl-C's KeyboardInterrupt, any exception),
+        the numbers already written and the state (step count, moments) are put back first."""
         grads = [p.grad for p in self.params]
         if None in grads:
             where = np.flatnonzero([g is not None for g in grads])
@@ -86,8 +89,15 @@ class Optimizer:
         numbers = np.fromiter((p.data for p in params), np.float64, len(params))
         gradient = np.fromiter((g.data if isinstance(g, Value) else g for g in grads),
                                np.float64, len(grads))
-        for p, number in zip(params, self._step(numbers, gradient, where).tolist()):
-            p.data = number
+        state = self.checkpoint()
+        try:
+            for p, number in zip(params, self._step(numbers, gradient, where).tolist()):
+                p.data = number
+        except BaseException:
+            for p, number in zip(params, numbers.tolist()):
+                p.data = number
+            self.restore(state)
+            raise
 
     def step_vector(self, numbers: np.ndarray, grads: np.ndarray) -> np.ndarray:
         """One step on the parameters' numbers as a vector (in the order of `params`) with
@@ -98,8 +108,26 @@ class Optimizer:
             raise ValueError(f"step_vector() needs the numbers and the grads of the "
                              f"{len(self.params)} parameters as vectors of shape {shape}, got "
                              f"{np.shape(numbers)} and {np.shape(grads)}")
-        return self._step(np.asarray(numbers, np.float64), np.asarray(grads, np.float64),
-                          slice(None))
+        state = self.checkpoint()
+        try:
+            return self._step(np.asarray(numbers, np.float64), np.asarray(grads, np.float64),
+                              slice(None))
+        except BaseException:
+            self.restore(state)
+            raise
+
+    def checkpoint(self) -> dict:
+        """The state (step count and the rule's arrays, which a step replaces and never
+        changes in place), to `restore` if what follows a step is interrupted: a caller that
+        keeps the numbers elsewhere (`nn.fit(compiled=True)`: a vector) puts both back."""
+        return {name: getattr(self, name) for name in ("steps", *self._state)}
+
+    def restore(self, state: dict) -> None:
+        """Put back a `checkpoint`."""
+        for name, value in state.items():
+            setattr(self, name, value)
+
+    _state: tuple[str, ...] = ()  # the attributes that hold a rule's state
 
     def _step(self, numbers: np.ndarray, grads: np.ndarray, where) -> np.ndarray:
         new = self._rule(numbers, grads, self.rate(), where)
@@ -119,6 +147,8 @@ class SGD(Optimizer):
             raise ValueError(f"SGD momentum should be a number in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
         self.velocity = np.zeros(len(self.params))
+
+    _state = ("velocity",)
 
     def _rule(self, numbers, grads, lr, where):
         if self.momentum:
@@ -160,6 +190,8 @@ class Adam(Optimizer):
         self._counts = np.zeros(len(self.params), dtype=np.int64)
         self._full, self._even = 0, True
 
+    _state = ("m", "v", "_counts", "_full", "_even")
+
     @property
     def counts(self) -> list[int]:
         """How many updates each parameter has had (its t)."""
@@ -170,8 +202,8 @@ class Adam(Optimizer):
         if isinstance(where, slice):  # every parameter
             self._full += 1
             counts = int(self._counts[0]) + self._full if self._even else self._counts + self._full
-        else:
-            self._counts += self._full
+        else:  # a new array (a checkpoint keeps the old one)
+            self._counts = self._counts + self._full
             self._full = 0
             self._counts[where] += 1
             self._even = bool((self._counts == self._counts[0]).all())
@@ -185,11 +217,13 @@ class Adam(Optimizer):
 
 
 def _store(optimizer: Optimizer, name: str, where, value: np.ndarray) -> None:
-    """Put the new state of the parameters at `where` (all of them: the new array itself)."""
-    if isinstance(where, slice):
-        setattr(optimizer, name, value)
-    else:
-        getattr(optimizer, name)[where] = value
+    """Put the new state of the parameters at `where` (all of them: the new array itself), in
+    a new array: a checkpoint keeps the old one."""
+    if not isinstance(where, slice):
+        whole = getattr(optimizer, name).copy()
+        whole[where] = value
+        value = whole
+    setattr(optimizer, name, value)
 
 
 def _corrections(beta: float, counts: int | np.ndarray) -> float | np.ndarray:
@@ -198,7 +232,7 @@ def _corrections(beta: float, counts: int | np.ndarray) -> float | np.ndarray:
     every count is the same, as in training where every parameter has a grad."""
     if isinstance(counts, int):
         return 1.0 - beta**counts
-    if not counts.size:  # no parameter had a grad: nothing is corrected
+    if not counts.size:  # no parameter had a grad: nothing to correct
         return 1.0
     low, high = int(counts.min()), int(counts.max())
     if low == high:

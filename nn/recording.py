@@ -167,6 +167,10 @@ class Recorder:
 
     def _finished(self) -> _Run:
         run = self._recording()
+        if run.stopped is not None:
+            raise RuntimeError(f"fit was stopped (Ctrl-C) after {run.stopped} of {run.total} "
+                               "steps: a Recorder keeps whole runs only; record a shorter run "
+                               "(fewer epochs) instead")
         if not run.done:
             raise RuntimeError("the run is not finished: the Recorder has its numbers once "
                                "nn.fit returns (a run that fit stopped on an error is not kept)")
@@ -208,6 +212,7 @@ class _Run:
         self.snapshots: list[np.ndarray] = []
         self.pending: dict | None = None
         self.done = False
+        self.stopped: int | None = None  # the steps taken when fit stopped on Ctrl-C
 
     def snapshot(self, step: int) -> None:
         """Keep the parameters and the boundary as they are now, as `step`'s."""
@@ -244,9 +249,9 @@ class _Run:
                                               p["norm"]))
 
     def finish(self, history: dict[str, list[float]]) -> None:
-        if len(self.recorder.steps) != self.total:
-            raise RuntimeError(f"the run recorded {len(self.recorder.steps)} steps of "
-                               f"{self.total}: fit stopped early")
+        if len(self.recorder.steps) != self.total:  # fit stopped on Ctrl-C: not a whole run
+            self.stopped = len(self.recorder.steps)
+            return
         self.snapshot(self.total)
         self.recorder.history = {key: list(values) for key, values in history.items()}
         self.done = True

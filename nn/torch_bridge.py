@@ -311,7 +311,19 @@ def from_torch(module: "torch.nn.Module") -> Module:
     torch = _torch("nn.from_torch")
     part = _read(module, "", torch)
     _check_axes(part)
+    _check_finite(part)
     return build(part)
+
+
+def _check_finite(part: Part) -> None:
+    """Refuse a nan or infinite weight, as `Module.load_state_dict` does: a model built from it
+    would compute nan everywhere without saying where it came from."""
+    for name, array in part.named_tensors():
+        bad = np.argwhere(~np.isfinite(array))
+        if len(bad):
+            index = ", ".join(str(int(i)) for i in bad[0])
+            raise ValueError(f"nn.from_torch cannot convert {name}[{index}] = "
+                             f"{float(array[tuple(bad[0])])!r}: glassgrad's parameters hold finite numbers")
 
 
 # ---- the code ---------------------------------------------------------------------------------

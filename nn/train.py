@@ -204,6 +204,15 @@ def fit(
     and run batch by batch with numpy (validation too), and the optimizer steps the
     parameters as one vector; the parameters' Values are brought up to date before each
     `on_epoch` and at the end. Same results as eager training (to rounding), much faster.
+
+    Before the first step every sample must be finite and every target (and the validation
+    set's) pass the loss's own checks (labels ±1 for hinge, classes in range for
+    cross_entropy, ...): a bad one late in the data is refused, naming its sample, before any
+    weight moves. Ctrl-C (KeyboardInterrupt, also raised by `on_epoch`) stops training
+    gracefully: a step it interrupts is undone (optimizer steps are all or nothing), the model
+    keeps the parameters of the last complete step, and fit returns the history so far (the
+    epoch cut short included, over the batches it finished) with a warning. Any other
+    exception propagates, with the model likewise after its last complete step.
     `record=nn.Recorder(...)` records the run for a timeline page (`record.save(path)`):
     every step's loss and accuracy, and the steps it chooses explained in full; the training
     itself is the same, bit for bit. A Recorder records one run.
@@ -218,8 +227,11 @@ def fit(
         _check_optimizer_trains(model, optimizer)
     epochs = positive_int(epochs, "epochs")
     batch_size = len(X) if batch_size is None else positive_int(batch_size, "batch_size")
+    outputs = _outputs_per_sample(model, X)
+    _validate_targets(loss, y, outputs, "fit()")
     if validation is not None:
         validation = _validation_set(validation, X)
+        _validate_targets(loss, validation[1], outputs, "fit(): validation")
     threshold = _threshold(threshold, loss, y.tolist())
     run = _strategy(model, loss, threshold, optimizer, penalty, X, y, compiled)
     rng = generator(seed)
@@ -228,6 +240,7 @@ def fit(
         record.begin(model, X, y, loss, optimizer, penalty, threshold, epochs, steps // epochs)
         run.record = record
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
+    epoch, start, total, right, seen = 0, time.perf_counter(), 0.0, 0.0, 0  # for an interrupt
     with progress_bar(steps, progress) as bar:
         try:
             for epoch in range(epochs):
@@ -253,11 +266,36 @@ def fit(
                 if on_epoch is not None:
                     run.sync()  # the user may read the parameters
                     on_epoch(epoch, history)
+        except KeyboardInterrupt:
+            _stop(history, epoch, epochs, seen, total, right, start)
         finally:
-            run.sync()
+            _sync(run)
     if record is not None:
         record.finish(history)
     return history
+
+
+def _stop(history: dict, epoch: int, epochs: int, seen: int, total: float, right: float,
+          start: float) -> None:
+    """Ctrl-C during fit: training stops after the last complete step (a step interrupted is
+    undone: the optimizers' steps are all or nothing), the epoch cut short joins the history
+    (over the batches it finished, without validation), and a warning says so."""
+    if len(history["loss"]) == epoch and seen:
+        history["loss"].append(total / seen)
+        history["accuracy"].append(right / seen)
+        history["seconds"].append(time.perf_counter() - start)
+    warnings.warn(f"fit(): interrupted (KeyboardInterrupt) in epoch {epoch + 1} of {epochs}, "
+                  f"after {seen} of its samples: the model holds the parameters of the last "
+                  f"complete step, and the history returned ends there", stacklevel=3)
+
+
+def _sync(run) -> None:
+    """`run.sync()`, run again if an interrupt cuts it short (it writes the same numbers)."""
+    while True:
+        try:
+            return run.sync()
+        except KeyboardInterrupt:
+            continue
 
 
 def _training_set(X, y) -> tuple[np.ndarray, np.ndarray]:
@@ -269,7 +307,54 @@ def _training_set(X, y) -> tuple[np.ndarray, np.ndarray]:
                          f"got X of shape {X.shape} and {len(y) if y.ndim else 'no'} targets")
     if not len(X):
         raise ValueError(f"fit() needs at least one sample, got X of shape {X.shape}")
+    _check_finite(X, "fit(): sample")
     return X, y
+
+
+def _check_finite(X: np.ndarray, what: str) -> None:
+    """Refuse a nan or an infinity among the samples, naming the first such sample."""
+    bad = ~np.isfinite(X.reshape(len(X), -1)).all(axis=1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{what} {row} holds {X[row].ravel()[~np.isfinite(X[row].ravel())][0]}: "
+                         f"samples must be finite numbers ({int(bad.sum())} of {len(X)} are not)")
+
+
+def _outputs_per_sample(model: Callable, X: np.ndarray) -> int:
+    """How many outputs the model gives for one sample (run once on the first, no graph)."""
+    with autograd.no_grad():
+        first = model(X[0])
+    return len(first) if isinstance(first, list) else 1
+
+
+def _validate_targets(loss: Loss, y, outputs: int, where: str) -> None:
+    """Check every target before the first step: finite, and accepted by the loss's own checks
+    (labels ±1 for hinge, classes in range for cross_entropy, ...) and by accuracy's, which run
+    once on every target with zero outputs (a traced loss cannot read its targets' numbers, and
+    eager training would otherwise find a bad target only when its batch comes, after steps
+    that changed every weight). An error names the first refused sample."""
+    targets = np.asarray(y).tolist()
+    try:
+        _check_some_targets(loss, targets, outputs)
+    except (TypeError, ValueError):
+        for row, target in enumerate(targets):
+            try:
+                _check_some_targets(loss, [target], outputs)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"{where}: the target of sample {row} ({target!r}) is refused, "
+                                  f"before any step: {error}") from None
+        raise
+
+
+def _check_some_targets(loss: Loss, targets: list, outputs: int) -> None:
+    numbers = np.asarray(targets)
+    if numbers.dtype.kind in "biuf" and not np.isfinite(numbers).all():
+        raise ValueError("targets must be finite numbers")
+    zero = Value(0.0, requires_grad=False)
+    outs = [[zero] * outputs if outputs > 1 else zero] * len(targets)
+    with autograd.no_grad():
+        loss(outs, targets)
+    _check_targets(targets, outputs)
 
 
 def _check_optimizer_trains(model: Module, optimizer: Optimizer) -> None:
@@ -297,6 +382,7 @@ def _validation_set(validation, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if X_val.shape[1:] != X.shape[1:]:
         raise ValueError(f"fit(): validation samples of shape {X_val.shape[1:]} do not match the "
                          f"training samples of shape {X.shape[1:]}")
+    _check_finite(X_val, "fit(): validation sample")
     return X_val, y_val
 
 
@@ -318,10 +404,10 @@ def _strategy(model: Callable, loss: Loss, threshold: float, optimizer: Optimize
             return _Compiled(model, loss, threshold, optimizer, penalty, X, y, traced_penalty=False)
         except autograd.TracingError as error:
             problem = error
+    program = autograd.compile(model, X[0])  # a model that cannot be traced: its TracingError
     warnings.warn(f"fit(compiled=True): the loss cannot be traced, so it runs on Values "
                   f"(only the model is compiled): {problem}", stacklevel=3)
-    return _OnValues(model, loss, threshold, optimizer, penalty, y,
-                     program=autograd.compile(model, X[0]))
+    return _OnValues(model, loss, threshold, optimizer, penalty, y, program=program)
 
 
 class _OnValues:
@@ -389,7 +475,6 @@ class _Compiled:
             first = model(X[0])
         self.outputs = len(first) if isinstance(first, list) else 1
         self.one_hot = loss.one_hot and np.asarray(y).ndim == 1
-        self.check(y)
         self.targets = self.as_traced(y)
         """The targets as batches hand them to `step`: as the traced loss takes them."""
         folded = penalty if traced_penalty else None
@@ -411,16 +496,9 @@ class _Compiled:
         self.trained = len(optimizer.params)  # the vector's first entries; the rest stay put
         self.theta = self.program.parameter_vector()
         self.grad: np.ndarray | None = None  # the last batch's gradient, for sync
-        self.untrained_grads = np.zeros(len(self.theta) - self.trained)  # summed, as leaves do
-
-    def check(self, y) -> None:
-        """The loss's own checks of the targets (labels ±1, class numbers in range, ...) and
-        accuracy's, run once on every target: a traced loss cannot read its targets' numbers."""
-        zero = Value(0.0, requires_grad=False)
-        outs = [[zero] * self.outputs if self.outputs > 1 else zero] * len(y)
-        with autograd.no_grad():
-            self.loss(outs, np.asarray(y).tolist())
-        _check_targets(np.asarray(y).tolist(), self.outputs)
+        untrained = self.program.parameters[self.trained:]
+        self.untrained_grads = np.zeros(len(untrained))  # summed, as leaves do, onto their
+        self.untrained_start = [p.grad for p in untrained]  # grads before fit
 
     def as_traced(self, y) -> np.ndarray:
         """The targets as the traced loss takes them: int labels as one-hot rows if it wants."""
@@ -437,17 +515,11 @@ class _Compiled:
         (objective, aux), grad = self.program.value_and_grad(
             Xb, yb, params=self.theta, reduction="mean", has_aux=True)
         number = math.fsum(objective.tolist()) / len(Xb)
-        trained = self.trained
         if self.vectors:
-            if self.record is not None:
-                self.record.update(Xb, yb.tolist(), self._outputs(aux), self._recorded_step(grad))
-            elif trained == len(grad):
-                self.theta = self.optimizer.step_vector(self.theta, grad)
+            if self.record is None:
+                self.step_vector(grad)
             else:
-                self.theta[:trained] = self.optimizer.step_vector(self.theta[:trained], grad[:trained])
-            self.grad = grad
-            if len(self.untrained_grads):
-                self.untrained_grads += grad[trained:]
+                self.record.update(Xb, yb.tolist(), self._outputs(aux), self._recorded_step(grad))
         else:
             self.program.accumulate(grad)
             if self.penalty is not None:
@@ -460,6 +532,22 @@ class _Compiled:
                 self.record.update(Xb, yb.tolist(), self._outputs(aux), self.optimizer.step)
         return number, int(_hits(aux[:, self.skip:], yb, self.threshold).sum()) / len(Xb)
 
+    def step_vector(self, grad: np.ndarray) -> None:
+        """The optimizer's step on the vector, all or nothing: if anything interrupts it, the
+        vector, the optimizer's state and what `sync` reads are put back together."""
+        before = self.theta, self.grad, self.untrained_grads, self.optimizer.checkpoint()
+        try:
+            trained = self.trained
+            theta = self.optimizer.step_vector(self.theta[:trained], grad[:trained])
+            if trained < len(grad):
+                theta = np.concatenate([theta, self.theta[trained:]])
+                self.untrained_grads = self.untrained_grads + grad[trained:]
+            self.theta, self.grad = theta, grad
+        except BaseException:
+            self.theta, self.grad, self.untrained_grads = before[:3]
+            self.optimizer.restore(before[3])
+            raise
+
     def _outputs(self, aux: np.ndarray) -> list:
         """The batch's outputs from the program's aux columns: a number per sample, or a row."""
         outs = aux[:, self.skip:]
@@ -469,13 +557,12 @@ class _Compiled:
         """For a recorder, which reads and explains the step on Values: the parameters' Values
         brought up to date with the vector (numbers, and the batch's gradient as the trained
         ones' `.grad`), and the vector's step, which writes its new numbers into them too."""
-        trained = self.trained
         self.program.set_parameters(self.theta)
-        for p, g in zip(self.optimizer.params, grad[:trained].tolist()):
+        for p, g in zip(self.optimizer.params, grad[:self.trained].tolist()):
             p.grad = g
 
         def step() -> None:
-            self.theta[:trained] = self.optimizer.step_vector(self.theta[:trained], grad[:trained])
+            self.step_vector(grad)
             self.program.set_parameters(self.theta)
         return step
 
@@ -484,7 +571,7 @@ class _Compiled:
         X, y = np.asarray(X, dtype=float), np.asarray(y)
         if len(X) != len(y):
             raise ValueError(f"evaluate() got {len(X)} samples but {len(y)} targets")
-        self.check(y)
+        _validate_targets(self.loss, y, self.outputs, "evaluate()")
         params = self.theta if self.vectors else None
         outputs = self.program(X, self.as_traced(y), params=params)
         losses, scores = outputs[:, self.skip], outputs[:, self.skip + 1:]
@@ -494,13 +581,13 @@ class _Compiled:
     def sync(self) -> None:
         """Bring the parameters' Values up to date with the vector: `.data`, and `.grad` as
         eager training leaves it (the last batch's gradient for the optimizer's parameters,
-        every batch's summed for the others)."""
+        every batch's summed onto their grads before fit for the others). It writes the same
+        numbers when run again, so an interrupted sync is simply run again."""
         if not self.vectors or self.grad is None:
             return
         self.program.set_parameters(self.theta)
         params, trained = self.program.parameters, self.trained
         for p, g in zip(params[:trained], self.grad[:trained].tolist()):
             p.grad = g
-        for p, g in zip(params[trained:], self.untrained_grads.tolist()):
-            p.grad = g if p.grad is None else p.grad + g
-        self.untrained_grads[:] = 0.0
+        for p, start, g in zip(params[trained:], self.untrained_start, self.untrained_grads.tolist()):
+            p.grad = g if start is None else start + g

@@ -506,63 +506,10 @@ def test_docstring_examples_of_compile_and_tracing_run():
         assert tried > 0 and failures == 0, module.__name__
 
 
-def test_a_decision_on_an_intermediate_is_found_by_the_check():
-    w = Value(1.0)
-
-    def branchy(x):
-        h = w * x
-        return h.exp() if h.data > 0 else h.tanh()  # cannot be seen as it happens
-
-    with pytest.raises(TracingError, match="different graph"):
-        autograd.compile(branchy, 1.0, check_inputs=[(-1.0,)])
-    with pytest.raises(TracingError, match="constant"):  # a shift by a number read from .data
-        autograd.compile(lambda x: (w * x).exp() / (w * x).data, 1.0)
-    program = autograd.compile(branchy, 1.0, check_trace=False)  # the user's call: baked in
-    close(program(np.array([-1.0])), [np.exp(-1.0)])
-
-
-@pytest.mark.parametrize("frozen", [
-    lambda w: w.detach(),
-    lambda w: Value(w.data, "copy", requires_grad=False),
-    lambda w: _under_no_grad(lambda: w * 2.0),
-])
-def test_a_constant_computed_from_a_parameter_is_refused(frozen):
-    w = Value(2.0, "w")
-
-    def f(x):
-        return frozen(w) * x + w * x
-
-    with pytest.raises(TracingError, match=r"constant .*(2\.0|4\.0).*parameter.*would not follow"):
-        autograd.compile(f, 1.0)
-    assert w.data == 2.0  # restored after the nudged trace
-
-
 def test_a_parameter_made_inside_the_function_is_named():
     w = Value(2.0, "w")
     with pytest.raises(TracingError, match=r"new parameter 'copy' .*each time it is called"):
-        autograd.compile(lambda x: Value(w.data, "copy") * x + w * x, 1.0)
-
-
-def test_the_parameter_check_restores_the_parameters_when_the_function_raises():
-    w, calls = Value(2.0, "w"), []
-
-    def f(x):
-        calls.append(w.data)
-        if len(calls) > 1:
-            raise KeyError("second trace")
-        return w * x
-
-    with pytest.raises(KeyError):
-        autograd.compile(f, 1.0, check_inputs=[])
-    assert calls[1] != 2.0  # the second trace ran with w nudged
-    assert w.data == 2.0
-
-
-def test_a_decision_on_a_parameter_number_is_refused():
-    w = Value(2.0, "w")
-    with pytest.raises(TracingError, match="parameters nudged.*different graph|different graph.*parameters nudged"):
-        autograd.compile(lambda x: (w * x).exp() if w.data <= 2.0 else (w * x).tanh(), 1.0)
-    assert w.data == 2.0
+        autograd.compile(lambda x: Value(2.0, "copy") * x + w * x, 1.0)
 
 
 def test_constants_from_plain_numbers_and_check_trace_false_still_compile():
@@ -572,11 +519,6 @@ def test_constants_from_plain_numbers_and_check_trace_false_still_compile():
     frozen = autograd.compile(lambda x: w.detach() * x + w * x, 1.0, check_trace=False)
     w.data = 5.0  # the documented limit: the detached copy keeps the compile-time 2.0
     close(frozen(np.array([1.0])), [2.0 + 5.0])
-
-
-def _under_no_grad(make):
-    with autograd.no_grad():
-        return make()
 
 
 def test_nn_logsumexp_traces_since_its_shift_is_a_max_node():

@@ -124,6 +124,31 @@ def test_a_grad_never_computed_looks_different_from_zero():
     assert "grad 0<" in after
 
 
+def test_a_leafs_accumulated_grad_says_so_beside_what_one_pass_gives():
+    """backward() twice doubles the leaves' grads while the computed nodes show one pass: the
+    drawing says which leaves hold more, and what one pass gives (here by hand: ∂tanh(xw)/∂x =
+    (1 - tanh²(xw))·w)."""
+    x, w = Value(2.0, "x"), Value(-0.3, "w")
+    out = (x * w).tanh()
+    out.backward()
+    assert "accumulated" not in draw(out).source and "accumulated" not in table(out)
+    out.backward()
+    slope = 1 - math.tanh(2.0 * -0.3) ** 2
+    assert x.grad == pytest.approx(2 * slope * -0.3) and w.grad == pytest.approx(2 * slope * 2.0)
+    source = draw(out, legend=False).source
+    for leaf, one_pass in ((x, slope * -0.3), (w, slope * 2.0)):
+        assert f"grad {leaf.grad:.4g}<BR/><FONT POINT-SIZE=\"9\">accumulated; one pass: " \
+               f"{one_pass:.4g}<" in source
+        assert re.search(rf"one backward pass from the output gives {re.escape(repr(one_pass))[:12]}",
+                         source)
+    rows = {line.split()[1]: line for line in table(out).splitlines()[1:] if line.split()[1] in "xw"}
+    assert f"(accumulated; one pass: {slope * 2.0:.4g})" in rows["w"]
+    x.grad = 0.0  # zeroed since the pass
+    assert "zeroed; one pass" in draw(out).source
+    part = out.parents[0]  # x * w, a part of the graph: its grad is not 1, so what one pass
+    assert part.grad != 1.0 and "one pass" not in draw(part).source  # from it gives is unknown
+
+
 def fills(source):
     """The fill colour of each node's grad cell, by node name."""
     found = {}

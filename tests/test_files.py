@@ -479,7 +479,6 @@ def test_kill_9_at_random_moments_of_repeated_saves(tmp_path):
         os.waitpid(pid, 0)
         _, orphans = check_after_a_kill(folder, path, link, old, new)
         left_orphans += bool(orphans)
-        assert time.perf_counter() - start < 60
     old_model.save(link)
     assert temporaries(folder) == [] and path.read_bytes() == old
     print(f"50 kills at random moments: {left_orphans} left a temporary file, "

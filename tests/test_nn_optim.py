@@ -72,6 +72,21 @@ def test_parameters_without_grad_are_left_alone_and_zero_grad_clears():
     assert [p.grad for p in ps] == [0.0, 0.0]
 
 
+@pytest.mark.parametrize("make", [lambda ps: nn.SGD(ps, lr=0.1),
+                                  lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: nn.Adam(ps, lr=0.1)])
+def test_a_step_with_no_grad_at_all_moves_nothing_and_the_next_moves_as_a_first(make):
+    ps = params_with_grads([1.0, 2.0], [None, None])  # before any backward pass
+    opt = make(ps)
+    opt.step()
+    assert [p.data for p in ps] == [1.0, 2.0]
+    ps[0].grad, ps[1].grad = 0.5, -0.5
+    fresh = params_with_grads([1.0, 2.0], [0.5, -0.5])
+    make(fresh).step()  # a first step with grads moves as if the empty one had not happened
+    opt.step()
+    assert [p.data for p in ps] == [p.data for p in fresh]
+
+
 def test_clear_errors():
     with pytest.raises(ValueError, match="at least one parameter"):
         nn.SGD([], lr=0.1)

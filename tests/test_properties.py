@@ -51,6 +51,20 @@ def test_an_expression_gives_the_same_bits_on_floats_and_on_values(expr):
     assert on_values.data.hex() == on_floats.hex()
 
 
+@given(expressions(n_inputs=3, max_ops=8))
+def test_backward_and_gradients_give_the_same_bits_for_every_node(expr):
+    """backward()'s loop (grads in the nodes) and gradients()'s (grads in a dict of its own) are
+    spelled out twice for speed (autograd/value.py): they must agree bit for bit."""
+    inputs = [Value(x) for x in expr.inputs]
+    root = expr(*inputs)
+    order = autograd.topological_order(root)
+    pure = autograd.gradients(root, order)
+    assert all(v.grad is None for v in order)  # gradients() wrote no .grad
+    root.backward()
+    assert [v.grad.hex() if v.requires_grad else None for v in order] == \
+           [g.hex() if v.requires_grad else None for v, g in zip(order, pure)]
+
+
 @slow
 @given(mlp_cases())
 def test_fast_mode_checks_random_networks(case):

@@ -132,112 +132,35 @@ def test_misuse_is_a_clear_error():
 
 
 @pytest.mark.parametrize("compiled", [False, True])
-def test_a_run_that_fit_stopped_is_not_a_timeline(compiled):
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, ZeroDivisionError])
+def test_a_run_that_fit_stopped_is_not_a_timeline(compiled, stop):
+    """Ctrl-C: fit returns what it trained (with a warning), the Recorder refuses to make a
+    page of part of a run; another error propagates, and the Recorder says so too."""
     X, labels = nn.make_moons(20, noise=0.1, seed=0)
     model = nn.MLP(2, [4, 1], seed=0)
     recorder = nn.Recorder(full=1)
 
-    def stop(epoch, history):
-        raise KeyboardInterrupt
+    def halt(epoch, history):
+        raise stop
 
-    with pytest.raises(KeyboardInterrupt):
-        nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
-               epochs=3, progress=False, compiled=compiled, record=recorder, on_epoch=stop)
+    if stop is KeyboardInterrupt:
+        with pytest.warns(UserWarning, match="interrupted"):
+            history = nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(),
+                             lr=0.1), epochs=3, progress=False, compiled=compiled,
+                             record=recorder, on_epoch=halt)
+        assert len(history["loss"]) == 1
+        match = "stopped \\(Ctrl-C\\) after 1 of 3 steps: a Recorder keeps whole runs only"
+    else:
+        with pytest.raises(stop):
+            nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+                   epochs=3, progress=False, compiled=compiled, record=recorder, on_epoch=halt)
+        match = "not finished.*stopped on an error"
     assert len(recorder.steps) == 1
-    with pytest.raises(RuntimeError, match="not finished.*stopped on an error"):
+    with pytest.raises(RuntimeError, match=match):
         recorder.save("timeline.html")
-
-
-def test_the_boundary_is_the_models_own_output_at_each_kept_step():
-    model, _, recorder, (X, y) = moons(steps=5, full=(), grid=12)
-    run = recorder._run
-    boundary = run.boundary
-    data = recorder.timeline().data()["boundary"]
-    codes = np.frombuffer(__import__("base64").b64decode(data["frames"]), np.uint8).reshape(6, -1)
-    probe = nn.MLP(2, [4, 4, 1], activation="relu", seed=1)  # another model, loaded per step
-    for s, k in enumerate(recorder.snapshot_steps):
-        probe.load_state_dict(recorder.parameters(k))
-        scores = nn.predict(probe, boundary.points)
-        assert ((codes[s] > 128) == (scores > 0)).all(), k
-    assert data["points"][0][:2] == [X[0, 0], X[0, 1]] and {p[2] for p in data["points"]} == {0, 1}
-
-
-def test_snapshots_thin_out_to_fit_the_budget(monkeypatch):
-    monkeypatch.setattr(recording, "SNAPSHOT_BYTES", 3 * (8 * 41 + 16 * 16))
-    _, _, recorder, _ = moons(steps=9, full=(), grid=16)
-    assert recorder.snapshot_steps == [0, 4, 8, 9]  # every 4th, and the end
-    assert recorder._run.every == 4
-
-
-def test_several_samples_drawn_read_apart_and_the_others_join_the_loss():
-    _, _, recorder, _ = moons(steps=1, full=[0], samples=2, batch_size=5)
-    names = [n.name for n in recorder.full[0].walk.nodes]
-    assert "layers.2.neurons.0.out.0" in names and "layers.2.neurons.0.out.1" in names
-    assert [n for n in names if ".output." in n] == [f"hinge.output.{i}" for i in (2, 3, 4)]
-    nodes = recorder.full[0].walk.nodes
-    assert {n.kind for n in nodes if ".output." in n.name} == {"input"}  # not parameters
-
-
-def test_heatmaps_are_laid_out_by_layer_neuron_and_tensor():
-    mlp = nn.MLP(2, [3, 1], seed=0)
-    units = dict(heatmap_units(mlp.parameters()))
-    assert list(units) == ["layers.0", "layers.1"]
-    assert [row for row, _ in units["layers.0"]] == ["neurons.0", "neurons.1", "neurons.2"]
-    assert [c for _, c in units["layers.0"][0][1]] == ["w.0", "w.1", "b"]
-    rnn = nn.RNN(2, 3, seed=0)
-    units = dict(heatmap_units(rnn.parameters()))
-    (rows,) = units.values()
-    assert [r for r, _ in rows][:4] == ["weight_ih.0", "weight_ih.1", "weight_ih.2", "weight_hh.0"]
-    assert [c for _, c in dict(rows)["weight_hh.1"]] == ["0", "1", "2"]
-    assert [c for _, c in dict(rows)["bias"]] == ["0", "1", "2"]
-
-
-class Clipped(nn.SGD):
-    """An optimizer with a step of its own: fit(compiled=True) steps it on Values."""
-
-    def step(self):
-        for p in self.params:
-            p.grad = max(-0.5, min(0.5, p.grad))
-        super().step()
-
-
-COMPILED = {
-    "sgd": (lambda ps: nn.SGD(ps, lr=lambda k: 1.0 / (1 + 0.1 * k)), None),
-    "adam": (lambda ps: nn.Adam(ps, lr=0.05), None),
-    "momentum, a penalty on Values": (lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9), "values"),
-    "a step of its own": (lambda ps: Clipped(ps, lr=0.2), None),
-}
-
-
-@pytest.mark.parametrize("kind", sorted(COMPILED))
-@pytest.mark.parametrize("samples", [1, None])
-def test_compiled_training_records_too(samples, kind):
-    """fit(compiled=True, record=...): the program computes each batch and the optimizer steps
-    the parameter vector, as without a recorder (bit for bit), and each full step is replayed
-    on Values: its walk ends at the gradient the optimizer used and at the numbers it wrote,
-    bit for bit."""
-    make, penalty = COMPILED[kind]
-    options = dict(steps=5, batch_size=10, compiled=True, optimizer=make)
-    if penalty == "values":  # a constant read from a parameter's number: it cannot be traced
-        options["penalty"] = lambda model: lambda: nn.l2(model.parameters(), 1e-4) + 0.0 * \
-            autograd.Value(model.parameters()[0].data, requires_grad=False)
-    plain = moons(record=False, **options)
-    model, history, recorder, _ = moons(full=2, samples=samples, **options)
-    assert bits(history["loss"]) == bits(plain[1]["loss"])
-    assert bits(p.data for p in model.parameters()) == bits(p.data for p in plain[0].parameters())
-    assert bits(p.grad for p in model.parameters()) == bits(p.grad for p in plain[0].parameters())
-    assert recorder.full_steps == [0, 2, 4, 6, 8, 9]
-    params = model.parameters()
-    for k in recorder.full_steps:
-        full = recorder.full[k]
-        order = autograd.topological_order(full.walk.root)
-        index = {id(v): i for i, v in enumerate(order)}
-        end = full.walk.state(len(full.walk) - 1)
-        assert order[-1].data == pytest.approx(recorder.steps[k].loss, rel=1e-12)
-        assert bits(end.grad[index[id(u.parameter)]] for u in full.updates) == \
-            bits(u.grad for u in full.updates)
-        after = recorder.parameters(k + 1)
-        assert bits(end.data[index[id(p)]] for p in params) == bits(after[p.label] for p in params)
+    with pytest.raises(ValueError, match="recorded a run already"):
+        nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+               progress=False, record=recorder)
 
 
 LOSSES = {  # (the loss, the targets from labels 0/1, outputs, the output layer's activation)

@@ -6,6 +6,7 @@ gradients and the same input gradients in glassgrad (one sample at a time, on Va
 PyTorch (a batch, float64), to 1e-12; so do the demos' whole models. Errors name the layer,
 its path and the option.
 """
+import math
 import subprocess
 import sys
 from collections import OrderedDict
@@ -288,6 +289,15 @@ def test_from_torch_names_unsupported_layers_by_path_and_type(module, says):
     with pytest.raises(TypeError, match="nn.from_torch cannot convert") as error:
         nn.from_torch(module)
     assert says in str(error.value)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_from_torch_refuses_a_weight_that_is_not_finite(bad):
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
+    with torch.no_grad():
+        net[2].weight[0, 1] = bad
+    with pytest.raises(ValueError, match=rf"cannot convert 2\.weight\[0, 1\] = {bad!r}"):
+        nn.from_torch(net)
 
 
 def test_from_torch_refuses_what_is_not_a_module():
