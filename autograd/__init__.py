@@ -28,14 +28,14 @@ from .modes import (Scope, current_scope, detect_anomaly, is_grad_enabled, no_gr
 from .ops import OPS, Op
 from .players.html import Player, player
 from .players.terminal import step
-from .steps import Steps, backprop_steps
+from .steps import Afterwards, Steps, backprop_steps
 from .tracing import TracingError, is_tracing
 from .value import Value, backward, function_for, zero_grad
 
 __all__ = [
     "Value", "Op", "OPS", "backward", "zero_grad", "topological_order",
     "grad", "gradients", "value_and_grad", "no_grad", "is_grad_enabled", "detect_anomaly",
-    "scope", "Scope", "current_scope", "paused_gc", "gradcheck", "gradgradcheck", "GradcheckError", "backprop_steps", "Steps",
+    "scope", "Scope", "current_scope", "paused_gc", "gradcheck", "gradgradcheck", "GradcheckError", "backprop_steps", "Steps", "Afterwards",
     "step", "player", "Player",
     "draw", "node_ids", "Drawing", "GraphvizNotFound",
     "compile", "Program", "TracingError", "is_tracing",

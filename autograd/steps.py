@@ -25,6 +25,10 @@ nothing themselves. The records are built from what `backward()` itself uses: th
 `upstream * local` and each new grad is `before + contribution`, in backward()'s order, so
 replaying the steps gives the grads `backward()` gives, bit for bit. Nothing here changes the
 graph: `.grad` is left as it was.
+
+What comes after the backward pass (an optimizer's update of each parameter, with its own
+numbers) is explained by whoever does it and appended as `Afterwards` records:
+`walk.then([...])` (nn's training timeline does this; see nn/updates.py).
 """
 from __future__ import annotations
 
@@ -32,9 +36,10 @@ import math
 import numbers
 import re
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from .graph import topological_order
+from .groups import is_parameter
 from .value import Value, _as_float
 
 _ELIDE = 6  # n-ary nodes with more inputs than this are written with "…" in expressions
@@ -87,8 +92,8 @@ class BackpropStep:
     """One step of the walk-through, with its explanation in words and numbers."""
 
     index: int
-    kind: str  # "start", "forward", "seed", "backward" or "done"
-    phase: str  # "forward" or "backward"
+    kind: str  # "start", "forward", "seed", "backward", "done"; afterwards: "update", ...
+    phase: str  # "forward", "backward" or "update"
     node: int | None  # the node this step is about
     title: str  # one line: "backward through v4 = x * w"
     lines: tuple[str, ...]  # the explanation: the chain rule, written out with numbers
@@ -141,12 +146,76 @@ class Steps(Sequence[BackpropStep]):
         """The number of the seed step, where the backward pass starts."""
         return next(s.index for s in self._steps if s.phase == "backward")
 
+    def then(self, more: Iterable[Afterwards]) -> Steps:
+        """These steps, followed by `more`: what happens after the backward pass (an optimizer
+        moving the parameters, the rest of a batch adding its share to their grads), explained
+        by whoever did it. Each change's "before" is the number the steps so far end with."""
+        index = {id(v): i for i, v in enumerate(topological_order(self.root))}
+        state = self.state(len(self._steps) - 1)
+        data, grad = list(state.data), list(state.grad)
+        steps = list(self._steps)
+        for extra in more:
+            if not isinstance(extra, Afterwards):
+                raise TypeError(f"then() takes autograd.Afterwards records, got "
+                                f"{type(extra).__name__}")
+            changes = []
+            for value, field, after in extra.sets:
+                i = _node_of(value, index, "then()")
+                now = data if field == "data" else grad
+                changes.append(Change(i, field, now[i], float(after)))
+                now[i] = float(after)
+            node = None if extra.node is None else _node_of(extra.node, index, "then()")
+            steps.append(BackpropStep(index=len(steps), kind=extra.kind, phase=extra.phase,
+                                      node=node, title=extra.title, lines=extra.lines,
+                                      changes=tuple(changes)))
+        return Steps(self.root, self.nodes, tuple(steps), self.initial)
+
     def __repr__(self) -> str:
         return f"<Steps: {len(self.nodes)} nodes, {len(self._steps)} steps>"
 
 
-def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
+@dataclass(frozen=True)
+class Afterwards:
+    """A step that follows the backward pass: what it sets, and why in words and numbers.
+
+    `sets` holds (node, field, number) triples: `(w1, "data", 0.997853)` for an update, or
+    `(w1, "grad", 0.0323)` for a grad completed outside the graph shown. `kind` "update" is one
+    parameter's update (the HTML player makes a closed group's updates one step); `phase` is
+    how the players label it ("update", or "backward" for more gradient)."""
+
+    title: str
+    lines: tuple[str, ...]
+    sets: tuple[tuple[Value, str, float], ...] = ()
+    node: Value | None = None  # the node the step is about (highlighted), if one
+    kind: str = "update"
+    phase: str = "update"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.title, str) or not all(isinstance(x, str) for x in self.lines):
+            raise TypeError("Afterwards needs a title and lines that are strings")
+        if self.phase not in ("backward", "update"):
+            raise ValueError(f"Afterwards(phase=...) is 'backward' or 'update', got "
+                             f"{self.phase!r}")
+        for entry in self.sets:
+            if (not isinstance(entry, tuple) or len(entry) != 3 or entry[1] not in ("data", "grad")
+                    or isinstance(entry[2], bool) or not isinstance(entry[2], numbers.Real)):
+                raise ValueError(f"Afterwards(sets=...) holds (node, 'data' or 'grad', number) "
+                                 f"triples, got {entry!r}")
+
+
+def _node_of(value: Value, index: dict[int, int], where: str) -> int:
+    if id(value) not in index:
+        name = value.label if isinstance(value, Value) and value.label else repr(value)
+        raise ValueError(f"{where}: {name} is not a node of this graph")
+    return index[id(value)]
+
+
+def backprop_steps(root: Value, grad: float = 1.0, *,
+                   params: Iterable[Value] | None = None) -> Steps:
     """The forward and backward pass of the graph behind `root`, as explained steps.
+
+    `params`: the leaves that are parameters (default: leaves with a scope, as nn's); the
+    other leaves that take a gradient are inputs, wherever they were made.
 
     The backward steps do what one `root.backward(grad)` does from fresh grads, in the same
     order and with the same floats, so their numbers are the derivatives (whatever `.grad`
@@ -164,7 +233,7 @@ def backprop_steps(root: Value, grad: float = 1.0) -> Steps:
     seed = _checked(root, grad)
     order = topological_order(root)
     index = {id(v): i for i, v in enumerate(order)}
-    nodes = _describe_nodes(order, index)
+    nodes = _describe_nodes(order, index, None if params is None else {id(p) for p in params})
     initial = State(tuple(v.data if v.op is None else None for v in order),
                     (None,) * len(order))
     held = _held(order, nodes)
@@ -269,8 +338,7 @@ def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], grads: dict[in
     short = _shortener(node.module)
     names = [short(nodes[p].name) for p in node.parents]
     formulas = op.formulas(*names)
-    written = [_written(op, wrts, formulas[k], names, v.data, [p.data for p in parents],
-                        [nodes[p].name for p in node.parents], k) for k in range(len(parents))]
+    written = _written(op, wrts, formulas, names, v.data, [p.data for p in parents])
     terms, changes = [], []
     me = _d(short(node.name))
     lines = [_where(node.module) + f"{short(node.name)} = {op.expression(*names, elide=_ELIDE)}"
@@ -302,29 +370,36 @@ def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], grads: dict[in
                 changes=tuple(changes))
 
 
-def _written(op, wrts: list[str], formula: str, names: list[str], out: float,
-             inputs: list[float], full: list[str], k: int) -> list[str]:
-    """The local derivative for input k as written: its formula with the real operands in it,
+def _written(op, wrts: list[str], formulas: list[str], names: list[str], out: float,
+             inputs: list[float]) -> list[list[str]]:
+    """Each input's local derivative as written: its formula with the real operands in it,
     then with their numbers (the op's own result, `tanh(z)` in `1 - tanh(z)²`, by its number
-    too): `["σ(z)·(1 - σ(z))", "0.999089·(1 - 0.999089)"]`."""
-    symbolic = _substitute(formula, dict(zip(wrts, names)))
+    too): `["σ(z)·(1 - σ(z))", "0.999089·(1 - 0.999089)"]`. Everything shared by the inputs is
+    made once, so a node of n inputs (an l2 penalty's dot of every parameter) costs O(n)."""
     values = [_operand(x) for x in inputs]
-    template = op.formulas(*values)[k]
+    templates = op.formulas(*values)
     result = op.expression(*wrts)
-    if result in template and not _is_atom(result):
-        template = template.replace(result, _operand(out))
-    numeric = _substitute(template, dict(zip(wrts, values)))
-    return [symbolic] + ([numeric] if numeric != symbolic else [])
+    symbolic_names, numeric_names = dict(zip(wrts, names)), dict(zip(wrts, values))
+    written = []
+    for formula, template in zip(formulas, templates):
+        symbolic = _substitute(formula, symbolic_names)
+        if result in template and not _is_atom(result):
+            template = template.replace(result, _operand(out))
+        numeric = _substitute(template, numeric_names)
+        written.append([symbolic] + ([numeric] if numeric != symbolic else []))
+    return written
+
+
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z0-9_]+(?![A-Za-z0-9_.])")
 
 
 def _substitute(text: str, names: dict[str, str]) -> str:
-    """`text` with each whole-word placeholder (`a`, `b`, `x1`) replaced at once."""
+    """`text` with each whole-word placeholder (`a`, `b`, `x1`) replaced at once. Words end at
+    ASCII edges: "a²" is a then a superscript (which \\w would count as a digit), and "0.5" is
+    one number, not the words 0 and 5."""
     if not names:
         return text
-    pattern = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
-    # ASCII word edges: "a²" is a then a superscript (which \w would count as a digit)
-    return re.sub(rf"(?<![A-Za-z0-9_.])(?:{pattern})(?![A-Za-z0-9_.])",
-                  lambda m: names[m.group(0)], text)
+    return _TOKEN.sub(lambda m: names.get(m.group(0), m.group(0)), text)
 
 
 def _chain_rule_line(out: str, me: str, name: str, upstream: float, written: list[str],
@@ -426,13 +501,14 @@ def _shortener(module: str):
     return short
 
 
-def _describe_nodes(order: list[Value], index: dict[int, int]) -> tuple[Node, ...]:
+def _describe_nodes(order: list[Value], index: dict[int, int],
+                    marked: set[int] | None) -> tuple[Node, ...]:
     nodes = []
     for i, v in enumerate(order):
         parents = tuple(index[id(p)] for p in v.parents)
         names = [_name_of(order[p], p) for p in parents]
         kind = ("op" if v.op is not None else "constant" if not v.requires_grad
-                else "input" if v.scope is None else "param")
+                else "param" if is_parameter(v, marked) else "input")
         nodes.append(Node(
             index=i, id=f"v{i}", name=_name_of(v, i), label=v.label, kind=kind,
             op=v.op.name if v.op else None, symbol=v.op.symbol if v.op else "",

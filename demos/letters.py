@@ -16,7 +16,11 @@ fast. Its weights start from `np.random.randn` without a seed; ours from a seede
 so the epoch at which 100% is reached differs (the article's output: epoch 51). The article
 predicts one clean letter ("Predicted Letter: A"); here a B with two pixels flipped.
 
-    python -m demos.letters [--epochs N] [--quiet] [--out DIR]
+With `--player DIR` the run is recorded (`nn.Recorder`) and written to
+DIR/letters_timeline.html: the curves and the weights at every step, and about ten steps in the
+player, forward, backward and update, one letter each.
+
+    python -m demos.letters [--epochs N] [--quiet] [--out DIR] [--player DIR]
 """
 from __future__ import annotations
 
@@ -27,14 +31,16 @@ from matplotlib.figure import Figure
 
 import nn
 from demos import cli
-from demos.output import curves, output_dir, save
+from demos.output import curves, output_dir, save, timeline
 
 
 def run(epochs: int = 100, seed: int = 1, out: str | os.PathLike | None = None,
-        verbose: bool = True) -> dict:
-    """Train the 30-5-3 network on A, B, C, classify a noisy B and save two pictures to `out`.
+        verbose: bool = True, player: str | os.PathLike | None = None) -> dict:
+    """Train the 30-5-3 network on A, B, C, classify a noisy B and save two pictures to `out`;
+    with `player`, the run's timeline page to that folder.
 
-    Returns {"model", "history", "noisy", "scores", "predicted", "pictures", "final_accuracy"}.
+    Returns {"model", "history", "noisy", "scores", "predicted", "pictures", "final_accuracy",
+    "recorder" and "timeline" (the nn.Recorder and the page's path, or None)}.
     """
     names, X, y = nn.letters()
     model = nn.MLP(30, [5, 3], activation="sigmoid", output_activation="sigmoid", seed=seed)
@@ -44,8 +50,9 @@ def run(epochs: int = 100, seed: int = 1, out: str | os.PathLike | None = None,
             print(f"  epoch {epoch + 1:3d}  accuracy {100 * history['accuracy'][-1]:6.2f}%  "
                   f"loss {history['loss'][-1]:.4f}")
 
+    recorder = nn.Recorder() if player is not None else None
     history = nn.fit(model, X, y, nn.mse, nn.SGD(model.parameters(), lr=1.0), epochs=epochs,
-                     batch_size=1, seed=seed, progress=False, on_epoch=report)
+                     batch_size=1, seed=seed, progress=False, on_epoch=report, record=recorder)
     noisy = nn.noisy(X[1], flips=2, seed=seed)
     scores = nn.predict(model, [noisy])[0]
     folder = output_dir(out)
@@ -58,9 +65,13 @@ def run(epochs: int = 100, seed: int = 1, out: str | os.PathLike | None = None,
         ax.set_xticks([])
         ax.set_yticks([])
     pictures.append(save(fig, folder, "letters_noisy.png"))
+    page = timeline(recorder, player, "letters_timeline.html",
+                    f"Seed 004: letters A, B, C on a 30-5-3 sigmoid network ({epochs} epochs, "
+                    "one letter at a time)")
     return {"model": model, "history": history, "noisy": noisy, "scores": scores,
             "predicted": names[int(np.argmax(scores))], "pictures": pictures,
-            "final_accuracy": nn.evaluate(model, X, y, nn.mse)["accuracy"]}
+            "final_accuracy": nn.evaluate(model, X, y, nn.mse)["accuracy"],
+            "recorder": recorder, "timeline": page}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -68,9 +79,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = cli.parser("letters", __doc__, writes_files=True)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--quiet", action="store_true", help="do not print every epoch")
+    parser.add_argument("--player", metavar="DIR",
+                        help="record the run and write its timeline page (letters_timeline.html) "
+                             "to DIR")
     args = parser.parse_args(argv)
     print("Seed 004: letters A, B, C on a 30-5-3 sigmoid network")
-    result = run(args.epochs, out=args.out, verbose=not args.quiet)
+    result = run(args.epochs, out=args.out, verbose=not args.quiet, player=args.player)
     scores = ", ".join(f"{n} {s:.3f}" for n, s in zip("ABC", result["scores"]))
     print(f"  after training: accuracy {100 * result['final_accuracy']:.2f}%")
     print(f"  a B with two pixels flipped: outputs {scores} -> predicted letter: {result['predicted']}")

@@ -8,6 +8,7 @@ global state behind.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -47,3 +48,15 @@ def curves(history: dict[str, Sequence[float]], title: str, folder: Path, name: 
     ax_acc.set_ylim(-0.02, 1.02)
     fig.suptitle(title)
     return save(fig, folder, name)
+
+
+def timeline(recorder, folder: str | os.PathLike | None, name: str, title: str) -> Path | None:
+    """Write a recorded run's timeline page (`nn.Recorder`) to folder/name and say where;
+    None when nothing was recorded (no `--player DIR`)."""
+    if recorder is None:
+        return None
+    start = time.perf_counter()
+    path = recorder.save(output_dir(folder) / name, title=title)
+    print(f"  the training timeline: {path} ({path.stat().st_size / 1e6:.1f} MB, written in "
+          f"{time.perf_counter() - start:.1f} s)")
+    return path

@@ -10,7 +10,9 @@
 
 Modules: `module` (Module: names, state, save/load), `layers` (Neuron, Layer, MLP), `init`
 (seeded initializers), `losses` (the losses, each a `Loss`), `optim` (SGD, Adam), `data`
-(datasets, IDX, batches), `train` (fit, evaluate, predict, accuracy), `conv` (Conv2d,
+(datasets, IDX, batches), `train` (fit, evaluate, predict, accuracy), `updates` (an optimizer's
+update explained with its own numbers), `recording` (Recorder: a run for the timeline page,
+`fit(..., record=...)`), `timeline` (the page), `conv` (Conv2d,
 MaxPool2d, Flatten, Unflatten), `recurrent` (RNN), `containers` (Sequential), `activations`
 (ReLU, Tanh, Sigmoid as modules), `shapes` (nested lists of Values as small tensors),
 `progress` (fit's progress bar, in a terminal or a notebook), `blueprint` (a model read as
@@ -30,6 +32,7 @@ from .losses import (Loss, binary_cross_entropy, binary_cross_entropy_with_logit
 from .module import Module
 from .onnx_export import to_onnx
 from .optim import SGD, Adam, Optimizer
+from .recording import Recorder
 from .recurrent import RNN
 from .torch_bridge import from_torch, to_torch, torch_code, torch_names
 from .train import accuracy, evaluate, fit, predict
@@ -41,6 +44,6 @@ __all__ = [
     "l2", "softmax", "log_softmax", "logsumexp",
     "Optimizer", "SGD", "Adam",
     "people", "emily_frank", "letters", "noisy", "make_moons", "digits", "read_idx", "mnist", "batches",
-    "fit", "evaluate", "predict", "accuracy",
+    "fit", "evaluate", "predict", "accuracy", "Recorder",
     "to_torch", "from_torch", "torch_code", "torch_names", "to_onnx",
 ]

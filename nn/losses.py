@@ -21,6 +21,13 @@ its outputs turn into class predictions (`threshold`), and whether int labels ma
 one-hot rows (`one_hot`). `nn.accuracy` and `nn.fit` read the fields; any plain function of
 (outputs, targets) is a loss too (with no threshold and no rows), and `Loss(f, threshold=0.0)`
 declares a function's fields.
+
+Names. Each of nn's losses (and the `l2` penalty) builds its nodes inside
+`autograd.scope(<its name>, kind="loss")` and names them by their role, per sample (or per
+output) k: hinge's `margin.k` (y·score), `shortfall.k` (1 - margin) and `term.k`
+(relu(shortfall)), then `sum` and the mean, `loss`; mse's `error.k` and `term.k`. So a player
+or drawing reads `in hinge: term.3 = relu(shortfall.3)` instead of `v408 = relu(v407)`, and
+shows the loss as one box that opens. The ops and their order are the same as without names.
 """
 from __future__ import annotations
 
@@ -35,7 +42,7 @@ import numpy as np
 import autograd
 from autograd import Value
 
-from .module import Module
+from .module import Module, name_outputs
 
 
 class Loss:
@@ -111,8 +118,25 @@ class Loss:
 
 
 def _declared(*, threshold: float | None = None, one_hot: bool = False):
-    """The decorator that makes nn's own functions `Loss`es."""
-    return functools.partial(Loss, threshold=threshold, one_hot=one_hot)
+    """The decorator that makes nn's own functions `Loss`es, each building its nodes inside its
+    own scope (see "Names" above)."""
+    def declare(function: Callable) -> Loss:
+        return Loss(_scoped(function), threshold=threshold, one_hot=one_hot)
+    return declare
+
+
+def _scoped(function: Callable) -> Callable:
+    """`function`, run inside `autograd.scope(<its name>, kind="loss")`."""
+    @functools.wraps(function)
+    def scoped(*args, **kwargs):
+        with autograd.scope(function.__name__, kind="loss"):
+            return function(*args, **kwargs)
+    return scoped
+
+
+def _named(node, role: str, k: int | str | None = None):
+    """`node` labelled by its role in the loss (`hinge.margin.3`); returns it."""
+    return name_outputs(node, role if k is None else f"{role}.{k}")
 
 
 def _flat(items, what: str) -> list:
@@ -140,10 +164,10 @@ def _pairs(outputs, targets, name: str) -> list[tuple[Value, float | Value]]:
 
 
 def _mean(terms: list[Value]) -> Value:
-    """Σ terms / n as two nodes, labelled loss (the name drawings and players show it by). The
-    mean of one term is that term (no Σ or ÷ 1 node: the graph of one sample's loss, which
-    `nn.fit(compiled=True)` traces, stays short)."""
-    loss = terms[0] if len(terms) == 1 else autograd.sum(terms) / len(terms)
+    """Σ terms / n as two nodes (`sum`, then the mean, labelled loss: the name drawings and
+    players show it by). The mean of one term is that term (no Σ or ÷ 1 node: the graph of one
+    sample's loss, which `nn.fit(compiled=True)` traces, stays short)."""
+    loss = terms[0] if len(terms) == 1 else _named(autograd.sum(terms), "sum") / len(terms)
     loss.label = "loss"
     return loss
 
@@ -151,25 +175,29 @@ def _mean(terms: list[Value]) -> Value:
 @_declared(threshold=0.5)
 def mse(outputs, targets) -> Value:
     """Mean squared error, mean((target - output)²) over every output: the seeds' formula."""
-    return _mean([(out - want) ** 2 for out, want in _pairs(outputs, targets, "mse")])
+    return _mean([_named(_named(out - want, "error", k) ** 2, "term", k)
+                  for k, (out, want) in enumerate(_pairs(outputs, targets, "mse"))])
 
 
 
-def _softplus(z: Value) -> Value:
+def _softplus(z: Value, k: int) -> Value:
     """log(1 + e^z), never overflowing: m + log(1 + e^(z - 2m)) with m = max(z, 0), which is
     z + log(1 + e^-z) for z >= 0 and log(1 + e^z) below, number for number. (At z = 0 the
     max sends the gradient to z, and the total is sigmoid(0) = 0.5, as it should be.)"""
-    m = autograd.max([z, 0.0])
-    return m + (1 + (z - 2 * m).exp()).log()
+    m = _named(autograd.max([z, 0.0]), "m", k)
+    shifted = _named(z - _named(2 * m, "two_m", k), "z_minus_2m", k)
+    tail = _named(_named(1 + _named(shifted.exp(), "exp", k), "one_plus_exp", k).log(),
+                  "log_one_plus_exp", k)
+    return _named(m + tail, "softplus", k)
 
 
 _FLOOR = math.exp(-100)  # log(_FLOOR) == -100.0 exactly
 
 
-def _log(p: Value) -> Value:
+def _log(p: Value, name: str, k: int) -> Value:
     """log(p), clamped at -100 as PyTorch's BCELoss does: log(max(e^-100, p)); below the clamp
-    (and at it) the gradient goes to the constant, so none reaches p."""
-    return autograd.max([_FLOOR, p]).log()
+    (and at it) the gradient goes to the constant, so none reaches p. Named `log_{name}.k`."""
+    return _named(_named(autograd.max([_FLOOR, p]), f"clamped_{name}", k).log(), f"log_{name}", k)
 
 
 def _unit(y, name: str) -> None:
@@ -187,12 +215,16 @@ def binary_cross_entropy(outputs, targets) -> Value:
     """
     traced = autograd.is_tracing()
     terms = []
-    for p, y in _pairs(outputs, targets, "binary_cross_entropy"):
+    for k, (p, y) in enumerate(_pairs(outputs, targets, "binary_cross_entropy")):
         _unit(y, "binary_cross_entropy")
         if not traced and not 0.0 <= p.data <= 1.0:
             raise ValueError(f"binary_cross_entropy() needs probabilities in [0, 1] (apply "
                              f"sigmoid, or use binary_cross_entropy_with_logits), got {p.data!r}")
-        terms.append(-(y * _log(p) + (1.0 - y) * _log(1 - p)))  # both clamped: never 0·inf
+        # both logs clamped: never 0·inf; q = 1 - p
+        likelihood = _named(_named(y * _log(p, "p", k), "y_log_p", k)
+                            + _named((1.0 - y) * _log(_named(1 - p, "q", k), "q", k),
+                                     "rest_log_q", k), "log_likelihood", k)
+        terms.append(_named(-likelihood, "term", k))
     return _mean(terms)
 
 
@@ -204,9 +236,9 @@ def binary_cross_entropy_with_logits(outputs, targets) -> Value:
     Its gradient is exactly sigmoid(z) - y.
     """
     terms = []
-    for z, y in _pairs(outputs, targets, "binary_cross_entropy_with_logits"):
+    for k, (z, y) in enumerate(_pairs(outputs, targets, "binary_cross_entropy_with_logits")):
         _unit(y, "binary_cross_entropy_with_logits")
-        terms.append(_softplus(z) - y * z)
+        terms.append(_named(_softplus(z, k) - _named(y * z, "yz", k), "term", k))
     return _mean(terms)
 
 
@@ -215,10 +247,11 @@ def binary_cross_entropy_with_logits(outputs, targets) -> Value:
 def hinge(outputs, targets) -> Value:
     """Max-margin loss mean(relu(1 - y·score)) for labels y in {-1, +1} (micrograd's moons)."""
     terms = []
-    for score, y in _pairs(outputs, targets, "hinge"):
+    for k, (score, y) in enumerate(_pairs(outputs, targets, "hinge")):
         if not isinstance(y, Value) and y not in (-1.0, 1.0):
             raise ValueError(f"hinge() needs labels -1 or +1, got {y}")
-        terms.append((1 - y * score).relu())
+        shortfall = _named(1 - _named(y * score, "margin", k), "shortfall", k)
+        terms.append(_named(shortfall.relu(), "term", k))
     return _mean(terms)
 
 
@@ -238,11 +271,22 @@ def logsumexp(scores: Sequence[Value]) -> Value:
     softmax: what reaches m through the shift and through `+ m` cancels (to a rounding).
     Inf or nan scores are not shifted (IEEE results: inf, nan); a traced logsumexp, whose
     numbers cannot be read, is always shifted, so compiled it gives nan where a score is +inf."""
-    scores = _scores(scores, "logsumexp()")
-    top = autograd.max(scores)
+    return _logsumexp(_scores(scores, "logsumexp()"), None)
+
+
+def _logsumexp(scores: list[Value], k: int | None) -> Value:
+    """`logsumexp`; with a sample number k (inside a loss) its nodes are named by their role:
+    `max.k`, `shifted.k.c` (s_c - max), `exp.k.c`, `sum_exp.k`, `log_sum_exp.k`,
+    `logsumexp.k`."""
+    def named(node, role, c=None):
+        return node if k is None else _named(node, role, k if c is None else f"{k}.{c}")
+    top = named(autograd.max(scores), "max")
     if not autograd.is_tracing() and not math.isfinite(top.data):  # no shift: IEEE results
-        return autograd.sum([s.exp() for s in scores]).log()
-    return autograd.sum([(s - top).exp() for s in scores]).log() + top
+        exps = [named(s.exp(), "exp", c) for c, s in enumerate(scores)]
+        return named(named(autograd.sum(exps), "sum_exp").log(), "logsumexp")
+    exps = [named(named(s - top, "shifted", c).exp(), "exp", c) for c, s in enumerate(scores)]
+    return named(named(named(autograd.sum(exps), "sum_exp").log(), "log_sum_exp") + top,
+                 "logsumexp")
 
 
 def log_softmax(scores: Sequence[Value]) -> list[Value]:
@@ -280,11 +324,13 @@ def cross_entropy(outputs, labels) -> Value:
     if len(outputs) != len(labels):
         raise ValueError(f"cross_entropy() got {len(outputs)} outputs but {len(labels)} labels")
     terms = []
-    for scores, label in zip(outputs, labels):
+    for k, (scores, label) in enumerate(zip(outputs, labels)):
         scores = _scores(scores, "cross_entropy()")
         if isinstance(label, (list, tuple)):
-            total = logsumexp(scores)
-            terms.append(autograd.dot(_probabilities(label, len(scores)), [total - s for s in scores]))
+            total = _logsumexp(scores, k)
+            surprises = [_named(total - s, f"surprise.{k}", c) for c, s in enumerate(scores)]
+            terms.append(_named(autograd.dot(_probabilities(label, len(scores)), surprises),
+                                "term", k))
             continue
         if isinstance(label, bool) or not isinstance(label, numbers.Integral):
             raise TypeError(f"cross_entropy() needs int labels, or rows of {len(scores)} class "
@@ -292,7 +338,7 @@ def cross_entropy(outputs, labels) -> Value:
         if not 0 <= label < len(scores):
             raise ValueError(f"cross_entropy() needs int labels in 0..{len(scores) - 1} or rows of "
                              f"{len(scores)} class probabilities, got {label!r}")
-        terms.append(logsumexp(scores) - scores[int(label)])
+        terms.append(_named(_logsumexp(scores, k) - scores[int(label)], "term", k))
     return _mean(terms)
 
 
@@ -327,4 +373,7 @@ def l2(parameters: Iterable[Value], alpha: float) -> Value:
             raise TypeError(f"l2() needs Values (model.parameters()), got {p!r}")
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
         raise TypeError(f"l2(): alpha should be a number, got {alpha!r}")
-    return alpha * autograd.dot(parameters, parameters)
+    with autograd.scope("l2", kind="loss"):
+        penalty = alpha * _named(autograd.dot(parameters, parameters), "sum_of_squares")
+    penalty.label = "l2"
+    return penalty

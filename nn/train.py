@@ -43,6 +43,7 @@ from .losses import Loss
 from .module import Module
 from .optim import Optimizer
 from .progress import progress_bar
+from .recording import Recorder
 from .shapes import positive_int
 
 
@@ -186,6 +187,7 @@ def fit(
     progress: bool | None = None,
     on_epoch: Callable[[int, dict], None] | None = None,
     compiled: bool = False,
+    record: Recorder | None = None,
 ) -> dict[str, list[float]]:
     """Train `model` on (X, y) and return the history.
 
@@ -211,7 +213,12 @@ def fit(
     keeps the parameters of the last complete step, and fit returns the history so far (the
     epoch cut short included, over the batches it finished) with a warning. Any other
     exception propagates, with the model likewise after its last complete step.
+    `record=nn.Recorder(...)` records the run for a timeline page (`record.save(path)`):
+    every step's loss and accuracy, and the steps it chooses explained in full; the training
+    itself is the same, bit for bit. A Recorder records one run.
     """
+    if record is not None and not isinstance(record, Recorder):
+        raise TypeError(f"fit(record=...) takes an nn.Recorder() (or None), got {record!r}")
     X, y = _training_set(X, y)
     loss = Loss.of(loss, "fit(): loss")
     if not isinstance(optimizer, Optimizer):
@@ -229,6 +236,9 @@ def fit(
     run = _strategy(model, loss, threshold, optimizer, penalty, X, y, compiled)
     rng = generator(seed)
     steps = epochs * math.ceil(len(X) / min(batch_size, len(X)))
+    if record is not None:
+        record.begin(model, X, y, loss, optimizer, penalty, threshold, epochs, steps // epochs)
+        run.record = record
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
     epoch, start, total, right, seen = 0, time.perf_counter(), 0.0, 0.0, 0  # for an interrupt
     with progress_bar(steps, progress) as bar:
@@ -237,6 +247,8 @@ def fit(
                 start, total, right, seen = time.perf_counter(), 0.0, 0.0, 0
                 for Xb, yb in batches(X, run.targets, batch_size, shuffle=shuffle, seed=rng):
                     number, correct = run.step(Xb, yb)
+                    if record is not None:
+                        record.scored(number, correct)
                     total += number * len(Xb)
                     right += correct * len(Xb)
                     seen += len(Xb)
@@ -258,6 +270,8 @@ def fit(
             _stop(history, epoch, epochs, seen, total, right, start)
         finally:
             _sync(run)
+    if record is not None:
+        record.finish(history)
     return history
 
 
@@ -401,6 +415,9 @@ class _OnValues:
     step. The model runs eagerly, or as `program` (`Program.as_values`): its outputs are then
     fresh leaf Values, whose gradients the program pulls back into the parameters."""
 
+    record: Recorder | None = None
+    """Set by `fit`: the optimizer's step then runs inside `record.update`."""
+
     def __init__(self, model: Callable, loss: Loss, threshold: float, optimizer: Optimizer,
                  penalty: Callable[[], Value] | None, y: np.ndarray,
                  program: autograd.Program | None = None) -> None:
@@ -423,7 +440,10 @@ class _OnValues:
         value.backward()
         if pull_back is not None:
             pull_back()  # the model's share of the gradient, into its parameters
-        self.optimizer.step()
+        if self.record is None:
+            self.optimizer.step()
+        else:
+            self.record.update(Xb, targets, outs, self.optimizer.step)
         return value.data, accuracy(outs, targets, self.threshold)
 
     def evaluate(self, X, y) -> dict[str, float]:
@@ -464,6 +484,10 @@ class _Compiled:
     `sync`; otherwise the gradient is added into the parameters' `.grad`, the penalty runs on
     Values and the optimizer steps them. Raises `TracingError` when the function cannot be
     traced."""
+
+    record: Recorder | None = None
+    """Set by `fit`: each step's update then runs inside `record.update`, on Values kept up to
+    date with the vector (`_recorded_step`)."""
 
     def __init__(self, model: Callable, loss: Loss, threshold: float, optimizer: Optimizer,
                  penalty: Callable[[], Value] | None, X: np.ndarray, y: np.ndarray,
@@ -515,14 +539,20 @@ class _Compiled:
             Xb, yb, params=self.theta, reduction="mean", has_aux=True)
         number = math.fsum(objective.tolist()) / len(Xb)
         if self.vectors:
-            self.step_vector(grad)
+            if self.record is None:
+                self.step_vector(grad)
+            else:
+                self.record.update(Xb, yb.tolist(), self._outputs(aux), self._recorded_step(grad))
         else:
             self.program.accumulate(grad)
             if self.penalty is not None:
                 extra = self.penalty()
                 extra.backward()
                 number += extra.data
-            self.optimizer.step()
+            if self.record is None:
+                self.optimizer.step()
+            else:
+                self.record.update(Xb, yb.tolist(), self._outputs(aux), self.optimizer.step)
         return number, int(_hits(aux[:, self.skip:], yb, self.threshold).sum()) / len(Xb)
 
     def step_vector(self, grad: np.ndarray) -> None:
@@ -540,6 +570,24 @@ class _Compiled:
             self.theta, self.grad, self.untrained_grads = before[:3]
             self.optimizer.restore(before[3])
             raise
+
+    def _outputs(self, aux: np.ndarray) -> list:
+        """The batch's outputs from the program's aux columns: a number per sample, or a row."""
+        outs = aux[:, self.skip:]
+        return (outs[:, 0] if self.outputs == 1 else outs).tolist()
+
+    def _recorded_step(self, grad: np.ndarray) -> Callable[[], None]:
+        """For a recorder, which reads and explains the step on Values: the parameters' Values
+        brought up to date with the vector (numbers, and the batch's gradient as the trained
+        ones' `.grad`), and the vector's step, which writes its new numbers into them too."""
+        self.program.set_parameters(self.theta)
+        for p, g in zip(self.optimizer.params, grad[:self.trained].tolist()):
+            p.grad = g
+
+        def step() -> None:
+            self.step_vector(grad)
+            self.program.set_parameters(self.theta)
+        return step
 
     def evaluate(self, X, y) -> dict[str, float]:
         """{"loss": ..., "accuracy": ...} on (X, y), run compiled (as `evaluate` does eagerly)."""

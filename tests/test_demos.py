@@ -1,4 +1,5 @@
 """Every demo runs, and prints the seeds' numbers."""
+import math
 import os
 import subprocess
 import sys
@@ -122,6 +123,44 @@ def test_gender_classifies_emily_and_frank():
     assert result["train_mse"] < 0.01
 
 
+def test_alice_reproduces_the_hand_calculation_then_trains_and_writes_a_timeline(tmp_path, capsys):
+    from demos import alice
+    result = alice.main(["--epochs", "300", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    sigmoid = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    h, o = sigmoid(-3.0), sigmoid(2 * sigmoid(-3.0))
+    factors = [-2 * (1 - o), 1.0 * o * (1 - o), -2.0 * h * (1 - h)]  # the article's chain rule
+    grad = factors[0] * factors[1] * factors[2]
+    assert [result["hand"][k] for k in ("dL/dy_pred", "dy_pred/dh1", "dh1/dw1")] == \
+        pytest.approx(factors, rel=1e-15)
+    assert result["grad"] == pytest.approx(grad, rel=1e-14)  # backward() agrees
+    assert f"{grad:.7f}" == "0.0214695" and "0.0214695353…   (the article: 0.0214)" in out
+    update = result["update"]
+    assert update.grad == pytest.approx(grad, rel=1e-14) and update.after == 1.0 - 0.1 * update.grad
+    assert "w1 ← w1 - η·∂loss/∂w1 = 1 - 0.1 · 0.0214695 = 0.997853" in out
+    assert f"w1 = {update.after!r}" in out and repr(update.after).startswith("0.997853")
+    assert result["predictions"]["Emily"] > 0.5 > result["predictions"]["Frank"]
+    assert [p.name for p in result["pages"]] == ["alice_step.html", "alice_timeline.html"]
+    assert all(p.exists() for p in result["pages"])
+    recorder = result["recorder"]
+    assert len(recorder.steps) == 1200 and recorder.full_steps[-1] == 1199
+    assert [p.label for p in recorder._run.params] == [f"w{i}" for i in range(1, 7)] + ["b1", "b2", "b3"]
+
+
+@pytest.mark.parametrize("name, args, page", [
+    ("moons", ["--steps", "4"], "moons_timeline.html"),
+    ("moons", ["--steps", "4", "--compiled"], "moons_timeline.html"),
+    ("letters", ["--epochs", "2", "--quiet"], "letters_timeline.html"),
+])
+def test_player_writes_the_training_timeline(tmp_path, capsys, name, args, page):
+    import importlib
+    result = importlib.import_module(f"demos.{name}").main(
+        args + ["--out", str(tmp_path / "pictures"), "--player", str(tmp_path / "pages")])
+    assert result["timeline"] == tmp_path / "pages" / page and result["timeline"].exists()
+    assert f"the training timeline: {result['timeline']}" in capsys.readouterr().out
+    assert result["recorder"].full_steps[-1] == len(result["recorder"].steps) - 1
+
+
 def is_png(path):
     return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -204,7 +243,7 @@ def test_the_tour_runs_small_and_says_where_pictures_went(tmp_path):
 
 @pytest.mark.parametrize("name, args", [
     ("numpy_net", []), ("gender", ["--epochs", "20"]), ("letters", ["--epochs", "2", "--quiet"]),
-    ("moons", ["--steps", "2"]), ("torch_snippets", ["--steps", "3"]),
+    ("moons", ["--steps", "2"]), ("torch_snippets", ["--steps", "3"]), ("alice", ["--epochs", "3"]),
     ("digits", ["--epochs", "1", "--hidden", "4", "--train-samples", "32"]),
     ("digits", ["--epochs", "1", "--hidden", "4", "--train-samples", "32", "--eager"]),
 ])

@@ -21,9 +21,9 @@ def test_demos_say_where_they_deviate_from_the_article(tmp_path, capsys, module,
     assert "Where this differs from the" in module.__doc__
 
 
-OWN_CLI = ["bptt", "gender", "letters", "moons", "neuron", "numpy_net", "players", "rnn",
+OWN_CLI = ["alice", "bptt", "gender", "letters", "moons", "neuron", "numpy_net", "players", "rnn",
            "torch_snippets"]
-WRITES_FILES = {"bptt", "letters", "moons", "players", "rnn"}
+WRITES_FILES = {"alice", "bptt", "letters", "moons", "players", "rnn"}
 
 
 @pytest.mark.parametrize("name", OWN_CLI)

@@ -35,14 +35,16 @@ def test_an_mlps_groups_are_its_layers_neurons_and_weight_vectors():
         if id(v) in params:
             chain = [tree.groups[g].path for g in tree.ancestors(tree.group_of[i])]
             assert v.label.rsplit(".", 2 if v.label.split(".")[-2] == "w" else 1)[0] in chain
-    # the loss is made outside every scope, as are the inputs
-    assert tree.group_of[-1] is None
+    # the loss is a group of its own (nn's losses build in their scope), outside the network
+    assert tree.groups[tree.group_of[-1]].path == "mse" and order[-1].label == "loss"
+    assert tree.groups[tree.group_of[-1]].kind == "loss" and by_path["mse"].parent is None
     # children come in the order they were made
     layer0 = by_path["layers.0"]
     assert [tree.groups[c].name for c in layer0.children] == [
         "neurons.0", "neurons.1", "neurons.2"]
     assert tree.kinds() == {"layer": ["layers.0", "layers.1"], "neuron": [
-        "layers.0.neurons.0", "layers.0.neurons.1", "layers.0.neurons.2", "layers.1.neurons.0"]}
+        "layers.0.neurons.0", "layers.0.neurons.1", "layers.0.neurons.2", "layers.1.neurons.0"],
+        "loss": ["mse"]}
 
 
 def test_an_rnns_weights_are_shared_tensors_in_its_scope():

@@ -13,7 +13,10 @@ finest level whose whole drawing fits with text of at least 9 CSS px), where a c
 closes a group and the steps follow what is shown (a closed group's steps are one step, its
 numbers in a small table: each neuron's, for a layer); pan by dragging, zoom with the buttons,
 + / - or ctrl + wheel; the view follows the current node; the current node and the grads it
-sends are highlighted, and a legend says what each colour means.
+sends are highlighted, and a legend says what each colour means. Steps appended after the
+backward pass (`Steps.then`: an optimizer's update of each parameter) are shown the same way,
+a closed group's updates as one step with a table of each parameter before and after. A page
+shown in a frame (the training timeline's) reads its start from the frame's name.
 
 Labels are user text. The JSON is embedded with `<`, `>` and `&` written as `\\u003c`-style
 escapes so it cannot close its `<script>` element, and the script puts every piece of text
@@ -29,7 +32,7 @@ import re
 import warnings
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..draw import NAN_COLOR, NEGATIVE, NOT_COMPUTED, POSITIVE
 from ..graph import topological_order
@@ -51,32 +54,26 @@ class Player:
         self.title = title if title is not None else _default_title(walk)
         if not isinstance(self.title, str):
             raise TypeError(f"player(title=...) needs a string, got {type(self.title).__name__}")
-        self.tree = group_tree(topological_order(walk.root), params)
+        order = topological_order(walk.root)
+        if params is None:  # the steps' own: the leaves they call parameters
+            params = [order[n.index] for n in walk.nodes if n.kind == "param"]
+        self.tree = group_tree(order, params)
         self.level = _checked_level(level, self.tree)
 
     def html(self) -> str:
         """The whole page as text."""
-        script = _asset("player.js")
-        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+        script = asset(__package__, "player.js")
         return _PAGE.format(
-            csp=f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'",
+            head=page_head(self.title, policy(script), asset(__package__, "player.css")),
             title=html.escape(self.title),
-            style=_asset("player.css"),
             legend=_legend(),
-            data=_json_for_script(self._data()),
+            data=json_for_script(self._data()),
             script=script,
         )
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (UTF-8) and return the path."""
-        if not isinstance(path, (str, Path)):
-            raise TypeError(f"save() needs a file path, got {type(path).__name__}")
-        path = Path(path)
-        if path.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"save() writes an HTML page: give a path ending in .html, "
-                             f"got {str(path)!r}")
-        path.write_text(self.html(), encoding="utf-8")
-        return path
+        return save_page(self.html, path)
 
     def _repr_html_(self) -> str:
         """Jupyter: the page in a sandboxed iframe, and a static view where scripts cannot run
@@ -119,6 +116,19 @@ class Player:
         }
 
 
+def save_page(html: Callable[[], str], path: str | Path) -> Path:
+    """Write the page `html()` makes to `path` (UTF-8, ending in .html) and return the path;
+    a path that is not one is refused before the page is made."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"save() needs a file path, got {type(path).__name__}")
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"save() writes an HTML page: give a path ending in .html, "
+                         f"got {str(path)!r}")
+    path.write_text(html(), encoding="utf-8")
+    return path
+
+
 def player(root: Value | Steps, title: str | None = None, *, level: str | None = None,
            params: Iterable[Value] | None = None) -> Player:
     """A self-contained HTML player for the forward and backward pass of `root`.
@@ -128,7 +138,8 @@ def player(root: Value | Steps, title: str | None = None, *, level: str | None =
     `level` is where the page starts: "op" (every node), "neuron", "step" or "layer" (each
     group of that kind as one box); by default the finest level whose whole drawing fits with
     readable text. A level the graph has no groups for is a warning naming the groups it has.
-    `params`: the leaves to show as parameters (default: leaves with a scope, as nn's).
+    `params`: the leaves to show as parameters (default: those the steps call parameters,
+    `backprop_steps(params=...)`: leaves with a scope, as nn's, unless it was given).
     In Jupyter, `autograd.player(loss)` as the last line of a cell shows it inline.
     """
     return Player(as_steps(root, "player()"), title, level, params)
@@ -186,7 +197,7 @@ def _default_title(walk: Steps) -> str:
                                                     else "")
 
 
-def _json_for_script(data: dict) -> str:
+def json_for_script(data: dict) -> str:
     """JSON that can sit inside <script>: no `<`, `>` or `&` (so no `</script>` or `<!--`),
     and no U+2028/U+2029 line separators."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -196,11 +207,26 @@ def _json_for_script(data: dict) -> str:
     return text
 
 
-def _asset(name: str) -> str:
-    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+def asset(package: str, name: str) -> str:
+    """A file shipped with `package` (a page's script or styles), as text."""
+    return resources.files(package).joinpath(name).read_text(encoding="utf-8")
 
 
-_PAGE = """<!DOCTYPE html>
+def policy(*scripts: str) -> str:
+    """The Content-Security-Policy of a page that may run these inline scripts, use inline
+    styles, and nothing else: no request of any kind."""
+    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest())
+                      .decode("ascii") + "'" for s in scripts)
+    return f"default-src 'none'; style-src 'unsafe-inline'; script-src {hashes}"
+
+
+def page_head(title: str, csp: str, style: str) -> str:
+    """A self-contained page's start, up to its <body>: the policy (from `policy`), the title
+    (user text, escaped), the styles."""
+    return _HEAD.format(csp=csp, title=html.escape(title), style=style)
+
+
+_HEAD = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -209,7 +235,9 @@ _PAGE = """<!DOCTYPE html>
 <title>{title}</title>
 <style>{style}</style>
 </head>
-<body>
+<body>"""
+
+_PAGE = """{head}
 <header id="player-bar">
   <h1 id="player-title">{title}</h1>
   <div id="player-controls">

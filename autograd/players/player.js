@@ -98,7 +98,7 @@
   var kindsPresent = [];
   ["neuron", "step", "layer"].concat(groups.map(function (g) { return g.kind; }))
     .forEach(function (kind) {
-      if (kind !== "tensor" && kindsPresent.indexOf(kind) < 0 &&
+      if (kind !== "tensor" && kind !== "loss" && kindsPresent.indexOf(kind) < 0 &&
           groups.some(function (g) { return g.kind === kind; })) kindsPresent.push(kind);
     });
 
@@ -124,17 +124,20 @@
   }
 
   // ---- steps that follow the level shown ----------------------------------------------------
-  // A closed group's steps are one step. Where several closed groups' steps interleave (a
-  // convolution, its ReLU and its pooling are computed window by window), they are one step
+  // A closed group's steps are one step (its forward steps, its backward steps, or the updates
+  // of its parameters after the backward pass). Where several closed groups' steps interleave
+  // (a convolution, its ReLU and its pooling are computed window by window), they are one step
   // together: each step is the shortest stretch that holds every step of its groups, so that
   // nothing is shown before the steps that compute it.
+  var GROUPED = { forward: true, backward: true, update: true };  // the kinds a group gathers
+  var PHASES = { forward: "forward pass", backward: "backward pass", update: "update" };
   var visible = [];  // {first, last, items}: fine steps first..last; items: the closed groups
   function computeVisible() {
     visible = [];
     var k = 0;
     while (k < fine.length) {
       var s = fine[k];
-      if ((s.kind !== "forward" && s.kind !== "backward") || itemOf(s.node)[0] !== "g") {
+      if (!GROUPED[s.kind] || s.node === null || itemOf(s.node)[0] !== "g") {
         visible.push({ first: k, last: k, items: null });
         k++;
         continue;
@@ -239,6 +242,8 @@
     var parts = Object.keys(counts).filter(function (k) { return k !== "tensor"; })
       .map(function (k) { return counts[k] + " " + k + (counts[k] > 1 ? "s" : ""); });
     var values = inside[g].filter(function (i) { return nodes[i].kind === "op"; }).length;
+    var inputs = inside[g].filter(function (i) { return nodes[i].kind === "input"; }).length;
+    if (inputs) parts.push(inputs + " input" + (inputs === 1 ? "" : "s"));
     parts.push(values + " value" + (values === 1 ? "" : "s"));
     return parts.join(" · ");
   }
@@ -673,7 +678,7 @@
 
   function explain(step, head) {
     var phase = head.phase;
-    $("player-phase").textContent = phase === "forward" ? "forward pass" : "backward pass";
+    $("player-phase").textContent = PHASES[phase] || phase;
     $("player-phase").className = phase;
     var lines = $("player-lines");
     lines.replaceChildren();
@@ -686,7 +691,8 @@
     var gs = step.items.map(function (id) { return Number(id.slice(1)); });
     var what = gs.map(function (g) { return groups[g].kind + " " + groups[g].path; });
     var count = step.last - step.first + 1;
-    $("player-step-title").textContent = (phase === "forward" ? "forward: " : "backward through ") +
+    $("player-step-title").textContent = ({ forward: "forward: ", update: "update: " }[phase] ||
+      "backward through ") +
       listed(what) + " (" + count + " step" + (count === 1 ? "" : "s") + ")";
     var small = gs.length === 1 && count <= 4 && !groups[gs[0]].children.some(function (c) {
       return groups[c].kind !== "tensor"; });
@@ -698,6 +704,13 @@
       return;
     }
     var state = stateAt(step.last), out = data.output;
+    if (phase === "update") {
+      line("each parameter moves by the optimizer's rule, from the gradient above", "line first");
+      line("open " + listed(gs.map(function (g) { return groups[g].path; })) +
+        " (click it) to see each parameter's update written out");
+      gs.forEach(function (g) { lines.appendChild(updates(g, step, state)); });
+      return;
+    }
     if (gs.length > 1) line("their steps interleave (" + listed(step.items.map(function (id) {
       return groups[Number(id.slice(1))].path; })) + " are computed a piece at a time), so they are one step here", "line first");
     line(phase === "forward"
@@ -724,6 +737,21 @@
             .map(function (i) { return [nodes[i].name, shown(before.grad[i]), shown(state.grad[i])]; })));
       }
     }
+  }
+  // The parameters a step of updates moved inside group g: grad, number before and after.
+  function updates(g, step, state) {
+    var before = stateAt(step.first - 1), moved = [], prefix = groups[g].path + ".";
+    for (var s = step.first; s <= step.last; s++) {
+      fine[s].changes.forEach(function (c) {
+        if (c[1] === "data" && chain[c[0]].indexOf(g) >= 0 && moved.indexOf(c[0]) < 0) moved.push(c[0]);
+      });
+    }
+    return table(groups[g].path + ": each parameter, before and after",
+      ["parameter", "gradient", "before", "after"], moved.map(function (i) {
+        var name = nodes[i].name;
+        return [name.indexOf(prefix) === 0 ? name.slice(prefix.length) : name,
+          shown(state.grad[i]), shown(before.data[i]), shown(state.data[i])];
+      }));
   }
   function groupIn(i, gs) {  // the group of `gs` that holds node i, if any
     for (var j = 0; j < gs.length; j++) if (chain[i].indexOf(gs[j]) >= 0) return gs[j];
@@ -946,6 +974,10 @@
 
   document.addEventListener("keydown", function (e) {
     var t = e.target;
+    if (e.key === "Escape" && window.parent !== window) {  // shown in a page: it may close us
+      window.parent.postMessage("glassgrad-player:close", "*");
+      return;
+    }
     if (t && (t.tagName === "INPUT" || t.tagName === "SELECT") && t.type !== "checkbox") return;
     if (e.key === "ArrowRight") { stop(); go(k + 1); }
     else if (e.key === "ArrowLeft") { stop(); go(k - 1); }
@@ -962,9 +994,11 @@
   });
 
   // Start: the level asked for (player(level=...)) or in the address (#level=neuron&step=12),
-  // else the finest that fits.
-  var hash = {};
-  location.hash.replace(/^#/, "").split("&").forEach(function (part) {
+  // else the finest that fits. A page shown in a frame of another page (srcdoc: no address of
+  // its own) reads the same from the frame's name, "glassgrad-player#level=layer&step=0".
+  var hash = {}, address = location.hash.replace(/^#/, ""), NAMED = "glassgrad-player#";
+  if (!address && window.name.indexOf(NAMED) === 0) address = window.name.slice(NAMED.length);
+  address.split("&").forEach(function (part) {
     var kv = part.split("=");
     if (kv.length === 2) hash[decodeURIComponent(kv[0])] = decodeURIComponent(kv[1]);
   });

@@ -126,7 +126,8 @@ def screen(walk: Steps, k: int, height: int | None = None, width: int | None = N
         # header 1, table head 2, panel borders 2, keys, and a line for the prompt
         budget = max(3, height - 1 - 2 - (sum(tall) + 2) - keys_tall - 1)
     explanation = Panel(Text("\n").join(lines),
-                        title="chain rule" if s.phase == "backward" else "forward pass",
+                        title={"backward": "chain rule", "update": "update"}.get(
+                            s.phase, "forward pass"),
                         title_align="left", border_style="cyan")
     return Group(header, table(walk, k, rows=budget, width=width), explanation,
                  Text(keys, style="dim"))

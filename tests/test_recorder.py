@@ -1,0 +1,217 @@
+"""Recording a training run (nn.Recorder): the run is unchanged, a full step's walk ends at the
+optimizer's own numbers, the summaries are the step's, and misuse is a clear error."""
+import re
+import struct
+
+import numpy as np
+import pytest
+
+import autograd
+import nn
+from nn import recording
+from nn.timeline import heatmap_units
+
+
+def bits(xs) -> list[bytes]:
+    return [struct.pack("<d", float(x)) for x in xs]
+
+
+def moons(steps=6, n=20, sizes=(4, 4, 1), full=None, batch_size=None, optimizer=None,
+          record=True, compiled=False, penalty=None, **options):
+    """A small moons run; `penalty(model)` makes the penalty (default: l2 with 1e-4)."""
+    X, labels = nn.make_moons(n, noise=0.1, seed=0)
+    y = 2 * labels - 1
+    model = nn.MLP(2, list(sizes), activation="relu", seed=0)
+    make = optimizer or (lambda ps: nn.SGD(ps, lr=lambda k: 1.0 / (1 + 0.1 * k)))
+    recorder = nn.Recorder(full=full, **options) if record else None
+    penalty = penalty(model) if penalty else lambda: nn.l2(model.parameters(), 1e-4)
+    history = nn.fit(model, X, y, nn.hinge, make(model.parameters()), epochs=steps,
+                     batch_size=batch_size, progress=False, record=recorder, compiled=compiled,
+                     penalty=penalty)
+    return model, history, recorder, (X, y)
+
+
+def test_a_recorded_run_trains_exactly_as_an_unrecorded_one():
+    plain, plain_history, _, _ = moons(record=False, batch_size=8)
+    model, history, recorder, _ = moons(batch_size=8, full=1, samples=3)
+    assert bits(history["loss"]) == bits(plain_history["loss"])
+    assert bits(p.data for p in model.parameters()) == bits(p.data for p in plain.parameters())
+    assert len(recorder.steps) == 6 * 3 and recorder.full_steps == list(range(18))
+    assert [s.loss for s in recorder.steps[:3]] != []  # every step scored
+    # each epoch's mean is what fit reported
+    for e in range(6):
+        batch = recorder.steps[3 * e: 3 * e + 3]
+        total = sum(s.loss * s.size for s in batch) / sum(s.size for s in batch)
+        assert total == pytest.approx(history["loss"][e], rel=1e-12)
+
+
+@pytest.mark.parametrize("name,make", [
+    ("sgd", lambda ps: nn.SGD(ps, lr=0.2)),
+    ("momentum", lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9)),
+    ("adam", lambda ps: nn.Adam(ps, lr=0.05)),
+    ("schedule", lambda ps: nn.SGD(ps, lr=lambda k: 0.5 / (k + 1))),
+])
+@pytest.mark.parametrize("samples", [1, None])
+def test_a_full_steps_walk_ends_at_the_optimizers_numbers(name, make, samples):
+    model, _, recorder, _ = moons(steps=4, full=1, optimizer=make, samples=samples, batch_size=10)
+    params = model.parameters()
+    for k in recorder.full_steps:
+        full = recorder.full[k]
+        walk = full.walk
+        order = autograd.topological_order(walk.root)
+        index = {id(v): i for i, v in enumerate(order)}
+        end = walk.state(len(walk) - 1)
+        before = recorder.parameters(k)  # kept at every step: the budget is large enough
+        after = recorder.parameters(k + 1)
+        names = [p.label for p in params]
+        # the walk starts from the parameters the step's forward pass used ...
+        assert bits(walk.initial.data[index[id(p)]] for p in params) == bits(before[n] for n in names)
+        # ... its loss is the step's, bit for bit ...
+        assert bits([walk[walk.first_backward].changes[0].after]) == bits([1.0])
+        assert bits([order[-1].data]) == bits([recorder.steps[k].loss])
+        # ... and its grads and parameters end where the optimizer's did
+        assert bits(end.grad[index[id(u.parameter)]] for u in full.updates) == \
+            bits(u.grad for u in full.updates)
+        assert bits(end.data[index[id(p)]] for p in params) == bits(after[n] for n in names)
+        kinds = [s.kind for s in walk]
+        assert kinds.count("optimizer") == 1 and kinds.count("update") == len(params)
+        if samples is None:  # everything drawn: the backward pass is fit's own, bit for bit
+            assert "batch" not in kinds and full.drawn == full.size == 10
+        else:
+            assert kinds.count("batch") == 1 and full.drawn == 1
+            batch = walk[kinds.index("batch")]
+            assert batch.title == "the other 9 samples of the batch add their share of each gradient"
+
+
+def test_which_steps_are_recorded_in_full():
+    def chosen(full, steps=10):
+        return moons(steps=steps, full=full, samples=1)[2].full_steps
+    assert chosen(3) == [0, 3, 6, 9]
+    assert chosen(4) == [0, 4, 8, 9]
+    assert chosen([1, 5]) == [1, 5]
+    assert chosen(()) == []
+    assert chosen(None, steps=25) == [0, 3, 6, 9, 12, 15, 18, 21, 24]  # about ten, and the last
+
+
+@pytest.mark.parametrize("options,error,match", [
+    (dict(full=0), ValueError, "full=()"),
+    (dict(full=-2), ValueError, "k >= 1"),
+    (dict(full=True), TypeError, "a number k"),
+    (dict(full=1.5), TypeError, "a number k"),
+    (dict(full=[2, -1]), ValueError, "step numbers"),
+    (dict(samples=0), ValueError, "samples"),
+    (dict(samples=2.0), TypeError, "samples"),
+    (dict(grid=2), ValueError, "grid"),
+    (dict(grid="fine"), TypeError, "grid"),
+])
+def test_bad_settings_are_clear_errors(options, error, match):
+    with pytest.raises(error, match=match):
+        nn.Recorder(**options)
+
+
+def test_misuse_is_a_clear_error():
+    recorder = nn.Recorder(full=[7])
+    with pytest.raises(ValueError, match="names step 7, but this run has 6 steps"):
+        moons(steps=6, full=[7])
+    with pytest.raises(RuntimeError, match="pass it to nn.fit"):
+        recorder.timeline()
+    model, _, recorder, (X, y) = moons(steps=3, full=[1])
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match="recorded a run already: make a new nn.Recorder"):
+        nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), record=recorder)
+    assert [p.data for p in model.parameters()] == before  # refused before any step
+    with pytest.raises(TypeError, match="nn.Recorder"):
+        nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), record=True)
+    with pytest.raises(ValueError, match=r"step 2 was not recorded in full \(these were: 1\)"):
+        recorder.player(2)
+    with pytest.raises(ValueError, match="kept at steps"):
+        recorder.parameters(9)
+    with pytest.raises(ValueError, match=".html"):
+        recorder.save("timeline.txt")
+    assert "3 steps, 1 in full" in repr(recorder)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, ZeroDivisionError])
+def test_a_run_that_fit_stopped_is_not_a_timeline(compiled, stop):
+    """Ctrl-C: fit returns what it trained (with a warning), the Recorder refuses to make a
+    page of part of a run; another error propagates, and the Recorder says so too."""
+    X, labels = nn.make_moons(20, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    recorder = nn.Recorder(full=1)
+
+    def halt(epoch, history):
+        raise stop
+
+    if stop is KeyboardInterrupt:
+        with pytest.warns(UserWarning, match="interrupted"):
+            history = nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(),
+                             lr=0.1), epochs=3, progress=False, compiled=compiled,
+                             record=recorder, on_epoch=halt)
+        assert len(history["loss"]) == 1
+        match = "stopped \\(Ctrl-C\\) after 1 of 3 steps: a Recorder keeps whole runs only"
+    else:
+        with pytest.raises(stop):
+            nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+                   epochs=3, progress=False, compiled=compiled, record=recorder, on_epoch=halt)
+        match = "not finished.*stopped on an error"
+    assert len(recorder.steps) == 1
+    with pytest.raises(RuntimeError, match=match):
+        recorder.save("timeline.html")
+    with pytest.raises(ValueError, match="recorded a run already"):
+        nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+               progress=False, record=recorder)
+
+
+LOSSES = {  # (the loss, the targets from labels 0/1, outputs, the output layer's activation)
+    "hinge": (nn.hinge, lambda labels: 2 * labels - 1, 1, "linear"),
+    "mse": (nn.mse, lambda labels: labels.astype(float), 1, "sigmoid"),
+    "binary_cross_entropy": (nn.binary_cross_entropy, lambda labels: labels.astype(float), 1,
+                             "sigmoid"),
+    "binary_cross_entropy_with_logits": (nn.binary_cross_entropy_with_logits,
+                                         lambda labels: labels.astype(float), 1, "linear"),
+    "cross_entropy": (nn.cross_entropy, lambda labels: labels, 2, "linear"),
+    "cross_entropy on rows": (nn.cross_entropy, lambda labels: np.eye(2)[labels], 2, "linear"),
+}
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+def test_every_node_of_a_recorded_step_has_a_name_in_its_player(kind, compiled):
+    """Each nn loss and the l2 penalty name the nodes they make by their role (hinge.margin.3),
+    so the player never shows a made-up id (v406) for them."""
+    loss, targets, outputs, last = LOSSES[kind]
+    X, labels = nn.make_moons(12, noise=0.1, seed=0)
+    model = nn.MLP(2, [3, outputs], output_activation=last, seed=0)
+    recorder = nn.Recorder(full=[0], samples=2)
+    nn.fit(model, X, targets(labels), loss, nn.SGD(model.parameters(), lr=0.1), batch_size=4,
+           progress=False, record=recorder, compiled=compiled,
+           penalty=lambda: nn.l2(model.parameters(), 1e-4))
+    data = recorder.player(0)._data()
+    names = [n["name"] for n in data["nodes"]]
+    assert not [n for n in names if re.fullmatch(r"v\d+", n)]
+    scope = loss.__name__
+    made = [n["name"] for n in data["nodes"] if n["kind"] == "op" and
+            not n["name"].startswith("layers.")]
+    assert made and all(re.fullmatch(rf"({scope}\.[a-z][a-z_0-9]*[.0-9]*|loss|l2\.sum_of_squares|l2|"
+                                     r"total)", n) for n in made), made
+    assert f"{scope}.term.0" in names and f"{scope}.term.1" in names  # the samples drawn
+    text = " ".join(line for step in data["steps"] for line in [step["title"], *step["lines"]])
+    assert not re.search(r"\bv\d+\b", text)
+
+
+def test_the_pages_default_title_says_what_was_trained():
+    _, _, recorder, (X, y) = moons(steps=2, full=())
+    assert recorder.timeline().title == ("Training timeline: MLP(2, [4, 4, 1], activation='relu', "
+                                         "output_activation='linear'), hinge + penalty, SGD, "
+                                         "2 steps")
+    model = nn.MLP(2, [3, 1], seed=0)
+
+    def scores(x):
+        return model(x)
+
+    for function, name in ((scores, "scores"), (lambda x: model(x), "the model")):
+        recorder = nn.Recorder(full=())
+        nn.fit(function, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), progress=False,
+               record=recorder)
+        assert recorder.timeline().title == f"Training timeline: {name}, hinge, SGD, 1 step"
