@@ -20,6 +20,8 @@ from autograd import OPS, Program, TracingError, Value
 from autograd.ops import Op, Variadic, WeightedSum, registered
 from autograd.testing import expressions
 
+from tests.compile_cases import with_parameters
+
 
 def close(a, b, tol=1e-9):
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -150,16 +152,7 @@ def test_a_pattern_of_partials_compile_does_not_know_is_refused():
 @given(expressions(n_inputs=3, max_ops=8), st.lists(st.booleans(), min_size=3, max_size=3),
        st.integers(0, 2**32 - 1))
 def test_expressions_compiled_equal_eager(expr, is_param, seed):
-    if not any(is_param) or all(is_param):
-        is_param = [True, False, False]
-    params = [Value(x, f"p{i}") for i, (x, p) in enumerate(zip(expr.inputs, is_param)) if p]
-    point = [x for x, p in zip(expr.inputs, is_param) if not p]
-
-    def fn(*inputs):
-        inputs, ps, args = list(inputs), iter(params), []
-        for p in is_param:
-            args.append(next(ps) if p else inputs.pop(0))
-        return expr(*args)
+    fn, params, point = with_parameters(expr, is_param)
 
     program = autograd.compile(fn, *point)
     # the drawn point and small moves around it (the expression is smooth within 0.05 there)

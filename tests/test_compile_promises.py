@@ -25,6 +25,8 @@ from autograd import TracingError, Value
 from autograd.ops import Variadic, WeightedSum, split_dot
 from autograd.testing import expressions
 
+from tests.compile_cases import with_parameters
+
 
 def _under_no_grad(make):
     with autograd.no_grad():
@@ -284,16 +286,7 @@ def test_compiled_outputs_and_gradients_agree_with_eager_within_the_bound(expr, 
     within twice its first-order drift bound (plus 1e-12 relative), each parameter's gradient
     within 1e-9 of the sum of the magnitudes it is made of, when the forward numbers stay
     within 1e-9 relative of eager (else the gradient is taken at other numbers)."""
-    if not any(is_param) or all(is_param):
-        is_param = [True, False, False]
-    params = [Value(x, f"p{i}") for i, (x, p) in enumerate(zip(expr.inputs, is_param)) if p]
-    point = [x for x, p in zip(expr.inputs, is_param) if not p]
-
-    def fn(*inputs):
-        inputs, ps, args = list(inputs), iter(params), []
-        for p in is_param:
-            args.append(next(ps) if p else inputs.pop(0))
-        return expr(*args)
+    fn, params, point = with_parameters(expr, is_param)
 
     program = autograd.compile(fn, *point)
     batch = [np.array([x]) for x in point]
