@@ -94,10 +94,21 @@ class Optimizer:
             for p, number in zip(params, self._step(numbers, gradient, where).tolist()):
                 p.data = number
         except BaseException:
-            for p, number in zip(params, numbers.tolist()):
-                p.data = number
-            self.restore(state)
+            self._undo(params, numbers, state)
             raise
+
+    def _undo(self, params: list[Value], numbers: np.ndarray, state: dict) -> None:
+        """Put back the numbers and the state a step started from. A second Ctrl-C (people
+        press it twice) would leave a half-undone step, so it starts the undoing again: it
+        writes the same numbers."""
+        while True:
+            try:
+                for p, number in zip(params, numbers.tolist()):
+                    p.data = number
+                self.restore(state)
+                return
+            except KeyboardInterrupt:
+                continue
 
     def step_vector(self, numbers: np.ndarray, grads: np.ndarray) -> np.ndarray:
         """One step on the parameters' numbers as a vector (in the order of `params`) with

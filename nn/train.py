@@ -227,11 +227,11 @@ def fit(
         _check_optimizer_trains(model, optimizer)
     epochs = positive_int(epochs, "epochs")
     batch_size = len(X) if batch_size is None else positive_int(batch_size, "batch_size")
-    outputs = _outputs_per_sample(model, X)
-    _validate_targets(loss, y, outputs, "fit()")
+    first = _first_output(model, X)
+    _validate_targets(loss, y, first, "fit()")
     if validation is not None:
         validation = _validation_set(validation, X)
-        _validate_targets(loss, validation[1], outputs, "fit(): validation")
+        _validate_targets(loss, validation[1], first, "fit(): validation")
     threshold = _threshold(threshold, loss, y.tolist())
     run = _strategy(model, loss, threshold, optimizer, penalty, X, y, compiled)
     rng = generator(seed)
@@ -240,25 +240,24 @@ def fit(
         record.begin(model, X, y, loss, optimizer, penalty, threshold, epochs, steps // epochs)
         run.record = record
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
-    epoch, start, total, right, seen = 0, time.perf_counter(), 0.0, 0.0, 0  # for an interrupt
+    # Each finished step's (loss, accuracy, samples) is appended in one call, so an interrupt
+    # finds a step either counted or not; `_stop` counts one the optimizer finished but the
+    # loop did not (optimizer.steps moves with the step, all or nothing).
+    epoch, start, scored, first_step = 0, time.perf_counter(), [], optimizer.steps
     with progress_bar(steps, progress) as bar:
         try:
             for epoch in range(epochs):
-                start, total, right, seen = time.perf_counter(), 0.0, 0.0, 0
+                start, scored = time.perf_counter(), []
                 for Xb, yb in batches(X, run.targets, batch_size, shuffle=shuffle, seed=rng):
-                    number, correct = run.step(Xb, yb)
+                    scored.append((*run.step(Xb, yb), len(Xb)))
                     if record is not None:
-                        record.scored(number, correct)
-                    total += number * len(Xb)
-                    right += correct * len(Xb)
-                    seen += len(Xb)
+                        record.scored(*scored[-1][:2])
                     if not bar.disable:
+                        loss_so_far, accuracy_so_far = _means(scored)
                         bar.update()
-                        bar.set_postfix(epoch=epoch + 1, loss=f"{total / seen:.4f}",
-                                        acc=f"{right / seen:.3f}")
-                history["loss"].append(total / seen)
-                history["accuracy"].append(right / seen)
-                history["seconds"].append(time.perf_counter() - start)
+                        bar.set_postfix(epoch=epoch + 1, loss=f"{loss_so_far:.4f}",
+                                        acc=f"{accuracy_so_far:.3f}")
+                _close_epoch(history, scored, start)
                 if validation is not None:
                     scores = run.evaluate(*validation)
                     history.setdefault("val_loss", []).append(scores["loss"])
@@ -267,7 +266,10 @@ def fit(
                     run.sync()  # the user may read the parameters
                     on_epoch(epoch, history)
         except KeyboardInterrupt:
-            _stop(history, epoch, epochs, seen, total, right, start)
+            missed = optimizer.steps - first_step - epoch * (steps // epochs) - len(scored)
+            if missed == 1 and run.last is not None:  # finished, interrupted before it was counted
+                scored.append(run.last)
+            _stop(history, epoch, epochs, scored, start)
         finally:
             _sync(run)
     if record is not None:
@@ -275,15 +277,31 @@ def fit(
     return history
 
 
-def _stop(history: dict, epoch: int, epochs: int, seen: int, total: float, right: float,
-          start: float) -> None:
+def _means(scored: list[tuple[float, float, int]]) -> tuple[float, float]:
+    """The loss and accuracy of the steps so far, each weighted by its batch's samples."""
+    total = right = 0.0
+    seen = 0
+    for number, correct, samples in scored:
+        total += number * samples
+        right += correct * samples
+        seen += samples
+    return total / seen, right / seen
+
+
+def _close_epoch(history: dict, scored: list[tuple[float, float, int]], start: float) -> None:
+    loss, correct = _means(scored)
+    history["loss"].append(loss)
+    history["accuracy"].append(correct)
+    history["seconds"].append(time.perf_counter() - start)
+
+
+def _stop(history: dict, epoch: int, epochs: int, scored: list, start: float) -> None:
     """Ctrl-C during fit: training stops after the last complete step (a step interrupted is
     undone: the optimizers' steps are all or nothing), the epoch cut short joins the history
     (over the batches it finished, without validation), and a warning says so."""
-    if len(history["loss"]) == epoch and seen:
-        history["loss"].append(total / seen)
-        history["accuracy"].append(right / seen)
-        history["seconds"].append(time.perf_counter() - start)
+    if len(history["loss"]) == epoch and scored:
+        _close_epoch(history, scored, start)
+    seen = sum(samples for _, _, samples in scored)
     warnings.warn(f"fit(): interrupted (KeyboardInterrupt) in epoch {epoch + 1} of {epochs}, "
                   f"after {seen} of its samples: the model holds the parameters of the last "
                   f"complete step, and the history returned ends there", stacklevel=3)
@@ -320,41 +338,54 @@ def _check_finite(X: np.ndarray, what: str) -> None:
                          f"samples must be finite numbers ({int(bad.sum())} of {len(X)} are not)")
 
 
-def _outputs_per_sample(model: Callable, X: np.ndarray) -> int:
-    """How many outputs the model gives for one sample (run once on the first, no graph)."""
+def _first_output(model: Callable, X: np.ndarray) -> Value | list[Value]:
+    """The model's output for the first sample (no graph), what the targets are checked with:
+    a loss may check its outputs too (probabilities in (0, 1), say), and these are real ones.
+    Where it is not Values (a model fit will refuse, or one a trace will), zeros of its shape."""
     with autograd.no_grad():
         first = model(X[0])
-    return len(first) if isinstance(first, list) else 1
+    zero = Value(0.0, requires_grad=False)
+    if isinstance(first, list):
+        return [out if isinstance(out, Value) else zero for out in first]
+    return first if isinstance(first, Value) else zero
 
 
-def _validate_targets(loss: Loss, y, outputs: int, where: str) -> None:
+def _validate_targets(loss: Loss, y, first: Value | list[Value], where: str) -> None:
     """Check every target before the first step: finite, and accepted by the loss's own checks
-    (labels ±1 for hinge, classes in range for cross_entropy, ...) and by accuracy's, which run
-    once on every target with zero outputs (a traced loss cannot read its targets' numbers, and
-    eager training would otherwise find a bad target only when its batch comes, after steps
-    that changed every weight). An error names the first refused sample."""
-    targets = np.asarray(y).tolist()
+    (labels ±1 for hinge, classes in range for cross_entropy, ...) and by accuracy's, run with
+    the model's output for the first sample in every place (a traced loss cannot read its
+    targets' numbers, and eager training would otherwise find a bad target only when its
+    batch comes, after steps that changed every weight). Each distinct target is checked
+    once, so a large set of class labels costs a few checks. An error names the first
+    refused sample."""
+    targets = np.asarray(y)
+    numeric = targets.dtype.kind in "biuf" and targets.ndim > 0
+    if numeric and not np.isfinite(targets).all():
+        row = int(np.flatnonzero(~np.isfinite(targets.reshape(len(targets), -1)).all(axis=1))[0])
+        raise ValueError(f"{where}: the target of sample {row} ({targets[row].tolist()!r}) is "
+                         "refused, before any step: targets must be finite numbers")
+    if numeric:  # each distinct target, in the order they first come
+        _, firsts = np.unique(targets, axis=0, return_index=True)
+        distinct = targets[np.sort(firsts)].tolist()
+    else:
+        distinct = targets.tolist()
     try:
-        _check_some_targets(loss, targets, outputs)
+        _check_some_targets(loss, distinct, first)
     except (TypeError, ValueError):
-        for row, target in enumerate(targets):
+        for target in distinct:
             try:
-                _check_some_targets(loss, [target], outputs)
+                _check_some_targets(loss, [target], first)
             except (TypeError, ValueError) as error:
+                row = next(i for i, t in enumerate(targets.tolist()) if t == target)
                 raise type(error)(f"{where}: the target of sample {row} ({target!r}) is refused, "
                                   f"before any step: {error}") from None
         raise
 
 
-def _check_some_targets(loss: Loss, targets: list, outputs: int) -> None:
-    numbers = np.asarray(targets)
-    if numbers.dtype.kind in "biuf" and not np.isfinite(numbers).all():
-        raise ValueError("targets must be finite numbers")
-    zero = Value(0.0, requires_grad=False)
-    outs = [[zero] * outputs if outputs > 1 else zero] * len(targets)
+def _check_some_targets(loss: Loss, targets: list, first: Value | list[Value]) -> None:
     with autograd.no_grad():
-        loss(outs, targets)
-    _check_targets(targets, outputs)
+        loss([first] * len(targets), targets)
+    _check_targets(targets, len(first) if isinstance(first, list) else 1)
 
 
 def _check_optimizer_trains(model: Module, optimizer: Optimizer) -> None:
@@ -425,6 +456,8 @@ class _OnValues:
         self.optimizer, self.penalty, self.program = optimizer, penalty, program
         self.targets = y
         """The targets as batches hand them to `step`."""
+        self.last: tuple[float, float, int] | None = None
+        """The last step's (loss, accuracy, samples), known before its optimizer step."""
 
     def step(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
         """Train on one batch: (its loss, its accuracy)."""
@@ -440,11 +473,12 @@ class _OnValues:
         value.backward()
         if pull_back is not None:
             pull_back()  # the model's share of the gradient, into its parameters
+        self.last = value.data, accuracy(outs, targets, self.threshold), len(Xb)
         if self.record is None:
             self.optimizer.step()
         else:
             self.record.update(Xb, targets, outs, self.optimizer.step)
-        return value.data, accuracy(outs, targets, self.threshold)
+        return self.last[:2]
 
     def evaluate(self, X, y) -> dict[str, float]:
         """{"loss": ..., "accuracy": ...} on (X, y), without building a graph."""
@@ -522,6 +556,8 @@ class _Compiled:
         untrained = self.program.parameters[self.trained:]
         self.untrained_grads = np.zeros(len(untrained))  # summed, as leaves do, onto their
         self.untrained_start = [p.grad for p in untrained]  # grads before fit
+        self.last: tuple[float, float, int] | None = None
+        """The last step's (loss, accuracy, samples), known before its optimizer step."""
 
     def as_traced(self, y) -> np.ndarray:
         """The targets as the traced loss takes them: int labels as one-hot rows if it wants."""
@@ -538,7 +574,9 @@ class _Compiled:
         (objective, aux), grad = self.program.value_and_grad(
             Xb, yb, params=self.theta, reduction="mean", has_aux=True)
         number = math.fsum(objective.tolist()) / len(Xb)
+        correct = int(_hits(aux[:, self.skip:], yb, self.threshold).sum()) / len(Xb)
         if self.vectors:
+            self.last = number, correct, len(Xb)
             if self.record is None:
                 self.step_vector(grad)
             else:
@@ -549,11 +587,12 @@ class _Compiled:
                 extra = self.penalty()
                 extra.backward()
                 number += extra.data
+            self.last = number, correct, len(Xb)
             if self.record is None:
                 self.optimizer.step()
             else:
                 self.record.update(Xb, yb.tolist(), self._outputs(aux), self.optimizer.step)
-        return number, int(_hits(aux[:, self.skip:], yb, self.threshold).sum()) / len(Xb)
+        return number, correct
 
     def step_vector(self, grad: np.ndarray) -> None:
         """The optimizer's step on the vector, all or nothing: if anything interrupts it, the
@@ -590,11 +629,9 @@ class _Compiled:
         return step
 
     def evaluate(self, X, y) -> dict[str, float]:
-        """{"loss": ..., "accuracy": ...} on (X, y), run compiled (as `evaluate` does eagerly)."""
+        """{"loss": ..., "accuracy": ...} on (X, y), run compiled (as `evaluate` does eagerly);
+        fit checked the validation set before the first step."""
         X, y = np.asarray(X, dtype=float), np.asarray(y)
-        if len(X) != len(y):
-            raise ValueError(f"evaluate() got {len(X)} samples but {len(y)} targets")
-        _validate_targets(self.loss, y, self.outputs, "evaluate()")
         params = self.theta if self.vectors else None
         outputs = self.program(X, self.as_traced(y), params=params)
         losses, scores = outputs[:, self.skip], outputs[:, self.skip + 1:]

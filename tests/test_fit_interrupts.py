@@ -147,8 +147,11 @@ def test_an_interrupt_anywhere_in_a_step_leaves_a_whole_step(rule, compiled):
         whole = [n for n in (STEP, STEP + 1) if matches(params, optimizer, rule, n)]
         assert len(whole) == 1, (k, [p.data for p in params], optimizer.steps)
         outcomes[whole[0]] += 1
-        assert any("interrupted (KeyboardInterrupt) in epoch 2 of 2" in s for s in said), said
-        assert len(history["loss"]) in (1, 2)  # the first epoch, and the part of the second
+        # the history and the warning count the steps the model took, no more, no fewer
+        samples = BATCH * (whole[0] - STEP)  # of the second epoch
+        assert any(f"interrupted (KeyboardInterrupt) in epoch 2 of 2, after {samples} of its "
+                   "samples" in s for s in said), (k, said)
+        assert len(history["loss"]) == (2 if samples else 1)  # the part of the second epoch
         assert math.isfinite(history["loss"][0])
     assert outcomes[2] > 0 and outcomes[3] > 0  # early points undo, late ones complete
 
@@ -211,6 +214,56 @@ def test_any_exception_anywhere_in_optimizer_step_leaves_it_whole_or_undone(rule
     for k in range(1, tracer.count + 1):
         tracer, numbers, steps = one_step(k)
         assert tracer.fired and (numbers, steps) in (([0.3, -0.2, 0.1], 0), (whole, 1)), k
+
+
+_SLOT = Value.__dict__["data"]  # the slot a Value keeps its number in
+
+
+class Pressed(Value):
+    """A Value whose number-writes are counted: Ctrl-C arrives at the writes in `at` (a trace
+    function cannot raise twice: Python unsets it when it raises)."""
+
+    __slots__ = ()
+    at: set[int] = set()
+    writes = 0
+
+    @property
+    def data(self) -> float:
+        return _SLOT.__get__(self, Value)
+
+    @data.setter
+    def data(self, number: float) -> None:
+        Pressed.writes += 1
+        if Pressed.writes in Pressed.at:
+            raise KeyboardInterrupt
+        _SLOT.__set__(self, number)
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_a_second_ctrl_c_while_a_step_is_undone_still_leaves_it_undone(rule):
+    """People press Ctrl-C twice: the second one arriving while the first's step is being
+    undone must not leave it half undone."""
+    def one_step(at):
+        params = [Pressed(0.3, "w0"), Pressed(-0.2, "w1"), Pressed(0.1, "b")]
+        optimizer = RULES[rule](params)
+        for p, g in zip(params, (0.5, -1.0, 2.0)):
+            p.grad = g
+        Pressed.at, Pressed.writes = at, 0
+        try:
+            optimizer.step()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            Pressed.at = set()
+        return [p.data for p in params], optimizer.steps, state_of(optimizer)
+
+    whole = one_step(set())[0]
+    for first in (1, 2, 3):  # the step's writes are 1..3; undoing it writes from 4 (or from 1)
+        for second in range(first + 1, first + 5):
+            numbers, steps, state = one_step({first, second})
+            assert (numbers, steps) == ([0.3, -0.2, 0.1], 0), (first, second, numbers)
+            assert all(not np.any(v) for v in state.values()), (first, second)
+    assert whole != [0.3, -0.2, 0.1]  # without Ctrl-C the step moves every parameter
 
 
 # ---- item 6: bad data is refused before the first step ------------------------------------

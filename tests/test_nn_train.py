@@ -1,4 +1,5 @@
 """fit, evaluate, predict and accuracy."""
+import math
 import warnings
 from pathlib import Path
 
@@ -450,3 +451,47 @@ def test_an_optimizer_with_its_own_step_keeps_it_when_compiled():
     nn.fit(unclipped, X, y, nn.cross_entropy, nn.SGD(unclipped.parameters(), lr=0.5), epochs=2,
            batch_size=12, progress=False, compiled=True)
     assert not np.allclose([p.data for p in unclipped.parameters()], runs[1])
+
+
+def test_a_loss_that_checks_its_outputs_is_checked_with_the_models_real_ones():
+    """Targets are checked before the first step by running the loss with the model's output
+    for the first sample: a loss of your own that refuses outputs outside (0, 1) accepts a
+    sigmoid network's (zeros in their place would be refused, and blamed on a target)."""
+    def strict_bce(outputs, targets):
+        for out in outputs:
+            if not 0.0 < out.data < 1.0:
+                raise ValueError(f"outputs must be probabilities, got {out.data}")
+        return nn.binary_cross_entropy(outputs, targets)
+
+    X, y = nn.make_moons(20, noise=0.1, seed=0)
+    for compiled in (False, True):
+        model = nn.Sequential(hidden=nn.Layer(2, 3, activation="tanh", seed=0),
+                              out=nn.Neuron(3, activation="sigmoid", seed=1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # compiled: this loss reads numbers, so runs on Values
+            history = nn.fit(model, X, y, nn.Loss(strict_bce, threshold=0.5),
+                             nn.SGD(model.parameters(), lr=0.1), epochs=1, progress=False,
+                             compiled=compiled)
+        assert math.isfinite(history["loss"][0])
+
+
+def test_targets_are_checked_once_each_distinct_one_before_the_first_step():
+    """600 labels of 3 classes are 3 checks, not 600, and the validation set is not checked
+    again every epoch (a set the size of MNIST's took seconds per epoch)."""
+    X, y = _digits_like(n=600, seed=3)
+    seen = []
+
+    def counted(outputs, targets):
+        seen.append(len(targets))
+        return nn.cross_entropy(outputs, targets)
+
+    calls = []
+    for epochs in (1, 3):
+        seen.clear()
+        model = nn.MLP(6, [4, 3], seed=0)
+        nn.fit(model, X, y, nn.Loss(counted, one_hot=True), nn.Adam(model.parameters(), lr=0.01),
+               epochs=epochs, batch_size=100, validation=(X[:300], y[:300]), progress=False,
+               compiled=True)
+        calls.append(list(seen))
+    assert calls[0] == calls[1]  # nothing per epoch: the program runs the traced loss
+    assert sum(calls[0]) < 60  # 3 + 3 distinct targets checked, the mean check, two traces
