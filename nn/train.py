@@ -247,16 +247,16 @@ def fit(
     with progress_bar(steps, progress) as bar:
         try:
             for epoch in range(epochs):
-                start, scored = time.perf_counter(), []
+                start, scored, shown = time.perf_counter(), [], _Means()
                 for Xb, yb in batches(X, run.targets, batch_size, shuffle=shuffle, seed=rng):
                     scored.append((*run.step(Xb, yb), len(Xb)))
                     if record is not None:
                         record.scored(*scored[-1][:2])
                     if not bar.disable:
-                        loss_so_far, accuracy_so_far = _means(scored)
+                        shown.update(scored[-1])
                         bar.update()
-                        bar.set_postfix(epoch=epoch + 1, loss=f"{loss_so_far:.4f}",
-                                        acc=f"{accuracy_so_far:.3f}")
+                        bar.set_postfix(epoch=epoch + 1, loss=f"{shown.loss:.4f}",
+                                        acc=f"{shown.accuracy:.3f}")
                 _close_epoch(history, scored, start)
                 if validation is not None:
                     scores = run.evaluate(*validation)
@@ -277,21 +277,35 @@ def fit(
     return history
 
 
-def _means(scored: list[tuple[float, float, int]]) -> tuple[float, float]:
-    """The loss and accuracy of the steps so far, each weighted by its batch's samples."""
-    total = right = 0.0
-    seen = 0
-    for number, correct, samples in scored:
-        total += number * samples
-        right += correct * samples
-        seen += samples
-    return total / seen, right / seen
+class _Means:
+    """The loss and accuracy of an epoch's steps so far, each weighted by its batch's samples,
+    kept as running sums (the progress bar reads them after every step)."""
+
+    def __init__(self) -> None:
+        self.total = self.right = 0.0
+        self.seen = 0
+
+    def update(self, step: tuple[float, float, int]) -> None:
+        number, correct, samples = step
+        self.total += number * samples
+        self.right += correct * samples
+        self.seen += samples
+
+    @property
+    def loss(self) -> float:
+        return self.total / self.seen
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.seen
 
 
 def _close_epoch(history: dict, scored: list[tuple[float, float, int]], start: float) -> None:
-    loss, correct = _means(scored)
-    history["loss"].append(loss)
-    history["accuracy"].append(correct)
+    means = _Means()
+    for step in scored:
+        means.update(step)
+    history["loss"].append(means.loss)
+    history["accuracy"].append(means.accuracy)
     history["seconds"].append(time.perf_counter() - start)
 
 
