@@ -31,6 +31,8 @@ from autograd.steps import fmt
 
 from .recording import Recorder, _count
 
+# the boundary's code for a cell whose output is nan or ±inf: scores use 1 to 255, classes from 0
+NOT_FINITE = {"score": 0, "class": 255}
 LEVEL_NAMES = {"layer": "by layer", "neuron": "by neuron", "step": "by time step", "op": "every op"}
 
 
@@ -119,12 +121,15 @@ def _end_caption(recorder) -> str:
 
 def _parameters(run) -> dict:
     """The parameters at each snapshot (float64, base64) and how they are laid out: a heatmap
-    per layer (see `units`), its colours scaled to the largest |number| it ever holds."""
+    per layer (see `units`), its colours scaled to the largest finite |number| it ever holds
+    (a parameter that became nan or ±inf is drawn grey)."""
     frames = np.stack(run.snapshots)
     units = []
     for name, rows in heatmap_units(run.params):
         indices = [i for row in rows for i, _ in row[1]]
-        units.append({"name": name, "scale": float(np.abs(frames[:, indices]).max()) or 1.0,
+        held = np.abs(frames[:, indices])
+        held = held[np.isfinite(held)]
+        units.append({"name": name, "scale": float(held.max()) if held.size and held.max() else 1.0,
                       "rows": [{"name": r, "cells": [[i, c] for i, c in cells]}
                                for r, cells in rows]})
     return {"names": run.names, "units": units, "frames": _b64(frames.astype("<f8"))}
@@ -161,27 +166,38 @@ def heatmap_units(params: list) -> list[tuple[str, list[tuple[str, list[tuple[in
 def _boundary(run) -> dict | None:
     """For 2-D inputs: the grid of outputs at each snapshot, one byte a cell, and the points.
 
-    One output: 128 ± 127·√tanh(|output - threshold|/τ), rounded, and never 128 on the wrong
-    side (above 128 exactly where the output is above the threshold: the positive class), τ the
-    run's typical distance from the threshold; the square root keeps many codes near the
-    threshold, so the line drawn there is smooth even early on, when every output is close to
-    it. Several outputs: the class (the largest)."""
+    One output (a number, or a list or row of one, as fit's accuracy reads it): 128 ±
+    127·√tanh(|output - threshold|/τ), rounded, and never 128 on the wrong side (above 128
+    exactly where the output is above the threshold: the positive class), τ the run's typical
+    distance from the threshold (of the finite outputs: a run that diverged later does not
+    wash out its early frames); the square root keeps many codes near the threshold, so the
+    line drawn there is smooth even early on, when every output is close to it. Several
+    outputs: the class (the largest). A cell whose output is not a finite number (nan or ±inf:
+    training diverged) gets its own code (`NOT_FINITE`), which the page draws grey, and says so."""
     boundary = run.boundary
     if boundary is None:
         return None
     frames = np.stack(boundary.frames)
+    if frames.ndim == 3 and frames.shape[2] == 1:  # a list of one output: one score
+        frames = frames[:, :, 0]
     if frames.ndim == 2:
         distance = frames - run.threshold
-        tau = float(np.quantile(np.abs(distance), 0.9)) or 1.0
-        shade = np.rint(127 * np.sqrt(np.tanh(np.abs(distance) / tau)))
+        finite = np.isfinite(distance)
+        reach = np.abs(distance[finite])
+        tau = (float(np.quantile(reach, 0.9)) if reach.size else 0.0) or 1.0
+        shade = np.rint(127 * np.sqrt(np.tanh(np.abs(np.where(finite, distance, 0.0)) / tau)))
         codes = np.where(distance > 0, 128 + np.maximum(shade, 1), 128 - np.minimum(shade, 127))
         kind, classes = "score", 2
     else:
+        finite = np.isfinite(frames).all(axis=2)
         codes, kind, classes = np.argmax(frames, axis=2), "class", frames.shape[2]
+        if classes >= NOT_FINITE["class"]:
+            return None  # more classes than a byte holds besides NOT_FINITE: no picture
+    codes = np.where(finite, codes, NOT_FINITE[kind])
     X, y = run.X, run.y
     picked = np.linspace(0, len(X) - 1, min(len(X), 2000)).astype(int)
     return {"grid": boundary.grid, "x": list(boundary.x), "y": list(boundary.y), "kind": kind,
-            "classes": int(classes),
+            "classes": int(classes), "notFinite": NOT_FINITE[kind],
             "points": [[float(X[i, 0]), float(X[i, 1]), _class(y[i], run.threshold, kind)]
                        for i in picked],
             "frames": _b64(codes.astype(np.uint8))}

@@ -215,3 +215,57 @@ def test_the_pages_default_title_says_what_was_trained():
         nn.fit(function, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), progress=False,
                record=recorder)
         assert recorder.timeline().title == f"Training timeline: {name}, hinge, SGD, 1 step"
+
+
+def boundary_codes(recorder) -> tuple[dict, np.ndarray]:
+    """The page's boundary data, and its frames decoded: (snapshots, cells) of codes."""
+    import base64
+    data = recorder.timeline().data()["boundary"]
+    codes = np.frombuffer(base64.b64decode(data["frames"]), np.uint8)
+    return data, codes.reshape(-1, data["grid"] ** 2)
+
+
+def test_a_model_with_a_list_of_one_output_gets_a_score_boundary():
+    """A list of one output is one score (as fit's accuracy reads it), not one class: labels
+    ±1 are the two sides of the threshold, and the cells above it are the positive ones."""
+    X, labels = nn.make_moons(24, noise=0.1, seed=0)
+    y = 2 * labels - 1
+    model = nn.Sequential(nn.Layer(2, 4, activation="tanh", seed=0),
+                          nn.Layer(4, 1, activation="linear", seed=1))
+    assert isinstance(model(X[0]), list) and len(model(X[0])) == 1
+    recorder = nn.Recorder(full=(), grid=8)
+    nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), epochs=2,
+           progress=False, record=recorder)
+    data, codes = boundary_codes(recorder)
+    assert data["kind"] == "score" and data["classes"] == 2
+    assert [p[2] for p in data["points"]] == [int(t > 0) for t in y]
+    # the trained model on the grid, point by point on Values: above hinge's threshold, 0
+    xs, ys = np.linspace(*data["x"], 8), np.linspace(*data["y"], 8)
+    points = [(x, y_) for y_ in ys for x in xs]
+    above = [model(np.array(p))[0].data > 0 for p in points]
+    assert list(codes[-1] > 128) == above and 0 < sum(above) < len(above)
+
+
+def test_a_diverging_run_keeps_its_boundary_and_marks_what_is_not_finite():
+    """Outputs that become nan or inf late in a run get their own code (0, drawn grey); the
+    others are shaded as before, from the finite outputs alone, with no numpy warning."""
+    import warnings
+    X, labels = nn.make_moons(32, noise=0.1, seed=0)
+    model = nn.MLP(2, [8, 1], activation="relu", seed=0)
+    recorder = nn.Recorder(full=(), grid=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the run overflows, as it should at this rate
+        nn.fit(model, X, labels, nn.mse, nn.SGD(model.parameters(), lr=5.0), epochs=12,
+               progress=False, record=recorder)
+    raw = np.stack(recorder._run.boundary.frames).reshape(len(recorder.snapshot_steps), -1)
+    assert np.isfinite(raw[0]).all() and not np.isfinite(raw[-1]).any()  # it did diverge
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data, codes = boundary_codes(recorder)
+    assert data["notFinite"] == 0
+    finite = np.isfinite(raw)
+    assert ((codes == 0) == ~finite).all()
+    assert ((codes[finite] > 128) == (raw[finite] > 0.5)).all()  # mse's threshold: 0.5
+    # deeper further from the threshold: the codes of finite cells grow with the output
+    order = np.argsort(raw[finite], kind="stable")
+    assert (np.diff(codes[finite][order].astype(int)) >= 0).all()
