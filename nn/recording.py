@@ -290,18 +290,23 @@ class _Run:
                     watch: explained.Pending, out: str) -> FullStep:
         """The walk, followed by the rest of the batch's share of the gradient (if any) and
         the optimizer's update of each parameter."""
-        updates = watch.explain(out=wrt(out), names=[_short(p) for p in self.params])
         index = {id(v): i for i, v in enumerate(autograd.topological_order(walk.root))}
+        # each parameter by its name in the walk (its label, else the node's id: v3), and
+        # inside its module as the walk writes it there (w.1 in layers.0.neurons.3)
+        names = {id(p): walk.nodes[index[id(p)]].name if id(p) in index else p.label or f"p{i}"
+                 for i, p in enumerate(self.params)}
+        updates = watch.explain(out=wrt(out), names=[_short(p, names[id(p)])
+                                                      for p in self.params])
         final = walk.state(len(walk) - 1).grad
         in_graph = [u for u in updates if id(u.parameter) in index]
         more = []
         rest = [u for u in in_graph if u.grad is not None and
                 not explained.same_float(final[index[id(u.parameter)]] or 0.0, u.grad)]
         if rest:
-            more.append(_rest_of_batch(rest, final, index, drawn, size, wrt(out),
+            more.append(_rest_of_batch(rest, final, index, names, drawn, size, wrt(out),
                                        f"{self.loss_scope}.output"))
         title, lines = watch.describe(out=wrt(out))
-        missing = [u.name for u in updates if id(u.parameter) not in index]
+        missing = [names[id(u.parameter)] for u in updates if id(u.parameter) not in index]
         if missing:
             lines += (f"not in the graph drawn (no path from the sample drawn to them), so not "
                       f"shown: {_few(missing)}",)
@@ -310,15 +315,16 @@ class _Run:
         more.append(autograd.Afterwards(title, lines, kind="optimizer"))
         for u in in_graph:
             more.append(autograd.Afterwards(
-                u.title, _where(u.parameter) + u.lines, sets=((u.parameter, "data", u.after),),
+                u.title, _where(u.parameter, u.name) + u.lines, sets=((u.parameter, "data", u.after),),
                 node=u.parameter))
         return FullStep(k, walk.then(more), tuple(updates), drawn, size)
 
 
-def _rest_of_batch(rest: list, final: tuple, index: dict, drawn: int, size: int,
+def _rest_of_batch(rest: list, final: tuple, index: dict, names: dict, drawn: int, size: int,
                    out: str, outputs: str) -> autograd.Afterwards:
     """The step that completes each parameter's gradient with what the graph drawn leaves
-    out: the samples not drawn, or (everything drawn) the rounding of another engine."""
+    out: the samples not drawn, or (everything drawn) the rounding of another engine. Each
+    parameter by its name in the walk (`names`: by id), as the done step lists them."""
     sets, lines = [], []
     if drawn < size:
         others = (f"{outputs}.{drawn}" if size - drawn == 1
@@ -335,7 +341,7 @@ def _rest_of_batch(rest: list, final: tuple, index: dict, drawn: int, size: int,
         if len(lines) <= 12:
             sent = "not computed" if here is None else fmt(here)
             share = u.grad - (here or 0.0)
-            lines.append(f"∂{out}/∂{wrt(u.parameter.label)} = {sent} + {factor(share)} = "
+            lines.append(f"∂{out}/∂{wrt(names[id(u.parameter)])} = {sent} + {factor(share)} = "
                          f"{fmt(u.grad)}")
     if len(rest) > 12:
         lines.append(f"… and {len(rest) - 12} more: the table has every one")
@@ -448,15 +454,16 @@ def _suffix(out, i: int) -> None:
             seen.add(id(v))
 
 
-def _short(p: Value) -> str:
-    """A parameter's name inside its module (`w.1` in layers.0.neurons.3), as the steps write it."""
+def _short(p: Value, name: str) -> str:
+    """A parameter's name (`name`: in the walk) inside its module (`w.1` in
+    layers.0.neurons.3), as the steps write it."""
     prefix = "" if p.scope is None else p.scope.path + "."
-    return p.label[len(prefix):] if prefix and p.label.startswith(prefix) else p.label
+    return name[len(prefix):] if prefix and name.startswith(prefix) else name
 
 
-def _where(p: Value) -> tuple[str, ...]:
+def _where(p: Value, short: str) -> tuple[str, ...]:
     """`in layers.0.neurons.3:` before an update that writes the parameter's short name."""
-    return (f"in {p.scope.path}:",) if _short(p) != p.label else ()
+    return (f"in {p.scope.path}:",) if p.scope is not None and short != p.label else ()
 
 
 def _count(n: int, noun: str) -> str:

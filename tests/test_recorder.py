@@ -8,6 +8,7 @@ import pytest
 
 import autograd
 import nn
+from autograd.steps import fmt
 from nn import recording
 from nn.timeline import heatmap_units
 
@@ -269,3 +270,33 @@ def test_a_diverging_run_keeps_its_boundary_and_marks_what_is_not_finite():
     # deeper further from the threshold: the codes of finite cells grow with the output
     order = np.argsort(raw[finite], kind="stable")
     assert (np.diff(codes[finite][order].astype(int)) >= 0).all()
+
+
+def test_parameters_without_labels_are_named_as_the_walk_names_them():
+    """A hand-written model of plain Values: its parameters have no labels, so the update and
+    the rest of the batch name each one as the walk and the player do (v0, v3, ...)."""
+    w = [autograd.Value(0.5), autograd.Value(-0.3)]
+    b = autograd.Value(0.1)
+
+    def model(x):
+        return w[0] * x[0] + w[1] * x[1] + b
+
+    X = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]])
+    recorder = nn.Recorder(full=[0], samples=1)
+    nn.fit(model, X, np.array([1.0, -1.0, 1.0]), nn.mse, nn.SGD([*w, b], lr=0.1), epochs=1,
+           progress=False, record=recorder)
+    walk = recorder.full[0].walk
+    order = autograd.topological_order(walk.root)
+    names = [f"v{next(i for i, v in enumerate(order) if v is p)}" for p in (*w, b)]
+    assert [walk.nodes[int(n[1:])].name for n in names] == names  # the walk's own names
+    out = walk.nodes[-1].name
+    for name, update in zip(names, recorder.full[0].updates):
+        before, after = update.before, update.after
+        assert update.lines == (f"{name} ← {name} - η·∂{out}/∂{name} = {fmt(before)} - 0.1 · "
+                                f"{fmt(update.grad) if update.grad >= 0 else f'({fmt(update.grad)})'}"
+                                f" = {fmt(after)}",)
+        assert update.title == f"update {name}: {fmt(before)} → {fmt(after)}"
+    batch = next(s for s in walk if s.kind == "batch")
+    assert [line.split(" = ")[0] for line in batch.lines[1:]] == [f"∂{out}/∂{n}" for n in names]
+    assert all(s.title.startswith(f"update {n}:") for s, n in
+               zip([s for s in walk if s.kind == "update"], names))
