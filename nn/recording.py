@@ -58,6 +58,7 @@ class StepRecord:
     accuracy: float  # the batch's accuracy
     rate: float  # the learning rate the update used
     grad_norm: float  # the length of the gradient vector the update used
+    scored: bool = True  # False: Ctrl-C came after its update, before fit scored it (loss nan)
 
 
 @dataclass(frozen=True)
@@ -167,10 +168,6 @@ class Recorder:
 
     def _finished(self) -> _Run:
         run = self._recording()
-        if run.stopped is not None:
-            raise RuntimeError(f"fit was stopped (Ctrl-C) after {run.stopped} of {run.total} "
-                               "steps: a Recorder keeps whole runs only; record a shorter run "
-                               "(fewer epochs) instead")
         if not run.done:
             raise RuntimeError("the run is not finished: the Recorder has its numbers once "
                                "nn.fit returns (a run that fit stopped on an error is not kept)")
@@ -230,29 +227,43 @@ class _Run:
             self.snapshot(k)
         grads = [explained.as_number(p.grad) for p in self.params]
         norm = math.sqrt(math.fsum(g * g for g in grads if g is not None))
-        self.pending = dict(step=k, size=len(Xb), rate=self.optimizer.rate(), norm=norm)
+        self.pending = dict(step=k, size=len(Xb), rate=self.optimizer.rate(), norm=norm,
+                            stepped=False)
         if k not in self.full:
             step()
+            self.pending["stepped"] = True
             return
         walk, drawn, out = self.full_step(Xb, targets, outputs)
         watch = explained.watch(self.optimizer)
         step()
+        self.pending["stepped"] = True
         self.recorder.full[k] = self.finish_full(k, walk, drawn, len(Xb), watch, out)
 
-    def scored(self, loss: float, accuracy: float) -> None:
+    def scored(self, loss: float, accuracy: float, scored: bool = True) -> None:
         if self.pending is None:
             raise RuntimeError("Recorder.scored() follows Recorder.update(), once per step")
         p, self.pending = self.pending, None
         k = p["step"]
         self.recorder.steps.append(StepRecord(k, k // self.batches, k % self.batches, p["size"],
                                               float(loss), float(accuracy), p["rate"],
-                                              p["norm"]))
+                                              p["norm"], scored))
 
     def finish(self, history: dict[str, list[float]]) -> None:
-        if len(self.recorder.steps) != self.total:  # fit stopped on Ctrl-C: not a whole run
-            self.stopped = len(self.recorder.steps)
-            return
-        self.snapshot(self.total)
+        """The end: the parameters now, after the last step's update. fit calls it at the end
+        of the run, or when Ctrl-C stopped it (after its last complete step: a step whose
+        update it interrupted was undone, and is not recorded; one it interrupted after the
+        update, before its loss was scored, is recorded unscored)."""
+        if self.pending is not None:
+            if self.pending["stepped"]:
+                self.scored(math.nan, math.nan, scored=False)
+            else:  # its update was interrupted and undone: the step did not happen
+                self.recorder.full.pop(self.pending["step"], None)
+                self.pending = None
+        taken = len(self.recorder.steps)
+        if taken != self.total:
+            self.stopped = taken
+        if not self.snapshot_steps or self.snapshot_steps[-1] != taken:
+            self.snapshot(taken)  # (a step undone had kept the same numbers as its own)
         self.recorder.history = {key: list(values) for key, values in history.items()}
         self.done = True
 

@@ -26,6 +26,7 @@
 
   function show(data) {
     var S = data.steps, B = data.batches, E = data.epochs;
+    var AFTER = data.stopped ? "when training was stopped" : "after training";  // at step S
     var SVG = "http://www.w3.org/2000/svg";
     var POSITIVE = [49, 110, 189], NEGATIVE = [208, 58, 46], NOT_FINITE = [150, 150, 150];
     var PALETTE = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
@@ -219,7 +220,7 @@
         ctx.stroke();
       });
       $("tl-boundary-title").textContent = k < S ? "decision boundary at step " + k
-        : "decision boundary after training";
+        : "decision boundary " + AFTER;
       $("tl-boundary-note").textContent = note(k, s) + (boundary.kind === "score"
         ? "blue: the model says positive (output above its threshold), red: negative; " +
           "deeper: further from the threshold; the line: the threshold"
@@ -359,7 +360,7 @@
         });
       });
       $("tl-params-title").textContent = (k < S ? "parameters at step " + k + " (before its update)"
-        : "parameters after training");
+        : "parameters " + AFTER);
       $("tl-params-note").textContent = note(k, s) + legend();
     }
     function legend() {
@@ -375,7 +376,7 @@
       if (!row || !row.cells[j]) return;
       var i = row.cells[j][0], s = snapshotOf(k);
       $("tl-params-note").textContent = data.parameters.names[i] + " = " + g4(params[s * P + i]) +
-        (k < S ? " at step " + snaps[s] : " after training");
+        (k < S ? " at step " + snaps[s] : " " + AFTER);
     }
 
     // ---- the step in the player ----------------------------------------------------------------
@@ -409,7 +410,8 @@
         $("tl-open").textContent = "Open step " + k + " in the player";
       } else {
         var p = el("p", k < S ? "Step " + k + " is kept as a summary (its numbers, parameters " +
-          "and boundary). " : "The end of training: the parameters after the last update. ");
+          "and boundary). " : (data.stopped ? "Where Ctrl-C stopped training" : "The end of training") +
+          ": the parameters after the last update. ");
         var near = nearest(k);
         if (near.length) {
           p.appendChild(document.createTextNode(data.full.length ? "Recorded in full nearby: " : ""));
@@ -520,6 +522,7 @@
       else return;
       e.preventDefault();
     });
+    if (data.stopped) { $("tl-stopped").textContent = data.stopped; $("tl-stopped").hidden = false; }
     $("tl-key-epoch").hidden = B === 1;
     $("tl-key-val").hidden = !data.epoch.val_loss;
     function layout() {

@@ -84,6 +84,7 @@ class Timeline:
         steps = recorder.steps
         return {
             "title": self.title,
+            "stopped": stopped_caption(run),
             "lossTitle": f"loss: {getattr(run.loss, '__name__', 'loss')}"
                          + (" + penalty" if run.penalty else ""),
             "steps": len(steps), "epochs": run.epochs, "batches": run.batches,
@@ -105,16 +106,31 @@ def _caption(s, run) -> str:
     where = f"epoch {s.epoch + 1} of {run.epochs}"
     if run.batches > 1:
         where += f", batch {s.batch + 1} of {run.batches}"
-    return (f"step {s.step} of {run.total} · {where} · loss {fmt(s.loss)} · accuracy "
-            f"{fmt(100 * s.accuracy)}% (this batch of {s.size}) · η {fmt(s.rate)} · "
+    score = (f"loss {fmt(s.loss)} · accuracy {fmt(100 * s.accuracy)}% (this batch of {s.size})"
+             if s.scored else f"not scored: Ctrl-C came after its update (batch of {s.size})")
+    return (f"step {s.step} of {run.total} · {where} · {score} · η {fmt(s.rate)} · "
             f"|gradient| {fmt(s.grad_norm)}")
+
+
+def stopped_caption(run) -> str | None:
+    """What a run that Ctrl-C stopped says on its page (None for a whole run)."""
+    if run.stopped is None:
+        return None
+    return (f"stopped (Ctrl-C) after step {run.stopped} of {run.total}: the page shows the "
+            f"{_count(run.stopped, 'step')} taken (0 to {run.stopped - 1}) and the parameters "
+            "they left" if run.stopped else
+            f"stopped (Ctrl-C) after step 0 of {run.total}: no step was taken")
 
 
 def _end_caption(recorder) -> str:
     last = {key: values[-1] for key, values in recorder.history.items() if values}
-    text = f"after the last update (step {len(recorder.steps)}): the trained model"
+    run = recorder._run
+    text = (f"after the last update (step {len(recorder.steps)}): the trained model"
+            if run.stopped is None else
+            f"after the last update (step {run.stopped}): where Ctrl-C stopped the run")
     if "loss" in last:
-        text += (f" · the last epoch's mean loss {fmt(last['loss'])}, accuracy "
+        epoch = "last epoch's" if run.stopped is None else "last epoch's (so far)"
+        text += (f" · the {epoch} mean loss {fmt(last['loss'])}, accuracy "
                  f"{fmt(100 * last['accuracy'])}%")
     return text
 
@@ -226,8 +242,10 @@ def _default_title(run) -> str:
         model = name if isinstance(name, str) and name.isidentifier() else "the model"
     model = model if len(model) <= 80 else type(run.model).__name__
     loss = getattr(run.loss, "__name__", "loss")
+    steps = (_count(run.total, "step") if run.stopped is None
+             else f"{run.stopped} of {run.total} steps (stopped by Ctrl-C)")
     return (f"Training timeline: {model}, {loss}{' + penalty' if run.penalty else ''}, "
-            f"{type(run.optimizer).__name__}, {run.total} step{'s' if run.total != 1 else ''}")
+            f"{type(run.optimizer).__name__}, {steps}")
 
 
 def _finite(x: float) -> float | None:
@@ -259,6 +277,7 @@ _PAGE = """{head}
       value="1" aria-label="epoch"></label>
   </div>
   <div id="tl-caption" aria-live="polite"></div>
+  <div id="tl-stopped" role="status" hidden></div>
 </header>
 <main>
   <section id="tl-curves" aria-label="loss and accuracy">

@@ -134,34 +134,73 @@ def test_misuse_is_a_clear_error():
 
 @pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, ZeroDivisionError])
-def test_a_run_that_fit_stopped_is_not_a_timeline(compiled, stop):
-    """Ctrl-C: fit returns what it trained (with a warning), the Recorder refuses to make a
-    page of part of a run; another error propagates, and the Recorder says so too."""
+def test_a_run_that_ctrl_c_stopped_is_a_timeline_of_the_steps_taken(compiled, stop, tmp_path):
+    """Ctrl-C: fit returns what it trained (with a warning), and the Recorder's page shows the
+    steps taken, says the run was stopped, and ends at the parameters the model holds; another
+    error propagates, and the Recorder refuses to make a page of it."""
     X, labels = nn.make_moons(20, noise=0.1, seed=0)
     model = nn.MLP(2, [4, 1], seed=0)
     recorder = nn.Recorder(full=1)
 
     def halt(epoch, history):
-        raise stop
+        if epoch == 1:
+            raise stop
 
     if stop is KeyboardInterrupt:
         with pytest.warns(UserWarning, match="interrupted"):
             history = nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(),
-                             lr=0.1), epochs=3, progress=False, compiled=compiled,
+                             lr=0.1), epochs=4, progress=False, compiled=compiled,
                              record=recorder, on_epoch=halt)
-        assert len(history["loss"]) == 1
-        match = "stopped \\(Ctrl-C\\) after 1 of 3 steps: a Recorder keeps whole runs only"
+        assert len(history["loss"]) == 2 and len(recorder.steps) == 2
+        assert recorder.full_steps == [0, 1] and recorder.snapshot_steps[-1] == 2
+        assert recorder.parameters(2) == {p.label: p.data for p in model.parameters()}
+        data = recorder.timeline().data()
+        stopped = "stopped (Ctrl-C) after step 2 of 4"
+        assert data["stopped"].startswith(stopped)
+        assert data["captions"][-1].startswith("after the last update (step 2): where Ctrl-C "
+                                               "stopped the run")
+        assert data["steps"] == 2 and data["loss"] == [s.loss for s in recorder.steps]
+        assert "2 of 4 steps (stopped by Ctrl-C)" in data["title"]
+        assert recorder.save(tmp_path / "stopped.html").stat().st_size > 0
     else:
         with pytest.raises(stop):
             nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
-                   epochs=3, progress=False, compiled=compiled, record=recorder, on_epoch=halt)
-        match = "not finished.*stopped on an error"
-    assert len(recorder.steps) == 1
-    with pytest.raises(RuntimeError, match=match):
-        recorder.save("timeline.html")
+                   epochs=4, progress=False, compiled=compiled, record=recorder, on_epoch=halt)
+        assert len(recorder.steps) == 2
+        with pytest.raises(RuntimeError, match="not finished.*stopped on an error"):
+            recorder.save(tmp_path / "timeline.html")
     with pytest.raises(ValueError, match="recorded a run already"):
         nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
                progress=False, record=recorder)
+
+
+def test_ctrl_c_after_an_update_before_its_score_keeps_the_update_unscored(monkeypatch):
+    """Ctrl-C between a step's update and its score: the parameters moved, so the step is
+    on the page (not scored), and the end is the parameters after it."""
+    from nn import train
+    X, labels = nn.make_moons(20, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    recorder = nn.Recorder(full=())
+    calls = []
+    scored = train.accuracy
+
+    def accuracy(*args, **kwargs):  # fit scores each step after its update
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return scored(*args, **kwargs)
+
+    monkeypatch.setattr(train, "accuracy", accuracy)
+    with pytest.warns(UserWarning, match="interrupted"):
+        nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+               epochs=5, progress=False, record=recorder)
+    assert [s.scored for s in recorder.steps] == [True, True, False]
+    assert np.isnan(recorder.steps[2].loss)
+    assert recorder.parameters(3) == {p.label: p.data for p in model.parameters()}
+    data = recorder.timeline().data()
+    assert data["loss"][2] is None and "not scored: Ctrl-C came after its update" in \
+        data["captions"][2]
+    assert data["stopped"].startswith("stopped (Ctrl-C) after step 3 of 5")
 
 
 LOSSES = {  # (the loss, the targets from labels 0/1, outputs, the output layer's activation)

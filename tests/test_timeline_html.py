@@ -280,3 +280,31 @@ def test_a_list_of_one_output_and_a_diverging_run_draw_their_boundaries(open_pag
     assert grey[:3] == [150, 150, 150]
     assert "): not a finite number (nan or ±inf)" in page.page.inner_text("#tl-params-note")
     page.page.screenshot(path=str(tmp_path / "diverging.png"))
+
+
+def test_a_run_stopped_by_ctrl_c_says_so_on_its_page(open_page, tmp_path):
+    X, labels = nn.make_moons(20, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    recorder = nn.Recorder(full=1)
+
+    def halt(epoch, history):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.warns(UserWarning, match="interrupted"):
+        nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+               epochs=10, progress=False, record=recorder, on_epoch=halt)
+    for width, height in SIZES:
+        page = open_page(recorder.save(tmp_path / "stopped.html"), width=width, height=height)
+        timeline(page)
+        assert page.page.is_visible("#tl-stopped")
+        assert page.page.inner_text("#tl-stopped").startswith(
+            "stopped (Ctrl-C) after step 3 of 10: the page shows the 3 steps taken (0 to 2)")
+        assert page.page.eval_on_selector("#tl-step", "s => s.max") == "3"
+        scrub(page, 3)
+        assert page.page.inner_text("#tl-counter") == "end (3 steps)"
+        assert page.page.inner_text("#tl-caption").startswith(
+            "after the last update (step 3): where Ctrl-C stopped the run")
+        assert page.page.inner_text("#tl-params-title") == \
+            "parameters when training was stopped"
+        page.page.screenshot(path=str(tmp_path / f"stopped-{width}.png"))
