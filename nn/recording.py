@@ -18,6 +18,16 @@ through the samples not drawn; a step after the backward pass adds that share (t
 the optimizer used, minus what the drawn samples sent), then the update explains each
 parameter's new number from the gradient the optimizer used.
 
+The training itself is the same, bit for bit, for pure code: recording calls your code more
+often than training does. Every step reads the learning rate (a schedule `lr(step)`) once more,
+and a full step calls it again (`nn.updates.watch`), and calls the model on the samples it
+draws, the loss, and `penalty()`, to build the graph it explains; a model that cannot be
+compiled is also called on the boundary's grid. A model, loss, penalty and schedule that are
+functions of their inputs train identically (tested); code with state or side effects does
+not: a schedule that counts its calls, a model that draws random numbers (dropout without its
+own seed), a penalty that changes something. Record such a run with `full=()` (no full step;
+the schedule is still read once more per step), or make its randomness a function of the step.
+
 Size is bounded: only the full steps hold explanations; the summaries hold numbers. The
 parameters and the boundary are kept at every step while they fit a budget (`SNAPSHOT_BYTES`),
 else at every k-th step; the page says which step it shows.
@@ -80,6 +90,11 @@ class Recorder:
     `()` for none; by default about 10 steps, evenly spread, and the last. `samples`: how many
     samples of a full step's batch are drawn through the network (None: all of them). `grid`:
     the decision boundary's resolution, for models with 2 inputs.
+
+    Recording leaves the run bit for bit as it was for pure code only: it calls the learning-
+    rate schedule again at every step, and the model, the loss and `penalty()` again for each
+    full step (see the module docs), so a model with randomness or a schedule with side effects
+    would train differently.
     """
 
     def __init__(self, full: int | Iterable[int] | None = None, *, samples: int | None = 1,

@@ -339,3 +339,34 @@ def test_parameters_without_labels_are_named_as_the_walk_names_them():
     assert [line.split(" = ")[0] for line in batch.lines[1:]] == [f"∂{out}/∂{n}" for n in names]
     assert all(s.title.startswith(f"update {n}:") for s, n in
                zip([s for s in walk if s.kind == "update"], names))
+
+
+def test_recording_calls_the_schedule_and_the_model_more_as_its_docs_say():
+    """The promise is for pure code: recording reads the schedule once more per step, and a
+    full step calls it, the model and the penalty again (nn/recording.py's docs)."""
+    X, labels = nn.make_moons(8, noise=0.1, seed=0)
+    counts = {}
+
+    def run(record):
+        counts.clear()
+        model = nn.MLP(2, [3, 1], seed=0)
+
+        def counted(name, f):
+            def call(*args):
+                counts[name] = counts.get(name, 0) + 1
+                return f(*args)
+            return call
+        nn.fit(counted("model", model), X, 2 * labels - 1, nn.hinge,
+               nn.SGD(model.parameters(), lr=counted("lr", lambda k: 0.1)), epochs=3,
+               penalty=counted("penalty", lambda: nn.l2(model.parameters(), 1e-3)),
+               progress=False, record=record)
+        return dict(counts)
+
+    plain = run(None)
+    summaries = run(nn.Recorder(full=()))
+    full = run(nn.Recorder(full=[1], samples=2))
+    assert summaries["lr"] == plain["lr"] + 3 and full["lr"] == plain["lr"] + 3 + 1
+    assert full["penalty"] == plain["penalty"] + 1 == summaries["penalty"] + 1
+    assert full["model"] == summaries["model"] + 2
+    assert "recording calls your code more" in recording.__doc__
+    assert "pure code only" in nn.Recorder.__doc__
