@@ -370,3 +370,29 @@ def test_recording_calls_the_schedule_and_the_model_more_as_its_docs_say():
     assert full["model"] == summaries["model"] + 2
     assert "recording calls your code more" in recording.__doc__
     assert "pure code only" in nn.Recorder.__doc__
+
+
+def test_pages_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """The timeline and a step's player page go through autograd.files.write_atomically: a
+    failing write leaves the old page as it was, and no stray file."""
+    import os
+    _, _, recorder, _ = moons(steps=2, full=[1])
+    timeline, player = tmp_path / "timeline.html", tmp_path / "step.html"
+    for path in (timeline, player):
+        path.write_text("the old page", encoding="utf-8")
+
+    def broken(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError, match="No space left"):
+        recorder.save(timeline)
+    with pytest.raises(OSError, match="No space left"):
+        recorder.player(1).save(player)
+    monkeypatch.undo()
+    assert [p.read_text(encoding="utf-8") for p in (timeline, player)] == ["the old page"] * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step.html", "timeline.html"]
+    assert recorder.save(timeline) == timeline and "<!DOCTYPE html>" in timeline.read_text()
+    (tmp_path / "folder.html").mkdir()
+    with pytest.raises(IsADirectoryError):
+        recorder.save(tmp_path / "folder.html")

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..draw import NAN_COLOR, NEGATIVE, NOT_COMPUTED, POSITIVE
+from ..files import write_atomically
 from ..graph import topological_order
 from ..groups import Tree, describe_kinds, group_tree
 from ..steps import Steps, fmt
@@ -117,16 +118,16 @@ class Player:
 
 
 def save_page(html: Callable[[], str], path: str | Path) -> Path:
-    """Write the page `html()` makes to `path` (UTF-8, ending in .html) and return the path;
-    a path that is not one is refused before the page is made."""
+    """Write the page `html()` makes to `path` (UTF-8, ending in .html), whole or not at all
+    (`autograd.files.write_atomically`: an old page stays if writing fails), and return the
+    path; a path that is not one is refused before the page is made."""
     if not isinstance(path, (str, Path)):
         raise TypeError(f"save() needs a file path, got {type(path).__name__}")
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"save() writes an HTML page: give a path ending in .html, "
                          f"got {str(path)!r}")
-    path.write_text(html(), encoding="utf-8")
-    return path
+    return write_atomically(path, html())
 
 
 def player(root: Value | Steps, title: str | None = None, *, level: str | None = None,
