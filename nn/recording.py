@@ -45,10 +45,9 @@ import numpy as np
 
 import autograd
 from autograd import Value
-from autograd.steps import fmt
+from autograd.steps import count, few, fmt, operand, short_name, wrt
 
 from . import updates as explained
-from .updates import factor, wrt
 from .optim import Optimizer
 
 SNAPSHOT_BYTES = 3_000_000  # the parameters (8 bytes each) and the boundary (1 byte a cell)
@@ -126,7 +125,7 @@ class Recorder:
         the last update), for a step whose parameters were kept (see `snapshot_steps`)."""
         run = self._finished()
         if step not in run.snapshot_index:
-            raise ValueError(f"the parameters were kept at steps {_few(run.snapshot_steps)}; "
+            raise ValueError(f"the parameters were kept at steps {few(run.snapshot_steps)}; "
                              f"not at {step!r}")
         return dict(zip(run.names, run.snapshots[run.snapshot_index[step]].tolist()))
 
@@ -190,7 +189,7 @@ class Recorder:
 
     def _full_step(self, step: int) -> FullStep:
         if step not in self.full:
-            shown = _few(self.full_steps) if self.full else "none"
+            shown = few(self.full_steps) if self.full else "none"
             raise ValueError(f"step {step!r} was not recorded in full (these were: {shown}); "
                              "choose them with nn.Recorder(full=...)")
         return self.full[step]
@@ -199,7 +198,7 @@ class Recorder:
         full, record = self.full[step], self.steps[step]
         drawn = ("its batch is one sample" if full.size == 1 else
                  f"all {full.size} samples of its batch" if full.drawn == full.size else
-                 f"{_count(full.drawn, 'sample')} of its batch of {full.size} drawn")
+                 f"{count(full.drawn, 'sample')} of its batch of {full.size} drawn")
         return (f"Step {step} of {len(self.steps)} (epoch {record.epoch + 1}, batch "
                 f"{record.batch + 1}): forward, backward and update; {drawn}")
 
@@ -321,7 +320,7 @@ class _Run:
         # inside its module as the walk writes it there (w.1 in layers.0.neurons.3)
         names = {id(p): walk.nodes[index[id(p)]].name if id(p) in index else p.label or f"p{i}"
                  for i, p in enumerate(self.params)}
-        updates = watch.explain(out=wrt(out), names=[_short(p, names[id(p)])
+        updates = watch.explain(out=wrt(out), names=[short_name(names[id(p)], _module(p))
                                                       for p in self.params])
         final = walk.state(len(walk) - 1).grad
         in_graph = [u for u in updates if id(u.parameter) in index]
@@ -335,14 +334,14 @@ class _Run:
         missing = [names[id(u.parameter)] for u in updates if id(u.parameter) not in index]
         if missing:
             lines += (f"not in the graph drawn (no path from the sample drawn to them), so not "
-                      f"shown: {_few(missing)}",)
+                      f"shown: {few(missing)}",)
         lines += ("the forward values above stay this step's: the next step's forward pass "
                   "uses the new numbers",)
         more.append(autograd.Afterwards(title, lines, kind="optimizer"))
         for u in in_graph:
             more.append(autograd.Afterwards(
-                u.title, _where(u.parameter, u.name) + u.lines, sets=((u.parameter, "data", u.after),),
-                node=u.parameter))
+                u.title, _where(u.parameter, u.name) + u.lines,
+                sets=((u.parameter, "data", u.after),), node=u.parameter))
         return FullStep(k, walk.then(more), tuple(updates), drawn, size)
 
 
@@ -355,7 +354,7 @@ def _rest_of_batch(rest: list, final: tuple, index: dict, names: dict, drawn: in
     if drawn < size:
         others = (f"{outputs}.{drawn}" if size - drawn == 1
                   else f"{outputs}.{drawn} to {outputs}.{size - 1}")
-        lines.append(f"the parameters get gradient through the {_count(size - drawn, 'sample')} "
+        lines.append(f"the parameters get gradient through the {count(size - drawn, 'sample')} "
                      f"not drawn too ({others}): their share is the gradient the optimizer "
                      "used minus what the backward pass above sent")
     else:
@@ -367,11 +366,11 @@ def _rest_of_batch(rest: list, final: tuple, index: dict, names: dict, drawn: in
         if len(lines) <= 12:
             sent = "not computed" if here is None else fmt(here)
             share = u.grad - (here or 0.0)
-            lines.append(f"∂{out}/∂{wrt(names[id(u.parameter)])} = {sent} + {factor(share)} = "
+            lines.append(f"∂{out}/∂{wrt(names[id(u.parameter)])} = {sent} + {operand(share)} = "
                          f"{fmt(u.grad)}")
     if len(rest) > 12:
         lines.append(f"… and {len(rest) - 12} more: the table has every one")
-    title = (f"the other {_count(size - drawn, 'sample')} of the batch add their share of each "
+    title = (f"the other {count(size - drawn, 'sample')} of the batch add their share of each "
              "gradient" if drawn < size else "the gradient the optimizer used")
     return autograd.Afterwards(title, tuple(lines), sets=tuple(sets), kind="batch",
                                phase="backward")
@@ -409,6 +408,8 @@ class Boundary:
         return cls(program, X, y, threshold, grid)
 
     def keep(self) -> None:
+        """Compute the model's output at every grid point now, and keep it as the next frame
+        (a snapshot's: the parameters as they are when the step's forward pass runs)."""
         self.frames.append(np.asarray(self.score(self.points), dtype=np.float64))
 
 
@@ -480,22 +481,12 @@ def _suffix(out, i: int) -> None:
             seen.add(id(v))
 
 
-def _short(p: Value, name: str) -> str:
-    """A parameter's name (`name`: in the walk) inside its module (`w.1` in
-    layers.0.neurons.3), as the steps write it."""
-    prefix = "" if p.scope is None else p.scope.path + "."
-    return name[len(prefix):] if prefix and name.startswith(prefix) else name
+def _module(p: Value) -> str:
+    """The path of the module that made `p` ("" if none)."""
+    return "" if p.scope is None else p.scope.path
 
 
 def _where(p: Value, short: str) -> tuple[str, ...]:
     """`in layers.0.neurons.3:` before an update that writes the parameter's short name."""
     return (f"in {p.scope.path}:",) if p.scope is not None and short != p.label else ()
 
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _few(items: list, shown: int = 8) -> str:
-    text = ", ".join(str(x) for x in items[:shown])
-    return text + (f", … ({len(items)} in all)" if len(items) > shown else "")

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from autograd.players.html import asset, page_head, policy, save_page
-from autograd.steps import fmt
+from autograd.steps import count, fmt, short_name
 
-from .recording import Recorder, _count
+from .recording import Recorder
 
 # the boundary's code for a cell whose output is nan or ±inf: scores use 1 to 255, classes from 0
 NOT_FINITE = {"score": 0, "class": 255}
@@ -66,7 +66,7 @@ class Timeline:
         """Jupyter: a line saying what the run was (what a notebook that runs no scripts still
         shows: its sanitizer removes the frame), then the page in a sandboxed iframe."""
         summary = (f"{self.title}: {_end_caption(self.recorder)}. "
-                   f"{_count(len(self.recorder.full), 'step')} recorded in full. Where scripts "
+                   f"{count(len(self.recorder.full), 'step')} recorded in full. Where scripts "
                    f"do not run, "
                    f"save the page (.save(\"timeline.html\")) and open it in a browser.")
         return (f"<p>{html.escape(summary)}</p>"
@@ -117,7 +117,7 @@ def stopped_caption(run) -> str | None:
     if run.stopped is None:
         return None
     return (f"stopped (Ctrl-C) after step {run.stopped} of {run.total}: the page shows the "
-            f"{_count(run.stopped, 'step')} taken (0 to {run.stopped - 1}) and the parameters "
+            f"{count(run.stopped, 'step')} taken (0 to {run.stopped - 1}) and the parameters "
             "they left" if run.stopped else
             f"stopped (Ctrl-C) after step 0 of {run.total}: no step was taken")
 
@@ -163,8 +163,7 @@ def heatmap_units(params: list) -> list[tuple[str, list[tuple[str, list[tuple[in
         scope = p.scope
         layer = scope.enclosing("layer") if scope is not None else None
         unit = (layer or scope).path if scope is not None else "parameters"
-        own = "" if scope is None else scope.path + "."
-        label = p.label[len(own):] if own and p.label.startswith(own) else p.label
+        label = p.label if scope is None else short_name(p.label, scope.path)
         if scope is not None and scope.path != unit:
             row, column = scope.path[len(unit) + 1:], label
         else:
@@ -242,7 +241,7 @@ def _default_title(run) -> str:
         model = name if isinstance(name, str) and name.isidentifier() else "the model"
     model = model if len(model) <= 80 else type(run.model).__name__
     loss = getattr(run.loss, "__name__", "loss")
-    steps = (_count(run.total, "step") if run.stopped is None
+    steps = (count(run.total, "step") if run.stopped is None
              else f"{run.stopped} of {run.total} steps (stopped by Ctrl-C)")
     return (f"Training timeline: {model}, {loss}{' + penalty' if run.penalty else ''}, "
             f"{type(run.optimizer).__name__}, {steps}")
