@@ -132,31 +132,42 @@ def test_misuse_is_a_clear_error():
     assert "3 steps, 1 in full" in repr(recorder)
 
 
+def stopped(epochs: int, at: int, compiled: bool = False, error=KeyboardInterrupt):
+    """A moons run (one batch an epoch, every step in full) that `error` stops at the end of
+    epoch `at` (0-based): (model, history, recorder, (X, y)); Ctrl-C's warning is checked.
+    Another error propagates (the recorder is left at `stopped.recorder`)."""
+    X, labels = nn.make_moons(20, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    recorder = stopped.recorder = nn.Recorder(full=1)
+
+    def halt(epoch, history):
+        if epoch == at:
+            raise error
+
+    def fit():
+        return nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+                      epochs=epochs, progress=False, compiled=compiled, record=recorder,
+                      on_epoch=halt)
+    if error is not KeyboardInterrupt:
+        fit()
+    with pytest.warns(UserWarning, match="interrupted"):
+        history = fit()
+    return model, history, recorder, (X, 2 * labels - 1)
+
+
 @pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, ZeroDivisionError])
 def test_a_run_that_ctrl_c_stopped_is_a_timeline_of_the_steps_taken(compiled, stop, tmp_path):
     """Ctrl-C: fit returns what it trained (with a warning), and the Recorder's page shows the
     steps taken, says the run was stopped, and ends at the parameters the model holds; another
     error propagates, and the Recorder refuses to make a page of it."""
-    X, labels = nn.make_moons(20, noise=0.1, seed=0)
-    model = nn.MLP(2, [4, 1], seed=0)
-    recorder = nn.Recorder(full=1)
-
-    def halt(epoch, history):
-        if epoch == 1:
-            raise stop
-
     if stop is KeyboardInterrupt:
-        with pytest.warns(UserWarning, match="interrupted"):
-            history = nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(),
-                             lr=0.1), epochs=4, progress=False, compiled=compiled,
-                             record=recorder, on_epoch=halt)
+        model, history, recorder, (X, y) = stopped(4, 1, compiled=compiled)
         assert len(history["loss"]) == 2 and len(recorder.steps) == 2
         assert recorder.full_steps == [0, 1] and recorder.snapshot_steps[-1] == 2
         assert recorder.parameters(2) == {p.label: p.data for p in model.parameters()}
         data = recorder.timeline().data()
-        stopped = "stopped (Ctrl-C) after step 2 of 4"
-        assert data["stopped"].startswith(stopped)
+        assert data["stopped"].startswith("stopped (Ctrl-C) after step 2 of 4")
         assert data["captions"][-1].startswith("after the last update (step 2): where Ctrl-C "
                                                "stopped the run")
         assert data["steps"] == 2 and data["loss"] == [s.loss for s in recorder.steps]
@@ -164,14 +175,16 @@ def test_a_run_that_ctrl_c_stopped_is_a_timeline_of_the_steps_taken(compiled, st
         assert recorder.save(tmp_path / "stopped.html").stat().st_size > 0
     else:
         with pytest.raises(stop):
-            nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
-                   epochs=4, progress=False, compiled=compiled, record=recorder, on_epoch=halt)
+            stopped(4, 1, compiled=compiled, error=stop)
+        recorder = stopped.recorder
         assert len(recorder.steps) == 2
         with pytest.raises(RuntimeError, match="not finished.*stopped on an error"):
             recorder.save(tmp_path / "timeline.html")
+        X, labels = nn.make_moons(20, noise=0.1, seed=0)
+        model, y = nn.MLP(2, [4, 1], seed=0), 2 * labels - 1
     with pytest.raises(ValueError, match="recorded a run already"):
-        nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
-               progress=False, record=recorder)
+        nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), progress=False,
+               record=recorder)
 
 
 def test_ctrl_c_after_an_update_before_its_score_keeps_the_update_unscored(monkeypatch):

@@ -283,17 +283,8 @@ def test_a_list_of_one_output_and_a_diverging_run_draw_their_boundaries(open_pag
 
 
 def test_a_run_stopped_by_ctrl_c_says_so_on_its_page(open_page, tmp_path):
-    X, labels = nn.make_moons(20, noise=0.1, seed=0)
-    model = nn.MLP(2, [4, 1], seed=0)
-    recorder = nn.Recorder(full=1)
-
-    def halt(epoch, history):
-        if epoch == 2:
-            raise KeyboardInterrupt
-
-    with pytest.warns(UserWarning, match="interrupted"):
-        nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
-               epochs=10, progress=False, record=recorder, on_epoch=halt)
+    from tests.test_recorder import stopped
+    _, _, recorder, _ = stopped(10, 2)
     for width, height in SIZES:
         page = open_page(recorder.save(tmp_path / "stopped.html"), width=width, height=height)
         timeline(page)
