@@ -29,6 +29,11 @@ graph: `.grad` is left as it was.
 What comes after the backward pass (an optimizer's update of each parameter, with its own
 numbers) is explained by whoever does it and appended as `Afterwards` records:
 `walk.then([...])` (nn's training timeline does this; see nn/updates.py).
+
+Such explainers write numbers and names as the steps do, with the helpers here, which are
+public for them (nn.updates, nn.recording, nn.timeline use them): `fmt` (a number as shown),
+`operand` (a number as a factor: `(-3)`), `wrt` (a name after ∂), `short_name` (a name
+inside its module), `count` (`3 steps`) and `few` (a list, cut short).
 """
 from __future__ import annotations
 
@@ -238,7 +243,7 @@ def backprop_steps(root: Value, grad: float = 1.0, *,
                     (None,) * len(order))
     held = _held(order, nodes)
     gradient_order = topological_order(root, gradient_only=True)
-    out = _d(nodes[-1].name)
+    out = wrt(nodes[-1].name)
     grads, seed_step = _seed_step(index[id(root)], seed, out)
     fields = [_start_step(nodes, held, out), *_forward_steps(order, nodes), seed_step]
     fields += [_backward_step(v, nodes[index[id(v)]], nodes, grads, out)
@@ -278,13 +283,13 @@ def _start_step(nodes: tuple[Node, ...], held: list[str], out: str) -> dict:
     inputs = [n.name for n in nodes if n.kind == "input"]
     params = [n.name for n in nodes if n.kind == "param"]
     computed = sum(n.kind == "op" for n in nodes)
-    lines = [f"inputs: {_few(inputs) or 'none'}"]
+    lines = [f"inputs: {few(inputs) or 'none'}"]
     if params:
-        lines.append(f"parameters: {_few(params)}")
-    lines.append(f"the forward pass computes {_count(computed, 'node')}, parents first; then "
+        lines.append(f"parameters: {few(params)}")
+    lines.append(f"the forward pass computes {count(computed, 'node')}, parents first; then "
                  "the backward pass sends gradients back")
     if held:
-        lines.append(f"{_few(held)} already hold{'s' * (len(held) == 1)} a grad from an "
+        lines.append(f"{few(held)} already hold{'s' * (len(held) == 1)} a grad from an "
                      f"earlier backward(): these steps show one backward pass of their own, from "
                      f"the start, so each ∂{out}/∂ below is the derivative (.grad is left as it "
                      "is; backward() would add to it)")
@@ -340,7 +345,7 @@ def _backward_step(v: Value, node: Node, nodes: tuple[Node, ...], grads: dict[in
     formulas = op.formulas(*names)
     written = _written(op, wrts, formulas, names, v.data, [p.data for p in parents])
     terms, changes = [], []
-    me = _d(short(node.name))
+    me = wrt(short(node.name))
     lines = [_where(node.module) + f"{short(node.name)} = {op.expression(*names, elide=_ELIDE)}"
              f"    (op {op.name})",
              f"upstream: ∂{out}/∂{me} = {fmt(upstream)}"]
@@ -376,7 +381,7 @@ def _written(op, wrts: list[str], formulas: list[str], names: list[str], out: fl
     then with their numbers (the op's own result, `tanh(z)` in `1 - tanh(z)²`, by its number
     too): `["σ(z)·(1 - σ(z))", "0.999089·(1 - 0.999089)"]`. Everything shared by the inputs is
     made once, so a node of n inputs (an l2 penalty's dot of every parameter) costs O(n)."""
-    values = [_operand(x) for x in inputs]
+    values = [operand(x) for x in inputs]
     templates = op.formulas(*values)
     result = op.expression(*wrts)
     symbolic_names, numeric_names = dict(zip(wrts, names)), dict(zip(wrts, values))
@@ -384,7 +389,7 @@ def _written(op, wrts: list[str], formulas: list[str], names: list[str], out: fl
     for formula, template in zip(formulas, templates):
         symbolic = _substitute(formula, symbolic_names)
         if result in template and not _is_atom(result):
-            template = template.replace(result, _operand(out))
+            template = template.replace(result, operand(out))
         numeric = _substitute(template, numeric_names)
         written.append([symbolic] + ([numeric] if numeric != symbolic else []))
     return written
@@ -408,21 +413,21 @@ def _chain_rule_line(out: str, me: str, name: str, upstream: float, written: lis
     """`∂out/∂x += ∂out/∂v · ∂v/∂x = 0.5 · w = 0.5 · (-3) = -1.5    (so far: 0.2 → -1.3)`."""
     shown = [_factor(f) for f in written]
     steps = [f"{fmt(upstream)} · {f}" for f in shown]
-    if written[-1] != fmt(local) and f"{fmt(upstream)} · {_operand(local)}" not in steps:
-        steps.append(f"{fmt(upstream)} · {_operand(local)}")
+    if written[-1] != fmt(local) and f"{fmt(upstream)} · {operand(local)}" not in steps:
+        steps.append(f"{fmt(upstream)} · {operand(local)}")
     so_far = "not computed" if before is None else fmt(before)
-    return (f"∂{out}/∂{_d(name)} += ∂{out}/∂{me} · ∂{me}/∂{_d(name)} = {' = '.join(steps)} = "
+    return (f"∂{out}/∂{wrt(name)} += ∂{out}/∂{me} · ∂{me}/∂{wrt(name)} = {' = '.join(steps)} = "
             f"{fmt(contribution)}    (so far: {so_far} → {fmt(after)})")
 
 
 def _done_step(nodes: tuple[Node, ...], grads: dict[int, float], out: str, root: int,
                held: list[str]) -> dict:
     leaves = [n for n in nodes if n.kind in ("input", "param")]
-    lines = [f"∂{out}/∂{_d(n.name)} = {fmt(grads.get(n.index))}" for n in leaves[:_LISTED]]
+    lines = [f"∂{out}/∂{wrt(n.name)} = {fmt(grads.get(n.index))}" for n in leaves[:_LISTED]]
     if len(leaves) > _LISTED:
         lines.append(f"… and {len(leaves) - _LISTED} more: the table lists every one")
     if held:
-        lines.append(f".grad is left as it was: {_few(held)} still hold{'s' * (len(held) == 1)} "
+        lines.append(f".grad is left as it was: {few(held)} still hold{'s' * (len(held) == 1)} "
                      "what earlier backward() calls left (backward() would add these to it)")
     return dict(kind="done", phase="backward", node=root,
                 title="done: every gradient is computed",
@@ -451,13 +456,14 @@ def _factor(text: str) -> str:
     return f"({text})"
 
 
-def _operand(x: float) -> str:
-    """A number as a factor: negative numbers in parentheses."""
+def operand(x: float) -> str:
+    """A number as a factor: negative numbers in parentheses (`0.1 · (-2.43)`)."""
     text = fmt(x)
     return f"({text})" if text.startswith("-") else text
 
 
-def _count(n: int, noun: str) -> str:
+def count(n: int, noun: str) -> str:
+    """`1 step`, `3 steps`: a number and its noun (plural by an s)."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
@@ -473,13 +479,16 @@ def _is_atom(text: str) -> bool:
     return re.fullmatch(r"[\w.]+", text) is not None
 
 
-def _d(name: str) -> str:
-    """A name after ∂: in parentheses unless it is one word (`∂x`, `∂(h1.w·x+b)`)."""
+def wrt(name: str) -> str:
+    """A name as written after ∂: in parentheses unless it is one word (`∂x`, `∂w.1`,
+    `∂(h1.w·x+b)`)."""
     return name if _is_atom(name) else f"({name})"
 
 
-def _few(names: list[str], shown: int = 6) -> str:
-    """`a, b, c`; past `shown` names, the first ones and how many there are in all."""
+def few(names: Sequence, shown: int = 6) -> str:
+    """`a, b, c`; past `shown` names, the first ones and how many there are in all (names may
+    be numbers: step numbers)."""
+    names = [str(x) for x in names]
     if len(names) <= shown + 1:
         return ", ".join(names)
     return ", ".join(names[:shown]) + f", … ({len(names)} in all)"
@@ -490,15 +499,17 @@ def _where(module: str) -> str:
     return f"in {module}: " if module else ""
 
 
-def _shortener(module: str):
-    """Names as written inside `module`: its own nodes after its path (`w.0`, `z`), the
-    others in full."""
+def short_name(name: str, module: str) -> str:
+    """`name` as written inside `module`: a name made there after the module's path (`w.0`
+    for `layers.0.neurons.3.w.0` inside `layers.0.neurons.3`), any other name in full."""
     prefix = module + "."
+    return name[len(prefix):] if module and name.startswith(prefix) and \
+        len(name) > len(prefix) else name
 
-    def short(name: str) -> str:
-        return name[len(prefix):] if module and name.startswith(prefix) and \
-            len(name) > len(prefix) else name
-    return short
+
+def _shortener(module: str):
+    """`short_name` inside `module`, as a function of the name."""
+    return lambda name: short_name(name, module)
 
 
 def _describe_nodes(order: list[Value], index: dict[int, int],

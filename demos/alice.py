@@ -14,10 +14,14 @@ backward() computes, takes one SGD step with η = 0.1 (w1 = 0.997853...), then t
 classifier on the article's four people, one at a time, and writes the run as a timeline page:
 scrub through the 4000 steps, and open the steps recorded in full in the player.
 
-Where this differs from the article: it trains from its own starting point (random weights we
-do not have); here training starts from the hand calculation's network, every weight 1. The
-loss is nn.mse, whose node is (o1 - y_true)², the article's (y_true - y_pred)² with the
-difference turned around: the same number, and the same ∂L/∂y_pred.
+Training starts as the article's code does, from random weights and biases drawn from the
+standard normal (its np.random.normal()), here from a seeded generator
+(`np.random.default_rng(seed).normal()`, seed 0 by default) so that the run repeats; the
+numbers differ from the article's, whose draws we do not have. (Training from the hand
+calculation's start, every weight 1, would keep h1 and h2 twins: the same weights, the same
+gradients, step after step.) The loss is nn.mse with its node named L, as the article names
+it; its node is (o1 - y_true)², the article's (y_true - y_pred)² with the difference turned
+around: the same number, and the same ∂L/∂y_pred.
 
     python -m demos.alice [--epochs N] [--out DIR]
 """
@@ -27,6 +31,7 @@ import math
 import os
 from pathlib import Path
 
+import numpy as np
 
 import autograd
 import nn
@@ -54,8 +59,28 @@ class Network(nn.Module):
         h2 = _neuron("h2", [self.w3, self.w4], [x1, x2], self.b2)
         return _neuron("o1", [self.w5, self.w6], [h1, h2], self.b3)
 
+    @classmethod
+    def seeded(cls, seed: int = 0) -> Network:
+        """The article's start for training: w1..w6 and b1..b3 drawn from the standard normal,
+        in that order, as its np.random.normal() does, from a generator seeded with `seed`."""
+        network = cls()
+        for p, x in zip(network.parameters(), np.random.default_rng(seed).normal(size=9)):
+            p.data = float(x)
+        return network
+
     def __repr__(self) -> str:
         return "Network(seed 001's 2-2-1)"
+
+
+def _loss(outputs, targets) -> Value:
+    """nn.mse, its node named L as the article names the loss (∂L/∂w1)."""
+    loss = nn.mse(outputs, targets)
+    loss.label = "L"
+    return loss
+
+
+_loss.__name__ = "L"
+L = nn.Loss(_loss, threshold=nn.mse.threshold)
 
 
 def _neuron(name: str, w: list[Value], inputs: list[Value], b: Value) -> Value:
@@ -91,18 +116,19 @@ def one_step(out: Path) -> tuple[nn.Recorder, Network]:
     """One SGD step (η = 0.1) on Alice alone, recorded in full; its player page goes to `out`."""
     network = Network()
     recorder = nn.Recorder(full=[0])
-    nn.fit(network, [ALICE], [Y_TRUE], nn.mse, nn.SGD(network.parameters(), lr=RATE),
+    nn.fit(network, [ALICE], [Y_TRUE], L, nn.SGD(network.parameters(), lr=RATE),
            epochs=1, progress=False, record=recorder)
     recorder.player(0).save(out / "alice_step.html")
     return recorder, network
 
 
 def train(epochs: int, out: Path, seed: int = 0) -> tuple[nn.Recorder, Network, dict]:
-    """The network, from every weight 1, trained on the four people by SGD, one at a time."""
+    """The network, from seeded random weights (`Network.seeded(seed)`), trained on the four
+    people by SGD, one at a time."""
     _, X, y = nn.people()
-    network = Network()
+    network = Network.seeded(seed)
     recorder = nn.Recorder()
-    history = nn.fit(network, X, y, nn.mse, nn.SGD(network.parameters(), lr=RATE),
+    history = nn.fit(network, X, y, L, nn.SGD(network.parameters(), lr=RATE),
                      epochs=epochs, batch_size=1, seed=seed, progress=False, record=recorder)
     recorder.save(out / "alice_timeline.html",
                   title=f"Seed 001: the 2-2-1 network learns sex from weight and height "
@@ -140,7 +166,11 @@ def run(epochs: int = 1000, out: str | os.PathLike | None = None, verbose: bool 
     say(f"    w1 = {update.after!r}")
     say(f"    the step in the player (forward, backward, update): {folder / 'alice_step.html'}")
 
-    timeline, trained, history = train(epochs, folder)
+    start = Network.seeded(0)
+    say("  training starts, as the article's code does, from random weights and biases")
+    say("    (the standard normal, np.random.default_rng(0)): " + ", ".join(
+        f"{p.label} = {p.data:.3f}" for p in start.parameters()))
+    timeline, trained, history = train(epochs, folder, seed=0)
     names, X, _ = nn.emily_frank()
     p = nn.predict(trained, X)
     say(f"  trained on the four people for {epochs} epochs: loss {history['loss'][-1]:.4f}")

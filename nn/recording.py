@@ -18,6 +18,16 @@ through the samples not drawn; a step after the backward pass adds that share (t
 the optimizer used, minus what the drawn samples sent), then the update explains each
 parameter's new number from the gradient the optimizer used.
 
+The training itself is the same, bit for bit, for pure code: recording calls your code more
+often than training does. Every step reads the learning rate (a schedule `lr(step)`) once more,
+and a full step calls it again (`nn.updates.watch`), and calls the model on the samples it
+draws, the loss, and `penalty()`, to build the graph it explains; a model that cannot be
+compiled is also called on the boundary's grid. A model, loss, penalty and schedule that are
+functions of their inputs train identically (tested); code with state or side effects does
+not: a schedule that counts its calls, a model that draws random numbers (dropout without its
+own seed), a penalty that changes something. Record such a run with `full=()` (no full step;
+the schedule is still read once more per step), or make its randomness a function of the step.
+
 Size is bounded: only the full steps hold explanations; the summaries hold numbers. The
 parameters and the boundary are kept at every step while they fit a budget (`SNAPSHOT_BYTES`),
 else at every k-th step; the page says which step it shows.
@@ -35,10 +45,9 @@ import numpy as np
 
 import autograd
 from autograd import Value
-from autograd.steps import fmt
+from autograd.steps import count, few, fmt, operand, short_name, wrt
 
 from . import updates as explained
-from .updates import factor, wrt
 from .optim import Optimizer
 
 SNAPSHOT_BYTES = 3_000_000  # the parameters (8 bytes each) and the boundary (1 byte a cell)
@@ -58,6 +67,7 @@ class StepRecord:
     accuracy: float  # the batch's accuracy
     rate: float  # the learning rate the update used
     grad_norm: float  # the length of the gradient vector the update used
+    scored: bool = True  # False: Ctrl-C came after its update, before fit scored it (loss nan)
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,11 @@ class Recorder:
     `()` for none; by default about 10 steps, evenly spread, and the last. `samples`: how many
     samples of a full step's batch are drawn through the network (None: all of them). `grid`:
     the decision boundary's resolution, for models with 2 inputs.
+
+    Recording leaves the run bit for bit as it was for pure code only: it calls the learning-
+    rate schedule again at every step, and the model, the loss and `penalty()` again for each
+    full step (see the module docs), so a model with randomness or a schedule with side effects
+    would train differently.
     """
 
     def __init__(self, full: int | Iterable[int] | None = None, *, samples: int | None = 1,
@@ -110,7 +125,7 @@ class Recorder:
         the last update), for a step whose parameters were kept (see `snapshot_steps`)."""
         run = self._finished()
         if step not in run.snapshot_index:
-            raise ValueError(f"the parameters were kept at steps {_few(run.snapshot_steps)}; "
+            raise ValueError(f"the parameters were kept at steps {few(run.snapshot_steps)}; "
                              f"not at {step!r}")
         return dict(zip(run.names, run.snapshots[run.snapshot_index[step]].tolist()))
 
@@ -167,10 +182,6 @@ class Recorder:
 
     def _finished(self) -> _Run:
         run = self._recording()
-        if run.stopped is not None:
-            raise RuntimeError(f"fit was stopped (Ctrl-C) after {run.stopped} of {run.total} "
-                               "steps: a Recorder keeps whole runs only; record a shorter run "
-                               "(fewer epochs) instead")
         if not run.done:
             raise RuntimeError("the run is not finished: the Recorder has its numbers once "
                                "nn.fit returns (a run that fit stopped on an error is not kept)")
@@ -178,7 +189,7 @@ class Recorder:
 
     def _full_step(self, step: int) -> FullStep:
         if step not in self.full:
-            shown = _few(self.full_steps) if self.full else "none"
+            shown = few(self.full_steps) if self.full else "none"
             raise ValueError(f"step {step!r} was not recorded in full (these were: {shown}); "
                              "choose them with nn.Recorder(full=...)")
         return self.full[step]
@@ -187,7 +198,7 @@ class Recorder:
         full, record = self.full[step], self.steps[step]
         drawn = ("its batch is one sample" if full.size == 1 else
                  f"all {full.size} samples of its batch" if full.drawn == full.size else
-                 f"{_count(full.drawn, 'sample')} of its batch of {full.size} drawn")
+                 f"{count(full.drawn, 'sample')} of its batch of {full.size} drawn")
         return (f"Step {step} of {len(self.steps)} (epoch {record.epoch + 1}, batch "
                 f"{record.batch + 1}): forward, backward and update; {drawn}")
 
@@ -230,29 +241,43 @@ class _Run:
             self.snapshot(k)
         grads = [explained.as_number(p.grad) for p in self.params]
         norm = math.sqrt(math.fsum(g * g for g in grads if g is not None))
-        self.pending = dict(step=k, size=len(Xb), rate=self.optimizer.rate(), norm=norm)
+        self.pending = dict(step=k, size=len(Xb), rate=self.optimizer.rate(), norm=norm,
+                            stepped=False)
         if k not in self.full:
             step()
+            self.pending["stepped"] = True
             return
         walk, drawn, out = self.full_step(Xb, targets, outputs)
         watch = explained.watch(self.optimizer)
         step()
+        self.pending["stepped"] = True
         self.recorder.full[k] = self.finish_full(k, walk, drawn, len(Xb), watch, out)
 
-    def scored(self, loss: float, accuracy: float) -> None:
+    def scored(self, loss: float, accuracy: float, scored: bool = True) -> None:
         if self.pending is None:
             raise RuntimeError("Recorder.scored() follows Recorder.update(), once per step")
         p, self.pending = self.pending, None
         k = p["step"]
         self.recorder.steps.append(StepRecord(k, k // self.batches, k % self.batches, p["size"],
                                               float(loss), float(accuracy), p["rate"],
-                                              p["norm"]))
+                                              p["norm"], scored))
 
     def finish(self, history: dict[str, list[float]]) -> None:
-        if len(self.recorder.steps) != self.total:  # fit stopped on Ctrl-C: not a whole run
-            self.stopped = len(self.recorder.steps)
-            return
-        self.snapshot(self.total)
+        """The end: the parameters now, after the last step's update. fit calls it at the end
+        of the run, or when Ctrl-C stopped it (after its last complete step: a step whose
+        update it interrupted was undone, and is not recorded; one it interrupted after the
+        update, before its loss was scored, is recorded unscored)."""
+        if self.pending is not None:
+            if self.pending["stepped"]:
+                self.scored(math.nan, math.nan, scored=False)
+            else:  # its update was interrupted and undone: the step did not happen
+                self.recorder.full.pop(self.pending["step"], None)
+                self.pending = None
+        taken = len(self.recorder.steps)
+        if taken != self.total:
+            self.stopped = taken
+        if not self.snapshot_steps or self.snapshot_steps[-1] != taken:
+            self.snapshot(taken)  # (a step undone had kept the same numbers as its own)
         self.recorder.history = {key: list(values) for key, values in history.items()}
         self.done = True
 
@@ -290,40 +315,46 @@ class _Run:
                     watch: explained.Pending, out: str) -> FullStep:
         """The walk, followed by the rest of the batch's share of the gradient (if any) and
         the optimizer's update of each parameter."""
-        updates = watch.explain(out=wrt(out), names=[_short(p) for p in self.params])
         index = {id(v): i for i, v in enumerate(autograd.topological_order(walk.root))}
+        # each parameter by its name in the walk (its label, else the node's id: v3), and
+        # inside its module as the walk writes it there (w.1 in layers.0.neurons.3)
+        names = {id(p): walk.nodes[index[id(p)]].name if id(p) in index else p.label or f"p{i}"
+                 for i, p in enumerate(self.params)}
+        updates = watch.explain(out=wrt(out), names=[short_name(names[id(p)], _module(p))
+                                                      for p in self.params])
         final = walk.state(len(walk) - 1).grad
         in_graph = [u for u in updates if id(u.parameter) in index]
         more = []
         rest = [u for u in in_graph if u.grad is not None and
                 not explained.same_float(final[index[id(u.parameter)]] or 0.0, u.grad)]
         if rest:
-            more.append(_rest_of_batch(rest, final, index, drawn, size, wrt(out),
+            more.append(_rest_of_batch(rest, final, index, names, drawn, size, wrt(out),
                                        f"{self.loss_scope}.output"))
         title, lines = watch.describe(out=wrt(out))
-        missing = [u.name for u in updates if id(u.parameter) not in index]
+        missing = [names[id(u.parameter)] for u in updates if id(u.parameter) not in index]
         if missing:
             lines += (f"not in the graph drawn (no path from the sample drawn to them), so not "
-                      f"shown: {_few(missing)}",)
+                      f"shown: {few(missing)}",)
         lines += ("the forward values above stay this step's: the next step's forward pass "
                   "uses the new numbers",)
         more.append(autograd.Afterwards(title, lines, kind="optimizer"))
         for u in in_graph:
             more.append(autograd.Afterwards(
-                u.title, _where(u.parameter) + u.lines, sets=((u.parameter, "data", u.after),),
-                node=u.parameter))
+                u.title, _where(u.parameter, u.name) + u.lines,
+                sets=((u.parameter, "data", u.after),), node=u.parameter))
         return FullStep(k, walk.then(more), tuple(updates), drawn, size)
 
 
-def _rest_of_batch(rest: list, final: tuple, index: dict, drawn: int, size: int,
+def _rest_of_batch(rest: list, final: tuple, index: dict, names: dict, drawn: int, size: int,
                    out: str, outputs: str) -> autograd.Afterwards:
     """The step that completes each parameter's gradient with what the graph drawn leaves
-    out: the samples not drawn, or (everything drawn) the rounding of another engine."""
+    out: the samples not drawn, or (everything drawn) the rounding of another engine. Each
+    parameter by its name in the walk (`names`: by id), as the done step lists them."""
     sets, lines = [], []
     if drawn < size:
         others = (f"{outputs}.{drawn}" if size - drawn == 1
                   else f"{outputs}.{drawn} to {outputs}.{size - 1}")
-        lines.append(f"the parameters get gradient through the {_count(size - drawn, 'sample')} "
+        lines.append(f"the parameters get gradient through the {count(size - drawn, 'sample')} "
                      f"not drawn too ({others}): their share is the gradient the optimizer "
                      "used minus what the backward pass above sent")
     else:
@@ -335,11 +366,11 @@ def _rest_of_batch(rest: list, final: tuple, index: dict, drawn: int, size: int,
         if len(lines) <= 12:
             sent = "not computed" if here is None else fmt(here)
             share = u.grad - (here or 0.0)
-            lines.append(f"∂{out}/∂{wrt(u.parameter.label)} = {sent} + {factor(share)} = "
+            lines.append(f"∂{out}/∂{wrt(names[id(u.parameter)])} = {sent} + {operand(share)} = "
                          f"{fmt(u.grad)}")
     if len(rest) > 12:
         lines.append(f"… and {len(rest) - 12} more: the table has every one")
-    title = (f"the other {_count(size - drawn, 'sample')} of the batch add their share of each "
+    title = (f"the other {count(size - drawn, 'sample')} of the batch add their share of each "
              "gradient" if drawn < size else "the gradient the optimizer used")
     return autograd.Afterwards(title, tuple(lines), sets=tuple(sets), kind="batch",
                                phase="backward")
@@ -377,6 +408,8 @@ class Boundary:
         return cls(program, X, y, threshold, grid)
 
     def keep(self) -> None:
+        """Compute the model's output at every grid point now, and keep it as the next frame
+        (a snapshot's: the parameters as they are when the step's forward pass runs)."""
         self.frames.append(np.asarray(self.score(self.points), dtype=np.float64))
 
 
@@ -448,21 +481,12 @@ def _suffix(out, i: int) -> None:
             seen.add(id(v))
 
 
-def _short(p: Value) -> str:
-    """A parameter's name inside its module (`w.1` in layers.0.neurons.3), as the steps write it."""
-    prefix = "" if p.scope is None else p.scope.path + "."
-    return p.label[len(prefix):] if prefix and p.label.startswith(prefix) else p.label
+def _module(p: Value) -> str:
+    """The path of the module that made `p` ("" if none)."""
+    return "" if p.scope is None else p.scope.path
 
 
-def _where(p: Value) -> tuple[str, ...]:
+def _where(p: Value, short: str) -> tuple[str, ...]:
     """`in layers.0.neurons.3:` before an update that writes the parameter's short name."""
-    return (f"in {p.scope.path}:",) if _short(p) != p.label else ()
+    return (f"in {p.scope.path}:",) if p.scope is not None and short != p.label else ()
 
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _few(items: list, shown: int = 8) -> str:
-    text = ", ".join(str(x) for x in items[:shown])
-    return text + (f", … ({len(items)} in all)" if len(items) > shown else "")

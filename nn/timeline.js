@@ -26,8 +26,9 @@
 
   function show(data) {
     var S = data.steps, B = data.batches, E = data.epochs;
+    var AFTER = data.stopped ? "when training was stopped" : "after training";  // at step S
     var SVG = "http://www.w3.org/2000/svg";
-    var POSITIVE = [49, 110, 189], NEGATIVE = [208, 58, 46];
+    var POSITIVE = [49, 110, 189], NEGATIVE = [208, 58, 46], NOT_FINITE = [150, 150, 150];
     var PALETTE = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
       [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]];
 
@@ -57,6 +58,9 @@
       return color.map(function (c) { return Math.round(255 + (c - 255) * strength); });
     }
     function rgb(c) { return "rgb(" + c[0] + "," + c[1] + "," + c[2] + ")"; }
+    function paletteAt(n) {  // a class's colour; the remainder taken non-negative
+      return PALETTE[((n % PALETTE.length) + PALETTE.length) % PALETTE.length];
+    }
 
     // ---- snapshots: the parameters and the boundary kept at some steps --------------------------
     var snaps = data.snapshots;
@@ -177,14 +181,15 @@
       if (canvas.width !== Math.round(size * ratio)) {
         canvas.width = canvas.height = Math.round(size * ratio);
       }
-      var W = canvas.width, pixels = image.ctx.createImageData(grid, grid);
+      var W = canvas.width, pixels = image.ctx.createImageData(grid, grid), broken = 0;
       for (var j = 0; j < grid; j++) {
         for (var i = 0; i < grid; i++) {
           var code = cells[base + j * grid + i], c;
-          if (boundary.kind === "score") {
+          if (code === boundary.notFinite) { c = NOT_FINITE; broken++; }
+          else if (boundary.kind === "score") {
             var v = code - 128;
             c = mix(v > 0 ? POSITIVE : NEGATIVE, 0.12 + 0.5 * Math.abs(v) / 127);
-          } else c = mix(PALETTE[code % PALETTE.length], 0.35);
+          } else c = mix(paletteAt(code), 0.35);
           var at = ((grid - 1 - j) * grid + i) * 4;  // row j is y going up; the canvas goes down
           pixels.data[at] = c[0]; pixels.data[at + 1] = c[1]; pixels.data[at + 2] = c[2];
           pixels.data[at + 3] = 255;
@@ -205,7 +210,7 @@
       contour(base, cx, cy);
       ctx.stroke();
       boundary.points.forEach(function (p) {
-        var color = boundary.kind === "score" ? (p[2] ? POSITIVE : NEGATIVE) : PALETTE[p[2] % PALETTE.length];
+        var color = boundary.kind === "score" ? (p[2] ? POSITIVE : NEGATIVE) : paletteAt(p[2]);
         ctx.beginPath();
         ctx.arc(px(p[0]), py(p[1]), 3.5 * ratio, 0, 2 * Math.PI);
         ctx.fillStyle = rgb(color);
@@ -215,26 +220,30 @@
         ctx.stroke();
       });
       $("tl-boundary-title").textContent = k < S ? "decision boundary at step " + k
-        : "decision boundary after training";
+        : "decision boundary " + AFTER;
       $("tl-boundary-note").textContent = note(k, s) + (boundary.kind === "score"
         ? "blue: the model says positive (output above its threshold), red: negative; " +
           "deeper: further from the threshold; the line: the threshold"
         : "each colour: the class the model picks there; lines: where its pick changes") +
-        ". Points: the training samples, coloured by their label.";
+        ". Points: the training samples, coloured by their label." + (broken ? " Grey (" +
+        broken + " of " + grid * grid + " points): the output there is not a finite number " +
+        "(nan or ±inf): training diverged." : "");
     }
     // The line where the output crosses the threshold: between neighbouring grid points on either
     // side, where the straight line between their codes crosses (marching squares); for classes,
     // the borders between cells of different classes.
     function contour(base, cx, cy) {
       function at(i, j) { return cells[base + j * grid + i]; }
+      function known(i, j) { return at(i, j) !== boundary.notFinite; }  // no line to a grey cell
       for (var j = 0; j < grid; j++) {
         for (var i = 0; i < grid; i++) {
           if (boundary.kind === "class") {
-            if (i + 1 < grid && at(i, j) !== at(i + 1, j)) {
+            if (!known(i, j)) continue;
+            if (i + 1 < grid && known(i + 1, j) && at(i, j) !== at(i + 1, j)) {
               var x = (cx(i) + cx(i + 1)) / 2, h = Math.abs(cy(0) - cy(1)) / 2;
               ctx.moveTo(x, cy(j) - h); ctx.lineTo(x, cy(j) + h);
             }
-            if (j + 1 < grid && at(i, j) !== at(i, j + 1)) {
+            if (j + 1 < grid && known(i, j + 1) && at(i, j) !== at(i, j + 1)) {
               var y = (cy(j) + cy(j + 1)) / 2, w = Math.abs(cx(1) - cx(0)) / 2;
               ctx.moveTo(cx(i) - w, y); ctx.lineTo(cx(i) + w, y);
             }
@@ -242,6 +251,7 @@
           }
           if (i + 1 >= grid || j + 1 >= grid) continue;
           var corners = [[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1]];
+          if (!corners.every(function (c) { return known(c[0], c[1]); })) continue;
           var values = corners.map(function (c) { return at(c[0], c[1]) - 128.5; });
           var crossings = [];
           for (var e = 0; e < 4; e++) {
@@ -330,8 +340,10 @@
       caption.style.whiteSpace = "";
       return width;
     }
+    var broken = 0;  // parameters not finite (nan, ±inf) in the snapshot drawn
     function drawMaps(k) {
       var s = snapshotOf(k), base = s * P;
+      broken = 0;
       maps.forEach(function (m) {
         var c = m.canvas.getContext("2d"), ratio = m.canvas.width / (m.cols * m.cell);
         var gap = m.cell >= 8 ? ratio : 0;  // a line between cells, so that a 0 (white) shows
@@ -340,18 +352,22 @@
         m.unit.rows.forEach(function (row, r) {
           row.cells.forEach(function (cell, j) {
             var v = params[base + cell[0]];
-            c.fillStyle = rgb(mix(v >= 0 ? POSITIVE : NEGATIVE, Math.min(1, Math.abs(v) / m.unit.scale)));
+            if (!isFinite(v)) broken++;
+            c.fillStyle = rgb(!isFinite(v) ? NOT_FINITE
+              : mix(v >= 0 ? POSITIVE : NEGATIVE, Math.min(1, Math.abs(v) / m.unit.scale)));
             c.fillRect(j * m.cell * ratio, r * m.cell * ratio, m.cell * ratio - gap, m.cell * ratio - gap);
           });
         });
       });
       $("tl-params-title").textContent = (k < S ? "parameters at step " + k + " (before its update)"
-        : "parameters after training");
+        : "parameters " + AFTER);
       $("tl-params-note").textContent = note(k, s) + legend();
     }
     function legend() {
       return "blue: positive, red: negative, white: 0; each heatmap is scaled to the largest " +
-        "|number| it holds during the run. Point at a cell for its name and number.";
+        "|number| it holds during the run. " + (broken ? "Grey (" + broken + " of " + P +
+        "): not a finite number (nan or ±inf): training diverged. " : "") +
+        "Point at a cell for its name and number.";
     }
     function hover(m, e) {
       var r = m.canvas.getBoundingClientRect();
@@ -360,7 +376,7 @@
       if (!row || !row.cells[j]) return;
       var i = row.cells[j][0], s = snapshotOf(k);
       $("tl-params-note").textContent = data.parameters.names[i] + " = " + g4(params[s * P + i]) +
-        (k < S ? " at step " + snaps[s] : " after training");
+        (k < S ? " at step " + snaps[s] : " " + AFTER);
     }
 
     // ---- the step in the player ----------------------------------------------------------------
@@ -394,7 +410,8 @@
         $("tl-open").textContent = "Open step " + k + " in the player";
       } else {
         var p = el("p", k < S ? "Step " + k + " is kept as a summary (its numbers, parameters " +
-          "and boundary). " : "The end of training: the parameters after the last update. ");
+          "and boundary). " : (data.stopped ? "Where Ctrl-C stopped training" : "The end of training") +
+          ": the parameters after the last update. ");
         var near = nearest(k);
         if (near.length) {
           p.appendChild(document.createTextNode(data.full.length ? "Recorded in full nearby: " : ""));
@@ -505,6 +522,7 @@
       else return;
       e.preventDefault();
     });
+    if (data.stopped) { $("tl-stopped").textContent = data.stopped; $("tl-stopped").hidden = false; }
     $("tl-key-epoch").hidden = B === 1;
     $("tl-key-val").hidden = !data.epoch.val_loss;
     function layout() {

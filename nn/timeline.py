@@ -27,10 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from autograd.players.html import asset, page_head, policy, save_page
-from autograd.steps import fmt
+from autograd.steps import count, fmt, short_name
 
-from .recording import Recorder, _count
+from .recording import Recorder
 
+# the boundary's code for a cell whose output is nan or ±inf: scores use 1 to 255, classes from 0
+NOT_FINITE = {"score": 0, "class": 255}
 LEVEL_NAMES = {"layer": "by layer", "neuron": "by neuron", "step": "by time step", "op": "every op"}
 
 
@@ -64,7 +66,7 @@ class Timeline:
         """Jupyter: a line saying what the run was (what a notebook that runs no scripts still
         shows: its sanitizer removes the frame), then the page in a sandboxed iframe."""
         summary = (f"{self.title}: {_end_caption(self.recorder)}. "
-                   f"{_count(len(self.recorder.full), 'step')} recorded in full. Where scripts "
+                   f"{count(len(self.recorder.full), 'step')} recorded in full. Where scripts "
                    f"do not run, "
                    f"save the page (.save(\"timeline.html\")) and open it in a browser.")
         return (f"<p>{html.escape(summary)}</p>"
@@ -82,6 +84,7 @@ class Timeline:
         steps = recorder.steps
         return {
             "title": self.title,
+            "stopped": stopped_caption(run),
             "lossTitle": f"loss: {getattr(run.loss, '__name__', 'loss')}"
                          + (" + penalty" if run.penalty else ""),
             "steps": len(steps), "epochs": run.epochs, "batches": run.batches,
@@ -103,28 +106,46 @@ def _caption(s, run) -> str:
     where = f"epoch {s.epoch + 1} of {run.epochs}"
     if run.batches > 1:
         where += f", batch {s.batch + 1} of {run.batches}"
-    return (f"step {s.step} of {run.total} · {where} · loss {fmt(s.loss)} · accuracy "
-            f"{fmt(100 * s.accuracy)}% (this batch of {s.size}) · η {fmt(s.rate)} · "
+    score = (f"loss {fmt(s.loss)} · accuracy {fmt(100 * s.accuracy)}% (this batch of {s.size})"
+             if s.scored else f"not scored: Ctrl-C came after its update (batch of {s.size})")
+    return (f"step {s.step} of {run.total} · {where} · {score} · η {fmt(s.rate)} · "
             f"|gradient| {fmt(s.grad_norm)}")
+
+
+def stopped_caption(run) -> str | None:
+    """What a run that Ctrl-C stopped says on its page (None for a whole run)."""
+    if run.stopped is None:
+        return None
+    return (f"stopped (Ctrl-C) after step {run.stopped} of {run.total}: the page shows the "
+            f"{count(run.stopped, 'step')} taken (0 to {run.stopped - 1}) and the parameters "
+            "they left" if run.stopped else
+            f"stopped (Ctrl-C) after step 0 of {run.total}: no step was taken")
 
 
 def _end_caption(recorder) -> str:
     last = {key: values[-1] for key, values in recorder.history.items() if values}
-    text = f"after the last update (step {len(recorder.steps)}): the trained model"
+    run = recorder._run
+    text = (f"after the last update (step {len(recorder.steps)}): the trained model"
+            if run.stopped is None else
+            f"after the last update (step {run.stopped}): where Ctrl-C stopped the run")
     if "loss" in last:
-        text += (f" · the last epoch's mean loss {fmt(last['loss'])}, accuracy "
+        epoch = "last epoch's" if run.stopped is None else "last epoch's (so far)"
+        text += (f" · the {epoch} mean loss {fmt(last['loss'])}, accuracy "
                  f"{fmt(100 * last['accuracy'])}%")
     return text
 
 
 def _parameters(run) -> dict:
     """The parameters at each snapshot (float64, base64) and how they are laid out: a heatmap
-    per layer (see `units`), its colours scaled to the largest |number| it ever holds."""
+    per layer (see `units`), its colours scaled to the largest finite |number| it ever holds
+    (a parameter that became nan or ±inf is drawn grey)."""
     frames = np.stack(run.snapshots)
     units = []
     for name, rows in heatmap_units(run.params):
         indices = [i for row in rows for i, _ in row[1]]
-        units.append({"name": name, "scale": float(np.abs(frames[:, indices]).max()) or 1.0,
+        held = np.abs(frames[:, indices])
+        held = held[np.isfinite(held)]
+        units.append({"name": name, "scale": float(held.max()) if held.size and held.max() else 1.0,
                       "rows": [{"name": r, "cells": [[i, c] for i, c in cells]}
                                for r, cells in rows]})
     return {"names": run.names, "units": units, "frames": _b64(frames.astype("<f8"))}
@@ -142,8 +163,7 @@ def heatmap_units(params: list) -> list[tuple[str, list[tuple[str, list[tuple[in
         scope = p.scope
         layer = scope.enclosing("layer") if scope is not None else None
         unit = (layer or scope).path if scope is not None else "parameters"
-        own = "" if scope is None else scope.path + "."
-        label = p.label[len(own):] if own and p.label.startswith(own) else p.label
+        label = p.label if scope is None else short_name(p.label, scope.path)
         if scope is not None and scope.path != unit:
             row, column = scope.path[len(unit) + 1:], label
         else:
@@ -161,27 +181,38 @@ def heatmap_units(params: list) -> list[tuple[str, list[tuple[str, list[tuple[in
 def _boundary(run) -> dict | None:
     """For 2-D inputs: the grid of outputs at each snapshot, one byte a cell, and the points.
 
-    One output: 128 ± 127·√tanh(|output - threshold|/τ), rounded, and never 128 on the wrong
-    side (above 128 exactly where the output is above the threshold: the positive class), τ the
-    run's typical distance from the threshold; the square root keeps many codes near the
-    threshold, so the line drawn there is smooth even early on, when every output is close to
-    it. Several outputs: the class (the largest)."""
+    One output (a number, or a list or row of one, as fit's accuracy reads it): 128 ±
+    127·√tanh(|output - threshold|/τ), rounded, and never 128 on the wrong side (above 128
+    exactly where the output is above the threshold: the positive class), τ the run's typical
+    distance from the threshold (of the finite outputs: a run that diverged later does not
+    wash out its early frames); the square root keeps many codes near the threshold, so the
+    line drawn there is smooth even early on, when every output is close to it. Several
+    outputs: the class (the largest). A cell whose output is not a finite number (nan or ±inf:
+    training diverged) gets its own code (`NOT_FINITE`), which the page draws grey, and says so."""
     boundary = run.boundary
     if boundary is None:
         return None
     frames = np.stack(boundary.frames)
+    if frames.ndim == 3 and frames.shape[2] == 1:  # a list of one output: one score
+        frames = frames[:, :, 0]
     if frames.ndim == 2:
         distance = frames - run.threshold
-        tau = float(np.quantile(np.abs(distance), 0.9)) or 1.0
-        shade = np.rint(127 * np.sqrt(np.tanh(np.abs(distance) / tau)))
+        finite = np.isfinite(distance)
+        reach = np.abs(distance[finite])
+        tau = (float(np.quantile(reach, 0.9)) if reach.size else 0.0) or 1.0
+        shade = np.rint(127 * np.sqrt(np.tanh(np.abs(np.where(finite, distance, 0.0)) / tau)))
         codes = np.where(distance > 0, 128 + np.maximum(shade, 1), 128 - np.minimum(shade, 127))
         kind, classes = "score", 2
     else:
+        finite = np.isfinite(frames).all(axis=2)
         codes, kind, classes = np.argmax(frames, axis=2), "class", frames.shape[2]
+        if classes >= NOT_FINITE["class"]:
+            return None  # more classes than a byte holds besides NOT_FINITE: no picture
+    codes = np.where(finite, codes, NOT_FINITE[kind])
     X, y = run.X, run.y
     picked = np.linspace(0, len(X) - 1, min(len(X), 2000)).astype(int)
     return {"grid": boundary.grid, "x": list(boundary.x), "y": list(boundary.y), "kind": kind,
-            "classes": int(classes),
+            "classes": int(classes), "notFinite": NOT_FINITE[kind],
             "points": [[float(X[i, 0]), float(X[i, 1]), _class(y[i], run.threshold, kind)]
                        for i in picked],
             "frames": _b64(codes.astype(np.uint8))}
@@ -210,8 +241,10 @@ def _default_title(run) -> str:
         model = name if isinstance(name, str) and name.isidentifier() else "the model"
     model = model if len(model) <= 80 else type(run.model).__name__
     loss = getattr(run.loss, "__name__", "loss")
+    steps = (count(run.total, "step") if run.stopped is None
+             else f"{run.stopped} of {run.total} steps (stopped by Ctrl-C)")
     return (f"Training timeline: {model}, {loss}{' + penalty' if run.penalty else ''}, "
-            f"{type(run.optimizer).__name__}, {run.total} step{'s' if run.total != 1 else ''}")
+            f"{type(run.optimizer).__name__}, {steps}")
 
 
 def _finite(x: float) -> float | None:
@@ -243,6 +276,7 @@ _PAGE = """{head}
       value="1" aria-label="epoch"></label>
   </div>
   <div id="tl-caption" aria-live="polite"></div>
+  <div id="tl-stopped" role="status" hidden></div>
 </header>
 <main>
   <section id="tl-curves" aria-label="loss and accuracy">

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from autograd import Value
-from autograd.steps import fmt
+from autograd.steps import fmt, operand, wrt
 
 from .optim import SGD, Adam, Optimizer
 
@@ -44,14 +44,16 @@ class ParameterUpdate:
     before: float
     grad: float | None  # None: no backward pass reached it, so the optimizer left it alone
     rate: float  # η for this step
+    after: float  # the number the optimizer wrote
     hyper: dict[str, float] = field(default_factory=dict)  # momentum; beta1, beta2, eps
     state: dict[str, float] = field(default_factory=dict)  # before: velocity; m, v, t
     values: dict[str, float] = field(default_factory=dict)  # made by the rule: velocity; ...
-    after: float = 0.0
     lines: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
+        """One line for the player's step: `update w1: 1 → 0.997853` (by the parameter's
+        label, else its name here), or that it had no gradient and stayed."""
         name = self.parameter.label or self.name
         if self.grad is None:
             return f"update {name}: no gradient, left at {fmt(self.before)}"
@@ -94,7 +96,7 @@ class Pending:
             state = {key: column[i] for key, column in self.state.items()}
             if grad is None or self.rule == "other":
                 update = ParameterUpdate(p, names[i], self.rule, before, grad, self.rate,
-                                         after=after)
+                                         after)
                 updates.append(dataclasses.replace(update, lines=tuple(_lines(update, out))))
                 continue
             values, new = _RULES[self.rule](before, grad, self.rate, self.hyper, state)
@@ -106,8 +108,8 @@ class Pending:
                     f"explanation: it wrote {after!r} and {wrote}, the rule gives {new!r} and "
                     f"{expected}. Was the optimizer's state or learning rate changed between "
                     "watch() and explain() (a schedule that is not a function of the step)?")
-            update = ParameterUpdate(p, names[i], self.rule, before, grad, self.rate,
-                                     dict(self.hyper), state, values, after)
+            update = ParameterUpdate(p, names[i], self.rule, before, grad, self.rate, after,
+                                     dict(self.hyper), state, values)
             updates.append(dataclasses.replace(update, lines=tuple(_lines(update, out))))
         return updates
 
@@ -211,35 +213,35 @@ def same_float(a: float, b: float) -> bool:
 
 # ---- the words --------------------------------------------------------------------------------
 def _lines(u: ParameterUpdate, out: str) -> list[str]:
-    w, g, eta = u.name, f"∂{out}/∂{wrt(u.name)}", factor(u.rate)
+    w, g, eta = u.name, f"∂{out}/∂{wrt(u.name)}", operand(u.rate)
     if u.grad is None:
         return [f"no backward pass reached {w} in this step (its grad is not computed), so "
                 f"the optimizer leaves it at {fmt(u.before)}"]
-    grad = factor(u.grad)
+    grad = operand(u.grad)
     if u.rule == "sgd":
         return [f"{w} ← {w} - η·{g} = {fmt(u.before)} - {eta} · {grad} = {fmt(u.after)}"]
     if u.rule == "momentum":
-        velocity, mu = u.values["velocity"], factor(u.hyper["momentum"])
-        return [f"velocity: v ← μ·v + {g} = {mu} · {factor(u.state['velocity'])} + {grad} = "
+        velocity, mu = u.values["velocity"], operand(u.hyper["momentum"])
+        return [f"velocity: v ← μ·v + {g} = {mu} · {operand(u.state['velocity'])} + {grad} = "
                 f"{fmt(velocity)}",
-                f"{w} ← {w} - η·v = {fmt(u.before)} - {eta} · {factor(velocity)} = "
+                f"{w} ← {w} - η·v = {fmt(u.before)} - {eta} · {operand(velocity)} = "
                 f"{fmt(u.after)}"]
     if u.rule == "adam":
         x = u.values
-        b1, b2 = factor(u.hyper["beta1"]), factor(u.hyper["beta2"])
-        one_b1, one_b2 = factor(1.0 - u.hyper["beta1"]), factor(1.0 - u.hyper["beta2"])
+        b1, b2 = operand(u.hyper["beta1"]), operand(u.hyper["beta2"])
+        one_b1, one_b2 = operand(1.0 - u.hyper["beta1"]), operand(1.0 - u.hyper["beta2"])
         t = x["t"]
         return [f"g = {g} = {fmt(u.grad)}; t = {t} (this is update number {t} of {w})",
-                f"m ← β1·m + (1 - β1)·g = {b1} · {factor(u.state['m'])} + {one_b1} · {grad} = "
+                f"m ← β1·m + (1 - β1)·g = {b1} · {operand(u.state['m'])} + {one_b1} · {grad} = "
                 f"{fmt(x['m'])}",
-                f"v ← β2·v + (1 - β2)·g² = {b2} · {factor(u.state['v'])} + {one_b2} · {grad}² = "
+                f"v ← β2·v + (1 - β2)·g² = {b2} · {operand(u.state['v'])} + {one_b2} · {grad}² = "
                 f"{fmt(x['v'])}",
-                f"bias correction: m̂ = m / (1 - β1^{t}) = {factor(x['m'])} / {factor(x['c1'])} = "
-                f"{fmt(x['m_hat'])};  v̂ = v / (1 - β2^{t}) = {factor(x['v'])} / "
-                f"{factor(x['c2'])} = {fmt(x['v_hat'])}",
-                f"step = η·m̂ / (√v̂ + ε) = {eta} · {factor(x['m_hat'])} / ({fmt(x['root'])} + "
+                f"bias correction: m̂ = m / (1 - β1^{t}) = {operand(x['m'])} / {operand(x['c1'])} = "
+                f"{fmt(x['m_hat'])};  v̂ = v / (1 - β2^{t}) = {operand(x['v'])} / "
+                f"{operand(x['c2'])} = {fmt(x['v_hat'])}",
+                f"step = η·m̂ / (√v̂ + ε) = {eta} · {operand(x['m_hat'])} / ({fmt(x['root'])} + "
                 f"{fmt(u.hyper['eps'])}) = {fmt(x['step'])}",
-                f"{w} ← {w} - step = {fmt(u.before)} - {factor(x['step'])} = {fmt(u.after)}"]
+                f"{w} ← {w} - step = {fmt(u.before)} - {operand(x['step'])} = {fmt(u.after)}"]
     return [f"{w}: {fmt(u.before)} → {fmt(u.after)} (changed by {fmt(u.after - u.before)}); "
             f"the optimizer's own rule made this number"]
 
@@ -249,13 +251,3 @@ def _rate_words(optimizer: Optimizer, step: int, rate: float) -> str:
         return f"η = {fmt(rate)}: the learning-rate schedule at step {step}"
     return f"η = {fmt(rate)} (the learning rate)"
 
-
-def factor(x: float) -> str:
-    """A number as a factor: negative numbers in parentheses."""
-    text = fmt(x)
-    return f"({text})" if text.startswith("-") else text
-
-
-def wrt(name: str) -> str:
-    """A name as written after ∂: in parentheses unless it is one word (`∂w1`, `∂(a + b)`)."""
-    return name if all(c.isalnum() or c in "._" for c in name) else f"({name})"

@@ -137,14 +137,23 @@ def test_alice_reproduces_the_hand_calculation_then_trains_and_writes_a_timeline
     assert f"{grad:.7f}" == "0.0214695" and "0.0214695353…   (the article: 0.0214)" in out
     update = result["update"]
     assert update.grad == pytest.approx(grad, rel=1e-14) and update.after == 1.0 - 0.1 * update.grad
-    assert "w1 ← w1 - η·∂loss/∂w1 = 1 - 0.1 · 0.0214695 = 0.997853" in out
+    assert "w1 ← w1 - η·∂L/∂w1 = 1 - 0.1 · 0.0214695 = 0.997853" in out
     assert f"w1 = {update.after!r}" in out and repr(update.after).startswith("0.997853")
     assert result["predictions"]["Emily"] > 0.5 > result["predictions"]["Frank"]
     assert [p.name for p in result["pages"]] == ["alice_step.html", "alice_timeline.html"]
     assert all(p.exists() for p in result["pages"])
     recorder = result["recorder"]
     assert len(recorder.steps) == 1200 and recorder.full_steps[-1] == 1199
-    assert [p.label for p in recorder._run.params] == [f"w{i}" for i in range(1, 7)] + ["b1", "b2", "b3"]
+    names = [f"w{i}" for i in range(1, 7)] + ["b1", "b2", "b3"]
+    assert [p.label for p in recorder._run.params] == names
+    # training starts from the article's kind of start, seeded: N(0, 1) draws, in order
+    start = dict(zip(names, np.random.default_rng(0).normal(size=9).tolist()))
+    assert recorder.parameters(0) == start
+    assert ", ".join(f"{k} = {v:.3f}" for k, v in start.items()) in out
+    # so h1 and h2 are not twins: their weights differ all along
+    for k in (0, 600, 1200):
+        kept = recorder.parameters(k)
+        assert (kept["w1"], kept["w2"], kept["b1"]) != (kept["w3"], kept["w4"], kept["b2"])
 
 
 @pytest.mark.parametrize("name, args, page", [

@@ -8,6 +8,7 @@ import pytest
 
 import autograd
 import nn
+from autograd.steps import fmt
 from nn import recording
 from nn.timeline import heatmap_units
 
@@ -131,36 +132,88 @@ def test_misuse_is_a_clear_error():
     assert "3 steps, 1 in full" in repr(recorder)
 
 
-@pytest.mark.parametrize("compiled", [False, True])
-@pytest.mark.parametrize("stop", [KeyboardInterrupt, ZeroDivisionError])
-def test_a_run_that_fit_stopped_is_not_a_timeline(compiled, stop):
-    """Ctrl-C: fit returns what it trained (with a warning), the Recorder refuses to make a
-    page of part of a run; another error propagates, and the Recorder says so too."""
+def stopped(epochs: int, at: int, compiled: bool = False, error=KeyboardInterrupt):
+    """A moons run (one batch an epoch, every step in full) that `error` stops at the end of
+    epoch `at` (0-based): (model, history, recorder, (X, y)); Ctrl-C's warning is checked.
+    Another error propagates (the recorder is left at `stopped.recorder`)."""
     X, labels = nn.make_moons(20, noise=0.1, seed=0)
     model = nn.MLP(2, [4, 1], seed=0)
-    recorder = nn.Recorder(full=1)
+    recorder = stopped.recorder = nn.Recorder(full=1)
 
     def halt(epoch, history):
-        raise stop
+        if epoch == at:
+            raise error
 
+    def fit():
+        return nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
+                      epochs=epochs, progress=False, compiled=compiled, record=recorder,
+                      on_epoch=halt)
+    if error is not KeyboardInterrupt:
+        fit()
+    with pytest.warns(UserWarning, match="interrupted"):
+        history = fit()
+    return model, history, recorder, (X, 2 * labels - 1)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, ZeroDivisionError])
+def test_a_run_that_ctrl_c_stopped_is_a_timeline_of_the_steps_taken(compiled, stop, tmp_path):
+    """Ctrl-C: fit returns what it trained (with a warning), and the Recorder's page shows the
+    steps taken, says the run was stopped, and ends at the parameters the model holds; another
+    error propagates, and the Recorder refuses to make a page of it."""
     if stop is KeyboardInterrupt:
-        with pytest.warns(UserWarning, match="interrupted"):
-            history = nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(),
-                             lr=0.1), epochs=3, progress=False, compiled=compiled,
-                             record=recorder, on_epoch=halt)
-        assert len(history["loss"]) == 1
-        match = "stopped \\(Ctrl-C\\) after 1 of 3 steps: a Recorder keeps whole runs only"
+        model, history, recorder, (X, y) = stopped(4, 1, compiled=compiled)
+        assert len(history["loss"]) == 2 and len(recorder.steps) == 2
+        assert recorder.full_steps == [0, 1] and recorder.snapshot_steps[-1] == 2
+        assert recorder.parameters(2) == {p.label: p.data for p in model.parameters()}
+        data = recorder.timeline().data()
+        assert data["stopped"].startswith("stopped (Ctrl-C) after step 2 of 4")
+        assert data["captions"][-1].startswith("after the last update (step 2): where Ctrl-C "
+                                               "stopped the run")
+        assert data["steps"] == 2 and data["loss"] == [s.loss for s in recorder.steps]
+        assert "2 of 4 steps (stopped by Ctrl-C)" in data["title"]
+        assert recorder.save(tmp_path / "stopped.html").stat().st_size > 0
     else:
         with pytest.raises(stop):
-            nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
-                   epochs=3, progress=False, compiled=compiled, record=recorder, on_epoch=halt)
-        match = "not finished.*stopped on an error"
-    assert len(recorder.steps) == 1
-    with pytest.raises(RuntimeError, match=match):
-        recorder.save("timeline.html")
+            stopped(4, 1, compiled=compiled, error=stop)
+        recorder = stopped.recorder
+        assert len(recorder.steps) == 2
+        with pytest.raises(RuntimeError, match="not finished.*stopped on an error"):
+            recorder.save(tmp_path / "timeline.html")
+        X, labels = nn.make_moons(20, noise=0.1, seed=0)
+        model, y = nn.MLP(2, [4, 1], seed=0), 2 * labels - 1
     with pytest.raises(ValueError, match="recorded a run already"):
+        nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), progress=False,
+               record=recorder)
+
+
+def test_ctrl_c_after_an_update_before_its_score_keeps_the_update_unscored(monkeypatch):
+    """Ctrl-C between a step's update and its score: the parameters moved, so the step is
+    on the page (not scored), and the end is the parameters after it."""
+    from nn import train
+    X, labels = nn.make_moons(20, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    recorder = nn.Recorder(full=())
+    calls = []
+    scored = train.accuracy
+
+    def accuracy(*args, **kwargs):  # fit scores each step after its update
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return scored(*args, **kwargs)
+
+    monkeypatch.setattr(train, "accuracy", accuracy)
+    with pytest.warns(UserWarning, match="interrupted"):
         nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
-               progress=False, record=recorder)
+               epochs=5, progress=False, record=recorder)
+    assert [s.scored for s in recorder.steps] == [True, True, False]
+    assert np.isnan(recorder.steps[2].loss)
+    assert recorder.parameters(3) == {p.label: p.data for p in model.parameters()}
+    data = recorder.timeline().data()
+    assert data["loss"][2] is None and "not scored: Ctrl-C came after its update" in \
+        data["captions"][2]
+    assert data["stopped"].startswith("stopped (Ctrl-C) after step 3 of 5")
 
 
 LOSSES = {  # (the loss, the targets from labels 0/1, outputs, the output layer's activation)
@@ -215,3 +268,144 @@ def test_the_pages_default_title_says_what_was_trained():
         nn.fit(function, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), progress=False,
                record=recorder)
         assert recorder.timeline().title == f"Training timeline: {name}, hinge, SGD, 1 step"
+
+
+def boundary_codes(recorder) -> tuple[dict, np.ndarray]:
+    """The page's boundary data, and its frames decoded: (snapshots, cells) of codes."""
+    import base64
+    data = recorder.timeline().data()["boundary"]
+    codes = np.frombuffer(base64.b64decode(data["frames"]), np.uint8)
+    return data, codes.reshape(-1, data["grid"] ** 2)
+
+
+def test_a_model_with_a_list_of_one_output_gets_a_score_boundary():
+    """A list of one output is one score (as fit's accuracy reads it), not one class: labels
+    ±1 are the two sides of the threshold, and the cells above it are the positive ones."""
+    X, labels = nn.make_moons(24, noise=0.1, seed=0)
+    y = 2 * labels - 1
+    model = nn.Sequential(nn.Layer(2, 4, activation="tanh", seed=0),
+                          nn.Layer(4, 1, activation="linear", seed=1))
+    assert isinstance(model(X[0]), list) and len(model(X[0])) == 1
+    recorder = nn.Recorder(full=(), grid=8)
+    nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), epochs=2,
+           progress=False, record=recorder)
+    data, codes = boundary_codes(recorder)
+    assert data["kind"] == "score" and data["classes"] == 2
+    assert [p[2] for p in data["points"]] == [int(t > 0) for t in y]
+    # the trained model on the grid, point by point on Values: above hinge's threshold, 0
+    xs, ys = np.linspace(*data["x"], 8), np.linspace(*data["y"], 8)
+    points = [(x, y_) for y_ in ys for x in xs]
+    above = [model(np.array(p))[0].data > 0 for p in points]
+    assert list(codes[-1] > 128) == above and 0 < sum(above) < len(above)
+
+
+def test_a_diverging_run_keeps_its_boundary_and_marks_what_is_not_finite():
+    """Outputs that become nan or inf late in a run get their own code (0, drawn grey); the
+    others are shaded as before, from the finite outputs alone, with no numpy warning."""
+    import warnings
+    X, labels = nn.make_moons(32, noise=0.1, seed=0)
+    model = nn.MLP(2, [8, 1], activation="relu", seed=0)
+    recorder = nn.Recorder(full=(), grid=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the run overflows, as it should at this rate
+        nn.fit(model, X, labels, nn.mse, nn.SGD(model.parameters(), lr=5.0), epochs=12,
+               progress=False, record=recorder)
+    raw = np.stack(recorder._run.boundary.frames).reshape(len(recorder.snapshot_steps), -1)
+    assert np.isfinite(raw[0]).all() and not np.isfinite(raw[-1]).any()  # it did diverge
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data, codes = boundary_codes(recorder)
+    assert data["notFinite"] == 0
+    finite = np.isfinite(raw)
+    assert ((codes == 0) == ~finite).all()
+    assert ((codes[finite] > 128) == (raw[finite] > 0.5)).all()  # mse's threshold: 0.5
+    # deeper further from the threshold: the codes of finite cells grow with the output
+    order = np.argsort(raw[finite], kind="stable")
+    assert (np.diff(codes[finite][order].astype(int)) >= 0).all()
+
+
+def test_parameters_without_labels_are_named_as_the_walk_names_them():
+    """A hand-written model of plain Values: its parameters have no labels, so the update and
+    the rest of the batch name each one as the walk and the player do (v0, v3, ...)."""
+    w = [autograd.Value(0.5), autograd.Value(-0.3)]
+    b = autograd.Value(0.1)
+
+    def model(x):
+        return w[0] * x[0] + w[1] * x[1] + b
+
+    X = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]])
+    recorder = nn.Recorder(full=[0], samples=1)
+    nn.fit(model, X, np.array([1.0, -1.0, 1.0]), nn.mse, nn.SGD([*w, b], lr=0.1), epochs=1,
+           progress=False, record=recorder)
+    walk = recorder.full[0].walk
+    order = autograd.topological_order(walk.root)
+    names = [f"v{next(i for i, v in enumerate(order) if v is p)}" for p in (*w, b)]
+    assert [walk.nodes[int(n[1:])].name for n in names] == names  # the walk's own names
+    out = walk.nodes[-1].name
+    for name, update in zip(names, recorder.full[0].updates):
+        before, after = update.before, update.after
+        assert update.lines == (f"{name} ← {name} - η·∂{out}/∂{name} = {fmt(before)} - 0.1 · "
+                                f"{fmt(update.grad) if update.grad >= 0 else f'({fmt(update.grad)})'}"
+                                f" = {fmt(after)}",)
+        assert update.title == f"update {name}: {fmt(before)} → {fmt(after)}"
+    batch = next(s for s in walk if s.kind == "batch")
+    assert [line.split(" = ")[0] for line in batch.lines[1:]] == [f"∂{out}/∂{n}" for n in names]
+    assert all(s.title.startswith(f"update {n}:") for s, n in
+               zip([s for s in walk if s.kind == "update"], names))
+
+
+def test_recording_calls_the_schedule_and_the_model_more_as_its_docs_say():
+    """The promise is for pure code: recording reads the schedule once more per step, and a
+    full step calls it, the model and the penalty again (nn/recording.py's docs)."""
+    X, labels = nn.make_moons(8, noise=0.1, seed=0)
+    counts = {}
+
+    def run(record):
+        counts.clear()
+        model = nn.MLP(2, [3, 1], seed=0)
+
+        def counted(name, f):
+            def call(*args):
+                counts[name] = counts.get(name, 0) + 1
+                return f(*args)
+            return call
+        nn.fit(counted("model", model), X, 2 * labels - 1, nn.hinge,
+               nn.SGD(model.parameters(), lr=counted("lr", lambda k: 0.1)), epochs=3,
+               penalty=counted("penalty", lambda: nn.l2(model.parameters(), 1e-3)),
+               progress=False, record=record)
+        return dict(counts)
+
+    plain = run(None)
+    summaries = run(nn.Recorder(full=()))
+    full = run(nn.Recorder(full=[1], samples=2))
+    assert summaries["lr"] == plain["lr"] + 3 and full["lr"] == plain["lr"] + 3 + 1
+    assert full["penalty"] == plain["penalty"] + 1 == summaries["penalty"] + 1
+    assert full["model"] == summaries["model"] + 2
+    assert "recording calls your code more" in recording.__doc__
+    assert "pure code only" in nn.Recorder.__doc__
+
+
+def test_pages_are_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """The timeline and a step's player page go through autograd.files.write_atomically: a
+    failing write leaves the old page as it was, and no stray file."""
+    import os
+    _, _, recorder, _ = moons(steps=2, full=[1])
+    timeline, player = tmp_path / "timeline.html", tmp_path / "step.html"
+    for path in (timeline, player):
+        path.write_text("the old page", encoding="utf-8")
+
+    def broken(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError, match="No space left"):
+        recorder.save(timeline)
+    with pytest.raises(OSError, match="No space left"):
+        recorder.player(1).save(player)
+    monkeypatch.undo()
+    assert [p.read_text(encoding="utf-8") for p in (timeline, player)] == ["the old page"] * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step.html", "timeline.html"]
+    assert recorder.save(timeline) == timeline and "<!DOCTYPE html>" in timeline.read_text()
+    (tmp_path / "folder.html").mkdir()
+    with pytest.raises(IsADirectoryError):
+        recorder.save(tmp_path / "folder.html")

@@ -156,7 +156,13 @@ def test_the_page_makes_no_request_and_forbids_any(moons_run):
     text = path.read_text(encoding="utf-8")
     policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', text).group(1)
     assert policy.startswith("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-")
-    assert "http" not in text.replace('http-equiv', '').replace("http://www.w3.org/2000/svg", "")
+    # the page around its data (base64, whose letters may spell "http" by chance), and the data
+    page = re.sub(r'(id="timeline-data">)[^<]*', r"\1", text)
+    assert "http" not in page.replace('http-equiv', '').replace("http://www.w3.org/2000/svg", "")
+    data = embedded(text)
+    for part in ("boundary", "parameters"):
+        del data[part]["frames"]  # base64 too
+    assert "http" not in json.dumps({key: value for key, value in data.items() if key != "full"})
 
 
 def test_hostile_text_stays_text(open_page, tmp_path):
@@ -242,3 +248,54 @@ def test_the_readme_screenshot(open_page, moons_run, tmp_path):
     assert shot.stat().st_size > 20_000
     if os.environ.get("UPDATE_DOCS") and DOCS.is_dir():
         shutil.copy(shot, DOCS / shot.name)
+
+
+def test_a_list_of_one_output_and_a_diverging_run_draw_their_boundaries(open_page, tmp_path):
+    """A model returning [output] draws the two sides of its threshold (no class -1, no error);
+    a run whose outputs became nan or inf draws those cells grey and says so."""
+    import warnings
+    X, labels = nn.make_moons(32, noise=0.1, seed=0)
+    listed = nn.Sequential(nn.Layer(2, 4, activation="tanh", seed=0),
+                           nn.Layer(4, 1, activation="linear", seed=1))
+    one = nn.Recorder(full=())
+    nn.fit(listed, X, 2 * labels - 1, nn.hinge, nn.SGD(listed.parameters(), lr=0.1), epochs=2,
+           progress=False, record=one)
+    diverging = nn.MLP(2, [8, 1], activation="relu", seed=0)
+    gone = nn.Recorder(full=())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the run overflows, as it should at this rate
+        nn.fit(diverging, X, labels, nn.mse, nn.SGD(diverging.parameters(), lr=5.0),
+               epochs=12, progress=False, record=gone)
+    page = open_page(one.save(tmp_path / "one.html"))
+    timeline(page)
+    assert "blue: the model says positive" in page.page.inner_text("#tl-boundary-note")
+    page = open_page(gone.save(tmp_path / "diverging.html"))
+    timeline(page)
+    assert "not a finite number" not in page.page.inner_text("#tl-boundary-note")
+    scrub(page, 12)
+    note = page.page.inner_text("#tl-boundary-note")
+    assert "Grey (1600 of 1600 points): the output there is not a finite number" in note
+    grey = page.page.eval_on_selector("#tl-boundary", """c => Array.from(c.getContext('2d')
+        .getImageData(2, 2, 1, 1).data)""")
+    assert grey[:3] == [150, 150, 150]
+    assert "): not a finite number (nan or ±inf)" in page.page.inner_text("#tl-params-note")
+    page.page.screenshot(path=str(tmp_path / "diverging.png"))
+
+
+def test_a_run_stopped_by_ctrl_c_says_so_on_its_page(open_page, tmp_path):
+    from tests.test_recorder import stopped
+    _, _, recorder, _ = stopped(10, 2)
+    for width, height in SIZES:
+        page = open_page(recorder.save(tmp_path / "stopped.html"), width=width, height=height)
+        timeline(page)
+        assert page.page.is_visible("#tl-stopped")
+        assert page.page.inner_text("#tl-stopped").startswith(
+            "stopped (Ctrl-C) after step 3 of 10: the page shows the 3 steps taken (0 to 2)")
+        assert page.page.eval_on_selector("#tl-step", "s => s.max") == "3"
+        scrub(page, 3)
+        assert page.page.inner_text("#tl-counter") == "end (3 steps)"
+        assert page.page.inner_text("#tl-caption").startswith(
+            "after the last update (step 3): where Ctrl-C stopped the run")
+        assert page.page.inner_text("#tl-params-title") == \
+            "parameters when training was stopped"
+        page.page.screenshot(path=str(tmp_path / f"stopped-{width}.png"))

@@ -18,6 +18,11 @@ backward pass (`Steps.then`: an optimizer's update of each parameter) are shown 
 a closed group's updates as one step with a table of each parameter before and after. A page
 shown in a frame (the training timeline's) reads its start from the frame's name.
 
+Other self-contained pages (nn's training timeline) are built from the same parts, public for
+them: `asset` (a shipped script or stylesheet), `policy` (the Content-Security-Policy for some
+inline scripts), `page_head` (a page's start, up to <body>), `json_for_script` and
+`save_page` (write a page, whole or not at all).
+
 Labels are user text. The JSON is embedded with `<`, `>` and `&` written as `\\u003c`-style
 escapes so it cannot close its `<script>` element, and the script puts every piece of text
 into the page with `textContent`, never as markup.
@@ -28,16 +33,16 @@ import base64
 import hashlib
 import html
 import json
-import re
 import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..draw import NAN_COLOR, NEGATIVE, NOT_COMPUTED, POSITIVE
+from ..files import write_atomically
 from ..graph import topological_order
 from ..groups import Tree, describe_kinds, group_tree
-from ..steps import Steps, fmt
+from ..steps import Steps, fmt, wrt
 from ..value import Value
 from . import as_steps
 
@@ -98,7 +103,7 @@ class Player:
         return {
             "title": self.title,
             "level": self.level,
-            "output": _d(walk.nodes[-1].name),  # how ∂output/∂x names it
+            "output": wrt(walk.nodes[-1].name),  # how ∂output/∂x names it
             "gradFills": {"notComputed": NOT_COMPUTED, "positive": _tint(POSITIVE),
                           "negative": _tint(NEGATIVE), "zero": "#ffffff", "nan": NAN_COLOR},
             "nodes": nodes,
@@ -117,16 +122,16 @@ class Player:
 
 
 def save_page(html: Callable[[], str], path: str | Path) -> Path:
-    """Write the page `html()` makes to `path` (UTF-8, ending in .html) and return the path;
-    a path that is not one is refused before the page is made."""
+    """Write the page `html()` makes to `path` (UTF-8, ending in .html), whole or not at all
+    (`autograd.files.write_atomically`: an old page stays if writing fails), and return the
+    path; a path that is not one is refused before the page is made."""
     if not isinstance(path, (str, Path)):
         raise TypeError(f"save() needs a file path, got {type(path).__name__}")
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"save() writes an HTML page: give a path ending in .html, "
                          f"got {str(path)!r}")
-    path.write_text(html(), encoding="utf-8")
-    return path
+    return write_atomically(path, html())
 
 
 def player(root: Value | Steps, title: str | None = None, *, level: str | None = None,
@@ -174,11 +179,6 @@ def _legend() -> str:
     ]
     return "".join(f'<span class="key"><span class="{cls}"></span>{html.escape(text)}</span>'
                    for cls, text in items)
-
-
-def _d(name: str) -> str:
-    """A name after ∂: in parentheses unless it is one word (as the steps write it)."""
-    return name if re.fullmatch(r"[\w.]+", name) else f"({name})"
 
 
 def _number(x: float | None) -> list[str] | None:
