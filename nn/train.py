@@ -215,7 +215,8 @@ def fit(
     exception propagates, with the model likewise after its last complete step.
     `record=nn.Recorder(...)` records the run for a timeline page (`record.save(path)`):
     every step's loss and accuracy, and the steps it chooses explained in full; the training
-    itself is the same, bit for bit. A Recorder records one run.
+    itself is the same, bit for bit, for a model, loss, penalty and schedule without state of
+    their own (recording calls them again: see `nn.Recorder`). A Recorder records one run.
     """
     if record is not None and not isinstance(record, Recorder):
         raise TypeError(f"fit(record=...) takes an nn.Recorder() (or None), got {record!r}")
@@ -269,6 +270,8 @@ def fit(
             missed = optimizer.steps - first_step - epoch * (steps // epochs) - len(scored)
             if missed == 1 and run.last is not None:  # finished, interrupted before it was counted
                 scored.append(run.last)
+                if record is not None:
+                    record.scored(*run.last[:2])
             _stop(history, epoch, epochs, scored, start)
         finally:
             _sync(run)

@@ -187,23 +187,50 @@ def test_a_run_that_ctrl_c_stopped_is_a_timeline_of_the_steps_taken(compiled, st
                record=recorder)
 
 
+def test_ctrl_c_right_after_an_update_counts_and_scores_the_step():
+    """Ctrl-C as the optimizer returns from a step's update: the parameters moved, so fit
+    counts the step (its loss and accuracy were known before the update) and the page has it,
+    scored, and ends at the parameters after it."""
+    X, labels = nn.make_moons(20, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    recorder = nn.Recorder(full=())
+    optimizer = nn.SGD(model.parameters(), lr=0.1)
+    update, calls = optimizer.step, []
+
+    def step_then_ctrl_c():
+        update()
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    optimizer.step = step_then_ctrl_c
+    with pytest.warns(UserWarning, match="interrupted .* after 20 of its samples"):
+        history = nn.fit(model, X, 2 * labels - 1, nn.hinge, optimizer, epochs=5,
+                         batch_size=None, progress=False, record=recorder)
+    assert len(history["loss"]) == 3 and optimizer.steps == 3
+    assert [s.scored for s in recorder.steps] == [True, True, True]
+    assert recorder.steps[2].loss == history["loss"][2]
+    assert recorder.parameters(3) == {p.label: p.data for p in model.parameters()}
+    assert recorder.timeline().data()["stopped"].startswith("stopped (Ctrl-C) after step 3 of 5")
+
+
 def test_ctrl_c_after_an_update_before_its_score_keeps_the_update_unscored(monkeypatch):
-    """Ctrl-C between a step's update and its score: the parameters moved, so the step is
-    on the page (not scored), and the end is the parameters after it."""
-    from nn import train
+    """Ctrl-C between a step's update and the Recorder's score of it: the parameters moved,
+    so the step is on the page (not scored), and the end is the parameters after it."""
+    from nn import recording
     X, labels = nn.make_moons(20, noise=0.1, seed=0)
     model = nn.MLP(2, [4, 1], seed=0)
     recorder = nn.Recorder(full=())
     calls = []
-    scored = train.accuracy
+    scored = recording._Run.scored
 
-    def accuracy(*args, **kwargs):  # fit scores each step after its update
+    def score(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return scored(*args, **kwargs)
+        return scored(self, *args, **kwargs)
 
-    monkeypatch.setattr(train, "accuracy", accuracy)
+    monkeypatch.setattr(recording._Run, "scored", score)
     with pytest.warns(UserWarning, match="interrupted"):
         nn.fit(model, X, 2 * labels - 1, nn.hinge, nn.SGD(model.parameters(), lr=0.1),
                epochs=5, progress=False, record=recorder)
