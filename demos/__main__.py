@@ -9,8 +9,8 @@ trained models.
 """
 import argparse
 
-from demos import (bptt, cnn, digits, gender, letters, moons, neuron, numpy_net, players, rnn,
-                   torch_snippets)
+from demos import (alice, bptt, cnn, digits, gender, letters, moons, neuron, numpy_net, players,
+                   rnn, torch_snippets)
 from demos.output import output_dir
 
 SMALL = ("(--small: small sizes for a quick run, so the trained models' numbers are not meaningful:\n"
@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     numpy_net.main([])
     section()
     gender.main(["--epochs", "50" if small else "1000"])
+    section()
+    alice.main(["--out", out] + (["--epochs", "20"] if small else []))
     section()
     letters.main(["--quiet", "--out", out] + (["--epochs", "5"] if small else []))
     section()

@@ -247,7 +247,8 @@ def test_the_tour_runs_small_and_says_where_pictures_went(tmp_path):
     assert f"Pictures and pages are in {tmp_path}/" in run.stdout
     warning = "(--small: small sizes for a quick run, so the trained models' numbers are not meaningful"
     assert run.stdout.startswith(warning) and run.stdout.count(warning) == 2  # first and last
-    assert {"letters_training.png", "moons_boundary.png", "digits_training.png"} <= {p.name for p in tmp_path.iterdir()}
+    assert {"letters_training.png", "moons_boundary.png", "digits_training.png",
+            "alice_timeline.html"} <= {p.name for p in tmp_path.iterdir()}
 
 
 @pytest.mark.parametrize("name, args", [
