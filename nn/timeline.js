@@ -27,24 +27,11 @@
   function show(data) {
     var S = data.steps, B = data.batches, E = data.epochs;
     var AFTER = data.stopped ? "when training was stopped" : "after training";  // at step S
-    var SVG = "http://www.w3.org/2000/svg";
     var POSITIVE = [49, 110, 189], NEGATIVE = [208, 58, 46], NOT_FINITE = [150, 150, 150];
     var PALETTE = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
       [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]];
 
-    function $(id) { return document.getElementById(id); }
-    function el(tag, text, className) {
-      var e = document.createElement(tag);
-      if (text !== undefined && text !== null) e.textContent = text;
-      if (className) e.className = className;
-      return e;
-    }
-    function svg(tag, attrs, parent) {
-      var e = document.createElementNS(SVG, tag);
-      for (var a in attrs) e.setAttribute(a, attrs[a]);
-      if (parent) parent.appendChild(e);
-      return e;
-    }
+    var $ = glassgradDom.byId, el = glassgradDom.el, svg = glassgradDom.svg;
     function g4(x) {  // 4 significant digits, as Python's %.4g
       if (x === 0) return "0";
       var e = Math.floor(Math.log10(Math.abs(Number(x.toPrecision(4)))));

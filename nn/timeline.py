@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograd.players.html import asset, page_head, policy, save_page
+from autograd.players.html import asset, page_head, page_script, policy, save_page
 from autograd.steps import count, fmt, short_name
 
 from .recording import Recorder
@@ -50,9 +50,9 @@ class Timeline:
 
     def html(self) -> str:
         """The whole page as text."""
-        script = asset(__package__, "timeline.js")
+        script = page_script(__package__, "timeline.js")
         # the player's script runs in the frame, under this page's policy
-        csp = policy(script, asset("autograd.players", "player.js"))
+        csp = policy(script, page_script("autograd.players", "player.js"))
         text = json.dumps(self.data(), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         return _PAGE.format(head=page_head(self.title, csp, asset(__package__, "timeline.css")),
                             title=html.escape(self.title), data=_packed(text.encode("utf-8")),

@@ -19,7 +19,8 @@ a closed group's updates as one step with a table of each parameter before and a
 shown in a frame (the training timeline's) reads its start from the frame's name.
 
 Other self-contained pages (nn's training timeline) are built from the same parts, public for
-them: `asset` (a shipped script or stylesheet), `policy` (the Content-Security-Policy for some
+them: `asset` (a shipped script or stylesheet), `page_script` (a page's script after the
+DOM helpers the pages share, dom.js), `policy` (the Content-Security-Policy for some
 inline scripts), `page_head` (a page's start, up to <body>), `json_for_script` and
 `save_page` (write a page, whole or not at all).
 
@@ -67,7 +68,7 @@ class Player:
 
     def html(self) -> str:
         """The whole page as text."""
-        script = asset(__package__, "player.js")
+        script = page_script(__package__, "player.js")
         return _PAGE.format(
             head=page_head(self.title, policy(script), asset(__package__, "player.css")),
             title=html.escape(self.title),
@@ -210,6 +211,12 @@ def json_for_script(data: dict) -> str:
 def asset(package: str, name: str) -> str:
     """A file shipped with `package` (a page's script or styles), as text."""
     return resources.files(package).joinpath(name).read_text(encoding="utf-8")
+
+
+def page_script(package: str, name: str) -> str:
+    """A page's inline script: the DOM helpers the pages share (`dom.js`), then its own,
+    `name` shipped with `package`."""
+    return asset(__package__, "dom.js") + "\n" + asset(package, name)
 
 
 def policy(*scripts: str) -> str:

@@ -8,7 +8,6 @@
   "use strict";
   var data = JSON.parse(document.getElementById("player-data").textContent);
   var nodes = data.nodes, groups = data.groups, fine = data.steps;
-  var SVG = "http://www.w3.org/2000/svg";
   var FS = 12;                        // the drawing's font size (CSS px at zoom 1)
   var MIN_SCALE = 9 / FS;             // the default view never shows text under 9 CSS px
   var MAX_SCALE = 1.25, PAD = 6, ROW = 18, BASE = 13, GAP_X = 36, GAP_Y = 8, FRAME = 8;
@@ -17,19 +16,7 @@
   var MAX_NAME = 190, WRAP = 24, CELL = 10, CELLS_PER_ROW = 16, MAX_CELLS = 64;
   var GRAPH_MAX = 560, GRAPH_MIN = 180;
 
-  function $(id) { return document.getElementById(id); }
-  function el(tag, text, className) {
-    var e = document.createElement(tag);
-    if (text !== undefined && text !== null) e.textContent = text;
-    if (className) e.className = className;
-    return e;
-  }
-  function svg(tag, attrs, parent) {
-    var e = document.createElementNS(SVG, tag);
-    for (var a in attrs) if (attrs[a] !== undefined) e.setAttribute(a, attrs[a]);
-    if (parent) parent.appendChild(e);
-    return e;
-  }
+  var $ = glassgradDom.byId, el = glassgradDom.el, svg = glassgradDom.svg;
   function stext(parent, x, y, text, className) {
     var t = svg("text", { x: x, y: y, "class": className }, parent);
     t.textContent = text;
